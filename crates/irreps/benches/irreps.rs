@@ -11,7 +11,9 @@ fn bench_sh(c: &mut Criterion) {
     let vectors: Vec<[f64; 3]> = (0..100_000).map(|_| [rng.normal(), rng.normal(), rng.normal()]).collect();
     for lmax in [2, 4] {
         let sh = SphericalHarmonics::up_to(lmax, true, Normalization::Component);
-        c.bench_function(&format!("sh_1e5_vectors_lmax{lmax}"), |b| b.iter(|| black_box(sh.compute(black_box(&vectors)))));
+        c.bench_function(&format!("sh_1e5_vectors_lmax{lmax}"), |b| {
+            b.iter(|| black_box(sh.compute(black_box(&vectors))))
+        });
         c.bench_function(&format!("sh_jacobian_1e5_vectors_lmax{lmax}"), |b| {
             b.iter(|| black_box(sh.compute_with_jacobian(black_box(&vectors))))
         });

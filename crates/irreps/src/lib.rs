@@ -82,7 +82,9 @@ pub use cartesian::Rank2;
 pub use irrep::{Irrep, Irreps, MulIr, Sorted};
 pub use linear::{Linear, LinearInstruction};
 pub use spherical_harmonics::{Normalization, SphericalHarmonics, spherical_harmonics};
-pub use tensor_product::{ConnectionMode, Instruction, InstructionSpec, IrrepNormalization, PathNormalization, TensorProduct};
+pub use tensor_product::{
+    ConnectionMode, Instruction, InstructionSpec, IrrepNormalization, PathNormalization, TensorProduct,
+};
 pub use wigner::{so3_generators, wigner_3j, wigner_d};
 
 use std::fmt;

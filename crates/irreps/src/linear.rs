@@ -49,7 +49,12 @@ impl Linear {
     }
 
     /// With an explicit path normalization (`element`, `path` or `none`).
-    pub fn with_normalization(irreps_in: &Irreps, irreps_out: &Irreps, biases: bool, norm: PathNormalization) -> Result<Self, Error> {
+    pub fn with_normalization(
+        irreps_in: &Irreps,
+        irreps_out: &Irreps,
+        biases: bool,
+        norm: PathNormalization,
+    ) -> Result<Self, Error> {
         let mut pairs = Vec::new();
         for (i_in, a) in irreps_in.iter().enumerate() {
             for (i_out, b) in irreps_out.iter().enumerate() {
@@ -133,9 +138,11 @@ impl Linear {
     /// One sample: `x` of `irreps_in.dim()`, `weights` of `weight_numel()`, `bias` of
     /// `bias_numel()`; returns `irreps_out.dim()` values.
     pub fn forward(&self, x: &[f64], weights: &[f64], bias: &[f64]) -> Result<Vec<f64>, Error> {
-        for (what, got, expected) in
-            [("x", x.len(), self.irreps_in.dim()), ("weights", weights.len(), self.weight_numel), ("bias", bias.len(), self.bias_numel)]
-        {
+        for (what, got, expected) in [
+            ("x", x.len(), self.irreps_in.dim()),
+            ("weights", weights.len(), self.weight_numel),
+            ("bias", bias.len(), self.bias_numel),
+        ] {
             if got != expected {
                 return Err(Error::Shape { what: what.into(), expected, got });
             }

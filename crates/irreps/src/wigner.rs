@@ -126,7 +126,7 @@ fn su2_cg(j1: i64, m1: i64, j2: i64, m2: i64, j3: i64, m3: i64) -> f64 {
     let f = factorial;
     let c = ((2 * j3 + 1) as f64 * f(j3 + j1 - j2) * f(j3 - j1 + j2) * f(j1 + j2 - j3) * f(j3 + m3) * f(j3 - m3)
         / (f(j1 + j2 + j3 + 1) * f(j1 - m1) * f(j1 + m1) * f(j2 - m2) * f(j2 + m2)))
-        .sqrt();
+    .sqrt();
     let mut s = 0.0;
     for v in vmin..=vmax {
         let sign = if (v + j2 + m2).rem_euclid(2) == 0 { 1.0 } else { -1.0 };
@@ -148,7 +148,8 @@ fn compute_wigner_3j(l1: usize, l2: usize, l3: usize) -> Vec<f64> {
             }
         }
     }
-    let (q1, q2, q3) = (change_basis_real_to_complex(l1), change_basis_real_to_complex(l2), change_basis_real_to_complex(l3));
+    let (q1, q2, q3) =
+        (change_basis_real_to_complex(l1), change_basis_real_to_complex(l2), change_basis_real_to_complex(l3));
     // C[j,l,m] = Σ_{i,k,n} Q1[i,j] Q2[k,l] conj(Q3[n,m]) su2[i,k,n]
     let mut out = vec![0.0; d1 * d2 * d3];
     for a in 0..d1 {

@@ -95,12 +95,7 @@ fn assert_close(got: &[f64], expected: &[f64], what: &str) {
         .map(|(a, b)| (a - b).abs())
         .enumerate()
         .fold((0, 0.0), |acc, (i, e)| if e > acc.1 || e.is_nan() { (i, e) } else { acc });
-    assert!(
-        err <= TOL,
-        "{what}: max |error| {err:e} at index {idx} (got {}, expected {})",
-        got[idx],
-        expected[idx]
-    );
+    assert!(err <= TOL, "{what}: max |error| {err:e} at index {idx} (got {}, expected {})", got[idx], expected[idx]);
 }
 
 fn matvec(m: &[f64], x: &[f64]) -> Vec<f64> {
@@ -126,10 +121,8 @@ fn irreps_cases() {
         assert_eq!(ir.ls(), arr(&c["ls"]).iter().map(int).collect::<Vec<_>>(), "{}", ctx("ls"));
         assert_eq!(ir.lmax(), c["lmax"].as_u64().map(|x| x as usize), "{}", ctx("lmax"));
         let list: Vec<(usize, usize, i64)> = ir.iter().map(|m| (m.mul, m.ir.l, m.ir.p as i64)).collect();
-        let expected: Vec<(usize, usize, i64)> = arr(&c["list"])
-            .iter()
-            .map(|t| (int(&t[0]), int(&t[1]), t[2].as_i64().expect("parity")))
-            .collect();
+        let expected: Vec<(usize, usize, i64)> =
+            arr(&c["list"]).iter().map(|t| (int(&t[0]), int(&t[1]), t[2].as_i64().expect("parity"))).collect();
         assert_eq!(list, expected, "{}", ctx("list"));
         let slices: Vec<(usize, usize)> = ir.slices().into_iter().map(|r| (r.start, r.end)).collect();
         let expected: Vec<(usize, usize)> = arr(&c["slices"]).iter().map(|s| (int(&s[0]), int(&s[1]))).collect();
@@ -346,14 +339,18 @@ fn cartesian_change_of_basis() {
     let c = &d["cartesian_ij"];
     let kind = rank2(string(&c["formula"]));
     assert_eq!(kind.irreps().to_string(), string(&c["irreps"]));
-    for ((m, coeffs), back) in rows(&c["matrices"]).iter().zip(rows(&c["from_cartesian"])).zip(rows(&c["to_cartesian_of_coeffs"])) {
+    for ((m, coeffs), back) in
+        rows(&c["matrices"]).iter().zip(rows(&c["from_cartesian"])).zip(rows(&c["to_cartesian_of_coeffs"]))
+    {
         assert_close(&kind.from_cartesian(&to9(m)), &coeffs, "cartesian_ij: from_cartesian");
         assert_close(&kind.to_cartesian(&coeffs), &back, "cartesian_ij: to_cartesian");
     }
     let c = &d["cartesian_ij_eq_ji"];
     let kind = rank2(string(&c["formula"]));
     assert_eq!(kind.irreps().to_string(), string(&c["irreps"]));
-    for ((m, coeffs), back) in rows(&c["matrices"]).iter().zip(rows(&c["from_cartesian"])).zip(rows(&c["to_cartesian_of_coeffs"])) {
+    for ((m, coeffs), back) in
+        rows(&c["matrices"]).iter().zip(rows(&c["from_cartesian"])).zip(rows(&c["to_cartesian_of_coeffs"]))
+    {
         assert_close(&kind.from_cartesian(&to9(m)), &coeffs, "cartesian_ij_eq_ji: from_cartesian");
         assert_close(&kind.to_cartesian(&coeffs), &back, "cartesian_ij_eq_ji: to_cartesian");
     }

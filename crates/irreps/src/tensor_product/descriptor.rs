@@ -45,25 +45,41 @@ impl TensorProduct {
     ) -> Result<Self, Error> {
         let get = |irreps: &Irreps, i: usize, name: &str| -> Result<MulIr, Error> {
             irreps.0.get(i).copied().ok_or_else(|| {
-                Error::Invalid(format!("instruction refers to {name}[{i}] but {name} = \"{irreps}\" has {} entries", irreps.len()))
+                Error::Invalid(format!(
+                    "instruction refers to {name}[{i}] but {name} = \"{irreps}\" has {} entries",
+                    irreps.len()
+                ))
             })
         };
         for s in specs {
-            let (a, b, o) =
-                (get(irreps_in1, s.i_in1, "irreps_in1")?, get(irreps_in2, s.i_in2, "irreps_in2")?, get(irreps_out, s.i_out, "irreps_out")?);
+            let (a, b, o) = (
+                get(irreps_in1, s.i_in1, "irreps_in1")?,
+                get(irreps_in2, s.i_in2, "irreps_in2")?,
+                get(irreps_out, s.i_out, "irreps_out")?,
+            );
             if a.ir.p * b.ir.p != o.ir.p || !crate::wigner::triangle(a.ir.l, b.ir.l, o.ir.l) {
-                return Err(Error::Invalid(format!("path {} ⊗ {} → {} is not allowed by selection rules", a.ir, b.ir, o.ir)));
+                return Err(Error::Invalid(format!(
+                    "path {} ⊗ {} → {} is not allowed by selection rules",
+                    a.ir, b.ir, o.ir
+                )));
             }
             if matches!(s.mode, ConnectionMode::Uuw | ConnectionMode::Uuu) && a.mul != b.mul {
-                return Err(Error::Invalid(format!("mode {} needs equal input multiplicities, got {} and {}", s.mode, a.mul, b.mul)));
+                return Err(Error::Invalid(format!(
+                    "mode {} needs equal input multiplicities, got {} and {}",
+                    s.mode, a.mul, b.mul
+                )));
             }
             if let Some(m) = s.mode.required_mul_out(a.mul, b.mul) {
                 if m != o.mul {
-                    return Err(Error::Invalid(format!("mode {} needs output multiplicity {m}, irreps_out[{}] has {}", s.mode, s.i_out, o.mul)));
+                    return Err(Error::Invalid(format!(
+                        "mode {} needs output multiplicity {m}, irreps_out[{}] has {}",
+                        s.mode, s.i_out, o.mul
+                    )));
                 }
             }
         }
-        let num_elements = |s: &InstructionSpec| s.mode.num_elements(irreps_in1[s.i_in1].mul, irreps_in2[s.i_in2].mul) as f64;
+        let num_elements =
+            |s: &InstructionSpec| s.mode.num_elements(irreps_in1[s.i_in1].mul, irreps_in2[s.i_in2].mul) as f64;
         let mut instructions = Vec::with_capacity(specs.len());
         for s in specs {
             let (a, b, o) = (irreps_in1[s.i_in1], irreps_in2[s.i_in2], irreps_out[s.i_out]);
@@ -113,7 +129,13 @@ impl TensorProduct {
     /// e3nn's `FullyConnectedTensorProduct`: a weighted `uvw` path for every
     /// `(i1, i2, i_out)` allowed by the selection rules, in that loop order. Default normalizations.
     pub fn fully_connected(irreps_in1: &Irreps, irreps_in2: &Irreps, irreps_out: &Irreps) -> Result<Self, Error> {
-        Self::fully_connected_with(irreps_in1, irreps_in2, irreps_out, IrrepNormalization::default(), PathNormalization::default())
+        Self::fully_connected_with(
+            irreps_in1,
+            irreps_in2,
+            irreps_out,
+            IrrepNormalization::default(),
+            PathNormalization::default(),
+        )
     }
 
     /// [`TensorProduct::fully_connected`] with explicit normalizations.
@@ -170,7 +192,14 @@ impl TensorProduct {
                 out.push(MulIr { mul: x.mul, ir });
             }
         }
-        Self::new(&Irreps(a), &Irreps(b), &Irreps(out), &specs, IrrepNormalization::default(), PathNormalization::default())
+        Self::new(
+            &Irreps(a),
+            &Irreps(b),
+            &Irreps(out),
+            &specs,
+            IrrepNormalization::default(),
+            PathNormalization::default(),
+        )
     }
 
     /// e3nn's `FullTensorProduct`: inputs simplified, an unweighted `uvuv` path for every pair and
@@ -231,7 +260,11 @@ impl TensorProduct {
 
 impl fmt::Display for TensorProduct {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "TensorProduct {} x {} -> {} | {} weights", self.irreps_in1, self.irreps_in2, self.irreps_out, self.weight_numel)?;
+        writeln!(
+            f,
+            "TensorProduct {} x {} -> {} | {} weights",
+            self.irreps_in1, self.irreps_in2, self.irreps_out, self.weight_numel
+        )?;
         for (k, ins) in self.instructions.iter().enumerate() {
             writeln!(
                 f,
