@@ -49,7 +49,10 @@ pub fn read_npy(path: &Path) -> Result<Matrix> {
     };
     let descr = field("descr").ok_or_else(|| bad("header has no 'descr'".into()))?;
     if !(descr.starts_with("'<f8'") || descr.starts_with("'float64'")) {
-        return Err(bad(format!("dtype must be little-endian float64 ('<f8'), header says {}", descr.split(',').next().unwrap_or(""))));
+        return Err(bad(format!(
+            "dtype must be little-endian float64 ('<f8'), header says {}",
+            descr.split(',').next().unwrap_or("")
+        )));
     }
     let fortran = field("fortran_order").ok_or_else(|| bad("header has no 'fortran_order'".into()))?;
     if fortran.starts_with("True") {

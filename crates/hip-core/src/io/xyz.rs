@@ -84,7 +84,11 @@ pub fn parse_xyz(text: &str, path: &Path) -> Result<Vec<Frame>> {
                     Error::parse(path, line_no, format!("coordinate {} is not a number: \"{f}\"", ["x", "y", "z"][c]))
                 })?;
                 if !v.is_finite() {
-                    return Err(Error::parse(path, line_no, format!("coordinate {} is not finite: {f}", ["x", "y", "z"][c])));
+                    return Err(Error::parse(
+                        path,
+                        line_no,
+                        format!("coordinate {} is not finite: {f}", ["x", "y", "z"][c]),
+                    ));
                 }
             }
             numbers.push(z);
@@ -92,13 +96,14 @@ pub fn parse_xyz(text: &str, path: &Path) -> Result<Vec<Frame>> {
         }
         let mut molecule = Molecule { numbers, positions, charge: 0, multiplicity: 1 };
         if let Some(c) = info.get("charge") {
-            molecule.charge =
-                c.parse().map_err(|_| Error::parse(path, count_line + 1, format!("charge=\"{c}\" is not an integer")))?;
+            molecule.charge = c
+                .parse()
+                .map_err(|_| Error::parse(path, count_line + 1, format!("charge=\"{c}\" is not an integer")))?;
         }
         if let Some(m) = info.get("multiplicity") {
-            molecule.multiplicity = m
-                .parse()
-                .map_err(|_| Error::parse(path, count_line + 1, format!("multiplicity=\"{m}\" is not a positive integer")))?;
+            molecule.multiplicity = m.parse().map_err(|_| {
+                Error::parse(path, count_line + 1, format!("multiplicity=\"{m}\" is not a positive integer"))
+            })?;
         }
         molecule.validate().map_err(|e| Error::parse(path, count_line, e.to_string()))?;
         frames.push(Frame { molecule, comment: comment.to_string(), info });
@@ -180,7 +185,8 @@ pub fn format_xyz(mol: &Molecule, comment: &str) -> String {
     let _ = writeln!(s, "{}", mol.len());
     let _ = writeln!(s, "{}", comment.replace('\n', " "));
     for (z, p) in mol.numbers.iter().zip(&mol.positions) {
-        let _ = writeln!(s, "{:<2} {:>18.10} {:>18.10} {:>18.10}", elements::symbol(*z).unwrap_or("X"), p[0], p[1], p[2]);
+        let _ =
+            writeln!(s, "{:<2} {:>18.10} {:>18.10} {:>18.10}", elements::symbol(*z).unwrap_or("X"), p[0], p[1], p[2]);
     }
     s
 }
