@@ -86,7 +86,7 @@ pub struct Thermo {
 /// Evaluates the partition functions at `input.temperature`.
 pub fn thermo(input: &ThermoInput) -> Result<Thermo> {
     let t = input.temperature;
-    if !(t.is_finite() && t > 0.0) || !(input.pressure.is_finite() && input.pressure > 0.0) {
+    if !(t.is_finite() && t > 0.0 && input.pressure.is_finite() && input.pressure > 0.0) {
         return Err(Error::invalid(
             "thermochemistry",
             format!("temperature {t} K and pressure {} Pa must be positive", input.pressure),
