@@ -1,0 +1,114 @@
+//! RFO minimization with a trust radius and exact or BFGS-updated Hessians.
+
+use hip_core::{Molecule, Potential, Result};
+use nalgebra::{DVector, SymmetricEigen};
+
+use super::step::{predicted_change, rfo_step};
+use super::{Evaluator, Report, Thresholds, Trust, classify, hessian_update, max_rms};
+
+/// Options for [`minimize`].
+#[derive(Clone, Debug)]
+pub struct RfoOptions {
+    /// Recompute the Hessian every `k` steps (1 = every step), BFGS-update in between;
+    /// 0 = Hessian at step 0 only, then BFGS updates.
+    pub hessian_every: usize,
+    /// Step limit.
+    pub max_steps: usize,
+    /// Convergence thresholds.
+    pub thresholds: Thresholds,
+    /// Trust radius.
+    pub trust: Trust,
+    /// Classify the final geometry with one more Hessian.
+    pub classify: bool,
+}
+
+impl Default for RfoOptions {
+    fn default() -> Self {
+        RfoOptions {
+            hessian_every: 1,
+            max_steps: 200,
+            thresholds: Thresholds::gau(),
+            trust: Trust::default(),
+            classify: true,
+        }
+    }
+}
+
+/// Minimizes `pot` from `start` with RS-RFO steps. Uphill steps are rejected and the trust
+/// radius shrinks; a good quadratic model (ratio > 0.75 at the trust boundary) grows it.
+pub fn minimize(pot: &dyn Potential, start: &Molecule, opts: &RfoOptions) -> Result<Report> {
+    let mut ev = Evaluator::new(pot, start)?;
+    let mut x = start.flat_positions();
+    let (mut e, mut g) = ev.energy_gradient(&x)?;
+    let mut h = ev.hessian(&x)?;
+    let mut trust = opts.trust.initial;
+    let mut energies = vec![e];
+    let (mut last_max_step, mut last_rms_step) = (f64::INFINITY, f64::INFINITY);
+    let mut converged = false;
+    let mut steps = 0;
+    let mut since_hessian = 0;
+    let (mut fmax, mut frms);
+    loop {
+        let b = ev.basis(&x);
+        let gs = b.transpose() * &g;
+        (fmax, frms) = max_rms(&(&b * &gs));
+        if opts.thresholds.converged(fmax, frms, last_max_step, last_rms_step) {
+            converged = true;
+            break;
+        }
+        if steps >= opts.max_steps {
+            break;
+        }
+        steps += 1;
+        let hs = b.transpose() * &h * &b;
+        let eig = SymmetricEigen::new((&hs + hs.transpose()) * 0.5);
+        let lam: Vec<f64> = eig.eigenvalues.iter().copied().collect();
+        let gt: Vec<f64> = (eig.eigenvectors.transpose() * &gs).iter().copied().collect();
+        let s_eig = rfo_step(&lam, &gt, trust);
+        let pred = predicted_change(&lam, &gt, &s_eig);
+        let dx = &b * (&eig.eigenvectors * DVector::from_vec(s_eig.clone()));
+        let x_new: Vec<f64> = x.iter().zip(dx.iter()).map(|(a, d)| a + d).collect();
+        let (e_new, g_new) = ev.energy_gradient(&x_new)?;
+        let de = e_new - e;
+        let step_len = dx.norm();
+        let ratio = if pred.abs() > 1e-300 { de / pred } else { 1.0 };
+        if de > 1e-10 * e.abs().max(1.0) && step_len > opts.trust.min {
+            // reject: the model promised a decrease and the energy went up
+            trust = (0.25 * step_len).max(opts.trust.min);
+            continue;
+        }
+        if ratio < 0.25 {
+            trust = (0.25 * step_len).max(opts.trust.min);
+        } else if ratio > 0.75 && step_len > 0.8 * trust {
+            trust = (2.0 * trust).min(opts.trust.max);
+        }
+        let y = &g_new - &g;
+        x = x_new;
+        e = e_new;
+        g = g_new;
+        energies.push(e);
+        (last_max_step, last_rms_step) = max_rms(&dx);
+        since_hessian += 1;
+        if opts.hessian_every > 0 && since_hessian >= opts.hessian_every {
+            h = ev.hessian(&x)?;
+            since_hessian = 0;
+        } else {
+            hessian_update::bfgs(&mut h, &dx, &y);
+        }
+    }
+    let molecule = ev.molecule(&x);
+    let final_point = if opts.classify { Some(classify(pot, &molecule)?) } else { None };
+    Ok(Report {
+        method: format!("rfo(hessian_every={})", opts.hessian_every),
+        converged,
+        steps,
+        energy_calls: ev.energy_calls,
+        hessian_calls: ev.hessian_calls,
+        energy: e,
+        max_force: fmax,
+        rms_force: frms,
+        molecule,
+        energies,
+        final_point,
+    })
+}

@@ -1,0 +1,128 @@
+//! Transition-state search by restricted-step partitioned RFO (RS-P-RFO): maximize along one
+//! Hessian mode, minimize along all others, inside a trust radius (see [`super::step`]).
+//!
+//! The maximized mode is the lowest one at the start (or [`TsOptions::mode`]); after that it is
+//! the mode with the largest overlap with the previous one (mode following). The Hessian is
+//! recomputed every `hessian_every` steps (1 = every step, as the paper) and Bofill-updated in
+//! between. Steps are never rejected (the energy should rise along one mode); the trust radius
+//! shrinks when the quadratic model's prediction is poor and grows when it is good.
+
+use hip_core::{Molecule, Potential, Result};
+use nalgebra::{DVector, SymmetricEigen};
+
+use super::step::{predicted_change, prfo_step};
+use super::{Evaluator, Report, Thresholds, Trust, classify, hessian_update, max_rms};
+
+/// Options for [`search`].
+#[derive(Clone, Debug)]
+pub struct TsOptions {
+    /// Recompute the Hessian every `k` steps (1 = every step), Bofill-update in between.
+    pub hessian_every: usize,
+    /// Index (ascending eigenvalue order) of the mode to maximize along at the start.
+    pub mode: usize,
+    /// Step limit (the paper: 50).
+    pub max_steps: usize,
+    /// Convergence thresholds.
+    pub thresholds: Thresholds,
+    /// Trust radius.
+    pub trust: Trust,
+    /// Classify the final geometry with one more Hessian.
+    pub classify: bool,
+}
+
+impl Default for TsOptions {
+    fn default() -> Self {
+        TsOptions {
+            hessian_every: 1,
+            mode: 0,
+            max_steps: 50,
+            thresholds: Thresholds::gau(),
+            trust: Trust { initial: 0.1, min: 1e-3, max: 0.3 },
+            classify: true,
+        }
+    }
+}
+
+/// Searches for a first-order saddle point starting from `start`.
+pub fn search(pot: &dyn Potential, start: &Molecule, opts: &TsOptions) -> Result<Report> {
+    let mut ev = Evaluator::new(pot, start)?;
+    let mut x = start.flat_positions();
+    let (mut e, mut g) = ev.energy_gradient(&x)?;
+    let mut h = ev.hessian(&x)?;
+    let mut trust = opts.trust.initial;
+    let mut energies = vec![e];
+    let (mut last_max_step, mut last_rms_step) = (f64::INFINITY, f64::INFINITY);
+    let (mut converged, mut steps, mut since_hessian) = (false, 0, 0);
+    let mut followed: Option<DVector<f64>> = None;
+    let (mut fmax, mut frms);
+    loop {
+        let b = ev.basis(&x);
+        let gs = b.transpose() * &g;
+        (fmax, frms) = max_rms(&(&b * &gs));
+        if opts.thresholds.converged(fmax, frms, last_max_step, last_rms_step) {
+            converged = true;
+            break;
+        }
+        if steps >= opts.max_steps {
+            break;
+        }
+        steps += 1;
+        let hs = b.transpose() * &h * &b;
+        let eig = SymmetricEigen::new((&hs + hs.transpose()) * 0.5);
+        let mut order: Vec<usize> = (0..eig.eigenvalues.len()).collect();
+        order.sort_by(|&i, &j| eig.eigenvalues[i].total_cmp(&eig.eigenvalues[j]));
+        let lam: Vec<f64> = order.iter().map(|&i| eig.eigenvalues[i]).collect();
+        let vecs: Vec<DVector<f64>> = order.iter().map(|&i| &b * eig.eigenvectors.column(i)).collect();
+        let t = match &followed {
+            None => opts.mode.min(lam.len() - 1),
+            Some(prev) => (0..vecs.len())
+                .max_by(|&i, &j| vecs[i].dot(prev).abs().total_cmp(&vecs[j].dot(prev).abs()))
+                .unwrap_or(0),
+        };
+        followed = Some(vecs[t].clone());
+        let gt: Vec<f64> = vecs.iter().map(|v| v.dot(&g)).collect();
+        let s_eig = prfo_step(&lam, &gt, t, trust);
+        let pred = predicted_change(&lam, &gt, &s_eig);
+        let mut dx = DVector::zeros(x.len());
+        for (v, s) in vecs.iter().zip(&s_eig) {
+            dx += v * *s;
+        }
+        let x_new: Vec<f64> = x.iter().zip(dx.iter()).map(|(a, d)| a + d).collect();
+        let (e_new, g_new) = ev.energy_gradient(&x_new)?;
+        let step_len = dx.norm();
+        let ratio = if pred.abs() > 1e-300 { (e_new - e) / pred } else { 1.0 };
+        if !(0.25..=4.0).contains(&ratio) {
+            trust = (0.5 * step_len).max(opts.trust.min);
+        } else if (0.75..=1.33).contains(&ratio) && step_len > 0.8 * trust {
+            trust = (2.0 * trust).min(opts.trust.max);
+        }
+        let y = &g_new - &g;
+        x = x_new;
+        e = e_new;
+        g = g_new;
+        energies.push(e);
+        (last_max_step, last_rms_step) = max_rms(&dx);
+        since_hessian += 1;
+        if since_hessian >= opts.hessian_every.max(1) {
+            h = ev.hessian(&x)?;
+            since_hessian = 0;
+        } else {
+            hessian_update::bofill(&mut h, &dx, &y);
+        }
+    }
+    let molecule = ev.molecule(&x);
+    let final_point = if opts.classify { Some(classify(pot, &molecule)?) } else { None };
+    Ok(Report {
+        method: format!("rs-p-rfo(hessian_every={})", opts.hessian_every),
+        converged,
+        steps,
+        energy_calls: ev.energy_calls,
+        hessian_calls: ev.hessian_calls,
+        energy: e,
+        max_force: fmax,
+        rms_force: frms,
+        molecule,
+        energies,
+        final_point,
+    })
+}

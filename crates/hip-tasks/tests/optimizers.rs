@@ -1,0 +1,215 @@
+//! Optimizers and TS search on analytic surfaces with exact Hessians.
+
+use hip_core::{Molecule, Potential};
+use hip_tasks::optimize::{Thresholds, bfgs, fire, rfo, ts};
+use hip_tasks::potentials::{Analytic, BondedForceField, LennardJones, MullerBrown};
+use hip_tasks::{Classification, Vibrations};
+
+/// Start points for minimization, each with the index of the minimum it lies in the basin of.
+const MB_MIN_STARTS: [((f64, f64), usize); 3] = [((-0.9, 1.2), 0), ((0.8, -0.1), 1), ((-0.2, 0.6), 2)];
+/// Start points for the saddle search, near each saddle but well outside convergence.
+const MB_TS_STARTS: [((f64, f64), usize); 2] = [((-0.7, 0.5), 0), ((0.3, 0.2), 1)];
+
+fn mb() -> Analytic<MullerBrown> {
+    Analytic(MullerBrown::default())
+}
+
+/// Stationary points are located to the literature's 3 decimals: 2e-3 in x, y.
+fn near(mol: &Molecule, x: f64, y: f64) -> bool {
+    (mol.positions[0][0] - x).abs() < 2e-3 && (mol.positions[0][1] - y).abs() < 2e-3
+}
+
+#[test]
+fn muller_brown_minimizers_reach_the_three_minima() {
+    let pot = mb();
+    for ((sx, sy), k) in MB_MIN_STARTS {
+        let (mx, my, me) = MullerBrown::MINIMA[k];
+        let start = MullerBrown::molecule(sx, sy);
+        let reports = [
+            rfo::minimize(&pot, &start, &rfo::RfoOptions::default()).unwrap(),
+            rfo::minimize(&pot, &start, &rfo::RfoOptions { hessian_every: 0, ..Default::default() }).unwrap(),
+            bfgs::minimize(&pot, &start, &bfgs::BfgsOptions::default()).unwrap(),
+            fire::minimize(&pot, &start, &fire::FireOptions { max_steps: 5000, ..Default::default() }).unwrap(),
+        ];
+        for r in &reports {
+            eprintln!(
+                "MB min {k} from ({sx}, {sy}): {:<22} converged={} steps={:>4} E/F calls={:>4} Hessian calls={:>3} E={:.3}",
+                r.method, r.converged, r.steps, r.energy_calls, r.hessian_calls, r.energy
+            );
+            assert!(r.converged, "{} did not converge from ({sx}, {sy})", r.method);
+            assert!(
+                near(&r.molecule, mx, my),
+                "{} ended at {:?}, expected minimum {k}",
+                r.method,
+                r.molecule.positions[0]
+            );
+            assert!((r.energy - me).abs() < 1e-2);
+            assert_eq!(r.final_point.as_ref().unwrap().classification, Classification::Minimum);
+        }
+    }
+}
+
+#[test]
+fn muller_brown_rs_p_rfo_reaches_the_two_saddles() {
+    let pot = mb();
+    for ((sx, sy), k) in MB_TS_STARTS {
+        let (tx, ty, te) = MullerBrown::SADDLES[k];
+        let start = MullerBrown::molecule(sx, sy);
+        for every in [1, 3] {
+            let opts = ts::TsOptions { hessian_every: every, ..Default::default() };
+            let r = ts::search(&pot, &start, &opts).unwrap();
+            eprintln!(
+                "MB saddle {k} from ({sx}, {sy}): {:<22} converged={} steps={:>3} E/F calls={:>3} Hessian calls={:>3} E={:.3}",
+                r.method, r.converged, r.steps, r.energy_calls, r.hessian_calls, r.energy
+            );
+            assert!(r.converged, "{} did not converge", r.method);
+            assert!(
+                near(&r.molecule, tx, ty),
+                "{} ended at {:?}, expected saddle {k}",
+                r.method,
+                r.molecule.positions[0]
+            );
+            assert!((r.energy - te).abs() < 1e-2);
+            let fp = r.final_point.unwrap();
+            assert_eq!(fp.n_imaginary, 1, "exactly one negative eigenvalue: {:?}", fp.spectrum);
+        }
+    }
+}
+
+fn ammonia_planar() -> Molecule {
+    let r = 1.02;
+    let h = |a: f64| [r * a.to_radians().cos(), r * a.to_radians().sin(), 0.0];
+    Molecule::new(vec![7, 1, 1, 1], vec![[0.0; 3], h(0.0), h(120.0), h(240.0)]).unwrap()
+}
+
+fn displaced(mol: &Molecule, sigma: f64, seed: u64) -> Molecule {
+    let mut rng = irreps_free_rng(seed);
+    let x: Vec<f64> = mol.flat_positions().iter().map(|p| p + sigma * rng()).collect();
+    mol.with_flat_positions(&x)
+}
+
+/// A tiny seeded normal generator (Box–Muller on SplitMix64).
+fn irreps_free_rng(seed: u64) -> impl FnMut() -> f64 {
+    let mut s = seed;
+    let mut next = move || {
+        s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = s;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    };
+    move || {
+        let (u1, u2) = (1.0 - next(), next());
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    }
+}
+
+#[test]
+fn planar_ammonia_is_a_saddle_and_ts_search_returns_to_it() {
+    let ts0 = ammonia_planar();
+    let pot = Analytic(BondedForceField::new(&ts0).unwrap());
+    assert_eq!(pot.0.counts(), (3, 3));
+    let h = pot.hessian(&ts0).unwrap();
+    let vib = Vibrations::new(&ts0, &h, &ts0.masses(Default::default()).unwrap()).unwrap();
+    assert_eq!(vib.n_imaginary(-10.0), 1, "planar NH3 must be a first-order saddle: {:?}", vib.frequencies_cm);
+    for seed in 0..5 {
+        let start = displaced(&ts0, 0.05, seed);
+        for every in [1, 3] {
+            let r = ts::search(&pot, &start, &ts::TsOptions { hessian_every: every, ..Default::default() }).unwrap();
+            eprintln!("NH3 TS seed {seed}: {} converged={} steps={} E={:.6}", r.method, r.converged, r.steps, r.energy);
+            assert!(r.converged, "{} from seed {seed}", r.method);
+            let fp = r.final_point.unwrap();
+            assert_eq!(fp.classification, Classification::TransitionState, "{:?}", fp.spectrum);
+            // back at the planar structure: N in the plane of the three H
+            let p = &r.molecule.positions;
+            let (a, b, c) = (sub(p[2], p[1]), sub(p[3], p[1]), sub(p[0], p[1]));
+            let n = cross(a, b);
+            let dist = dot(n, c).abs() / dot(n, n).sqrt();
+            assert!(dist < 1e-3, "N is {dist} Å out of the H3 plane");
+        }
+    }
+    // and minimizing from a slightly pyramidal start finds the pyramidal minimum
+    let mut start = ts0.clone();
+    start.positions[0][2] = 0.1;
+    let r = rfo::minimize(&pot, &start, &rfo::RfoOptions::default()).unwrap();
+    assert!(r.converged);
+    assert_eq!(r.final_point.unwrap().classification, Classification::Minimum);
+    assert!(r.energy < pot.energy_forces(&ts0).unwrap().energy);
+}
+
+fn sub(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
+}
+fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+}
+fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+
+#[test]
+fn analytic_hessians_match_finite_differences_of_forces() {
+    // Exact (num-dual) Hessians vs central differences of exact forces; δ = 1e-5 Å gives
+    // truncation ~1e-10 · |E''''| and round-off ~1e-16/1e-5, so 1e-6 relative is safe.
+    let water = Molecule::new(vec![8, 1, 1], vec![[0.0, 0.0, 0.1], [0.95, 0.1, 0.0], [-0.3, 0.9, 0.05]]).unwrap();
+    let lj =
+        Molecule::new(vec![18; 4], vec![[0.0, 0.0, 0.0], [1.1, 0.0, 0.1], [0.5, 1.0, -0.1], [0.4, 0.3, 0.9]]).unwrap();
+    let mbm = MullerBrown::molecule(-0.3, 0.7);
+    let pots: Vec<(Box<dyn Potential>, Molecule)> = vec![
+        (Box::new(Analytic(BondedForceField::new(&water).unwrap())), water),
+        (Box::new(Analytic(LennardJones::default())), lj),
+        (Box::new(mb()), mbm),
+    ];
+    for (pot, mol) in pots {
+        let h = pot.hessian(&mol).unwrap();
+        let x = mol.flat_positions();
+        let n = x.len();
+        let d = 1e-5;
+        for c in 0..n {
+            let (mut xp, mut xm) = (x.clone(), x.clone());
+            xp[c] += d;
+            xm[c] -= d;
+            let fp = pot.energy_forces(&mol.with_flat_positions(&xp)).unwrap().forces;
+            let fm = pot.energy_forces(&mol.with_flat_positions(&xm)).unwrap().forces;
+            for r in 0..n {
+                let fd = -(fp[r / 3][r % 3] - fm[r / 3][r % 3]) / (2.0 * d);
+                let an = h.get(r, c);
+                assert!((fd - an).abs() < 1e-6 * (1.0 + an.abs()), "{}: H[{r},{c}] {an} vs FD {fd}", pot.name());
+            }
+        }
+        assert!(h.max_asymmetry() < 1e-10);
+    }
+}
+
+#[test]
+fn lennard_jones_cluster_minimizes() {
+    let start = Molecule::new(
+        vec![18; 5],
+        vec![[0.0, 0.0, 0.0], [1.2, 0.0, 0.0], [0.6, 1.0, 0.0], [0.6, 0.35, 1.0], [0.6, 0.35, -1.0]],
+    )
+    .unwrap();
+    let pot = Analytic(LennardJones::default());
+    let opts = rfo::RfoOptions { thresholds: Thresholds::gau().scaled(0.1), ..Default::default() };
+    let r = rfo::minimize(&pot, &start, &opts).unwrap();
+    assert!(r.converged);
+    // LJ5 global minimum (trigonal bipyramid): E = −9.103852 ε (Cambridge Cluster Database)
+    assert!((r.energy + 9.103852).abs() < 1e-4, "E = {}", r.energy);
+}
+
+#[test]
+fn bad_input_is_an_error_not_a_panic() {
+    let pot = mb();
+    let nan = Molecule { numbers: vec![1], positions: vec![[f64::NAN, 0.0, 0.0]], charge: 0, multiplicity: 1 };
+    assert!(rfo::minimize(&pot, &nan, &Default::default()).is_err());
+    let empty = Molecule { numbers: vec![], positions: vec![], charge: 0, multiplicity: 1 };
+    assert!(ts::search(&pot, &empty, &Default::default()).is_err());
+    let two = Molecule::new(vec![1, 1], vec![[0.0; 3], [1.0, 0.0, 0.0]]).unwrap();
+    assert!(fire::minimize(&pot, &two, &Default::default()).unwrap_err().to_string().contains("one atom"));
+    let unknown = Molecule { numbers: vec![0], positions: vec![[0.0; 3]], charge: 0, multiplicity: 1 };
+    assert!(bfgs::minimize(&pot, &unknown, &Default::default()).is_err());
+    let water = Molecule::new(vec![8, 1, 1], vec![[0.0; 3], [0.96, 0.0, 0.0], [-0.24, 0.93, 0.0]]).unwrap();
+    let h = hip_core::Hessian::zeros(2);
+    let e = Vibrations::new(&water, &h, &[16.0, 1.0, 1.0]).unwrap_err().to_string();
+    assert!(e.contains("6×6") && e.contains("3 atoms"), "{e}");
+    assert!(hip_core::Hessian::from_vec(1, vec![f64::NAN; 9]).is_err());
+}
