@@ -1,4 +1,6 @@
-//! File formats: [`xyz`] (XYZ and extended XYZ), [`matrix`] (NPY and whitespace text matrices).
+//! File formats: [`xyz`] (XYZ and extended XYZ), [`matrix`] (NPY and whitespace text matrices),
+//! [`dataset`] (HDF5 Hessian datasets).
 
+pub mod dataset;
 pub mod matrix;
 pub mod xyz;
