@@ -80,7 +80,7 @@ fn fixture() -> PathBuf {
 
 fn check_generator_file(path: &Path) {
     let ds = Dataset::open(path).unwrap_or_else(|e| panic!("{e}"));
-    assert!(ds.len() > 0);
+    assert!(!ds.is_empty());
     ds.validate().unwrap_or_else(|e| panic!("{e}"));
     let info = ds.info().unwrap();
     assert_eq!(info.n_samples, ds.len());
