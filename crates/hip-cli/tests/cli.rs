@@ -1,0 +1,179 @@
+//! End-to-end tests of the `hip` binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use hip_core::io::matrix::{write_npy, write_text};
+use hip_core::io::xyz::write_xyz;
+use hip_core::{Hessian, Molecule};
+use serde_json::Value;
+
+fn hip(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hip")).args(args).output().expect("run hip")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hip-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn fixture() -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../hip-core/tests/fixtures/smoke.h5").display().to_string()
+}
+
+/// One line on stderr, non-zero exit, no panic.
+#[track_caller]
+fn assert_clean_failure(out: &Output, must_contain: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "should fail: {err}");
+    assert!(!err.contains("panicked"), "panicked: {err}");
+    let lines: Vec<&str> =
+        err.lines().filter(|l| !l.trim().is_empty() && !l.starts_with("HDF5") && !l.starts_with("  ")).collect();
+    assert_eq!(lines.len(), 1, "expected one error line, got: {err}");
+    assert!(lines[0].starts_with("error: ") && lines[0].contains(must_contain), "{err}");
+}
+
+fn qm_files() -> Vec<PathBuf> {
+    let dir = std::env::var_os("QM_REFERENCE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/qm"));
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "h5"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn freq_with_hessian_reproduces_the_qm_reference() {
+    let mut n = 0;
+    for path in qm_files() {
+        let file = hdf5::File::open(&path).unwrap();
+        for name in file.member_names().unwrap() {
+            let g = file.group(&name).unwrap();
+            let read = |d: &str| g.dataset(d).unwrap().read_raw::<f64>().unwrap();
+            let z: Vec<u8> =
+                g.dataset("atomic_numbers").unwrap().read_raw::<i64>().unwrap().iter().map(|&z| z as u8).collect();
+            let pos = read("positions");
+            let mol = Molecule::new(z, pos.chunks(3).map(|c| [c[0], c[1], c[2]]).collect()).unwrap();
+            let xyz = tmp(&format!("{name}.xyz"));
+            write_xyz(&xyz, &mol, &name).unwrap();
+            let d = 3 * mol.len();
+            // alternate between .npy and text to exercise both readers
+            let h = if n % 2 == 0 { tmp(&format!("{name}.npy")) } else { tmp(&format!("{name}.txt")) };
+            if n % 2 == 0 {
+                write_npy(&h, d, d, &read("hessian")).unwrap()
+            } else {
+                write_text(&h, d, d, &read("hessian")).unwrap()
+            }
+            let out = hip(&["freq", xyz.to_str().unwrap(), "--hessian", h.to_str().unwrap(), "--json"]);
+            assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+            let got: Vec<f64> = v["frequencies_cm"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+            let want = read("frequencies_cm");
+            assert_eq!(got.len(), want.len(), "{name}");
+            for (a, b) in got.iter().zip(&want) {
+                if b.abs() > 50.0 {
+                    // XYZ keeps 10 decimals (1e-10 Å): far below the 0.1 cm⁻¹ tolerance
+                    assert!((a - b).abs() <= 0.1, "{name}: {a} vs {b}");
+                }
+            }
+            assert!((v["zpe_ev"].as_f64().unwrap() - read("zpe")[0]).abs() <= 1e-5, "{name}");
+            let masses: Vec<f64> = v["masses_amu"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+            assert_eq!(masses, read("masses"), "{name}: default masses are IUPAC, as the reference");
+            let kind = g.attr("kind").unwrap().read_scalar::<hdf5::types::VarLenUnicode>().unwrap().to_string();
+            let expected = match kind.as_str() {
+                "minimum" => Some("minimum"),
+                "transition_state" => Some("transition_state"),
+                _ => None,
+            };
+            if let Some(c) = expected {
+                assert_eq!(v["classification"], c, "{name}");
+            }
+            n += 1;
+        }
+    }
+    assert!(n > 0);
+}
+
+#[test]
+fn freq_on_a_dataset_sample_and_mass_conventions() {
+    let spec = format!("{}:0", fixture());
+    let out = hip(&["freq", &spec, "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in ["frequencies_cm", "n_imaginary", "zpe_ev", "classification", "masses_amu"] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    let paper: Value = serde_json::from_slice(&hip(&["freq", &spec, "--json", "--masses", "paper"]).stdout).unwrap();
+    for m in paper["masses_amu"].as_array().unwrap() {
+        assert!([1.00794, 12.0107, 14.0067, 15.9994].contains(&m.as_f64().unwrap()), "{m} is not a paper mass");
+    }
+    let human = hip(&["freq", &spec]);
+    assert!(String::from_utf8_lossy(&human.stdout).contains("classification"));
+}
+
+#[test]
+fn data_info_and_check() {
+    let out = hip(&["data", "info", &fixture(), "--json"]);
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["level_of_theory"], "GFN2-xTB");
+    assert!(v["n_samples"].as_u64().unwrap() > 0);
+    assert!(v["n_molecules"].as_u64().unwrap() > 0);
+    assert!(v["by_split"].is_object() && v["by_kind"].is_object());
+    let total: u64 = v["by_split"].as_object().unwrap().values().map(|x| x.as_u64().unwrap()).sum();
+    assert_eq!(total, v["n_samples"].as_u64().unwrap());
+    assert!(hip(&["data", "check", &fixture()]).status.success());
+    let bad = tmp("bad.h5");
+    std::fs::write(&bad, b"not hdf5 at all").unwrap();
+    assert_clean_failure(&hip(&["data", "check", bad.to_str().unwrap()]), "bad.h5");
+}
+
+fn water(path: &Path) {
+    std::fs::write(path, "3\nwater\nO 0 0 0.1173\nH 0 0.7572 -0.4692\nH 0 -0.7572 -0.4692\n").unwrap();
+}
+
+#[test]
+fn bad_input_gives_one_line_and_nonzero_exit() {
+    let good = tmp("w.xyz");
+    water(&good);
+    let h = tmp("w.npy");
+    write_npy(&h, 9, 9, Hessian::zeros(3).as_slice()).unwrap();
+    assert_clean_failure(
+        &hip(&["freq", "/nonexistent/mol.xyz", "--hessian", h.to_str().unwrap()]),
+        "/nonexistent/mol.xyz",
+    );
+    let malformed = tmp("malformed.xyz");
+    std::fs::write(&malformed, "3\nc\nO 0 0\n").unwrap();
+    assert_clean_failure(
+        &hip(&["freq", malformed.to_str().unwrap(), "--hessian", h.to_str().unwrap()]),
+        "malformed.xyz:3",
+    );
+    let unknown = tmp("unknown.xyz");
+    std::fs::write(&unknown, "1\nc\nXq 0 0 0\n").unwrap();
+    assert_clean_failure(
+        &hip(&["freq", unknown.to_str().unwrap(), "--hessian", h.to_str().unwrap()]),
+        "unknown element",
+    );
+    let wrong = tmp("wrong.npy");
+    write_npy(&wrong, 6, 6, &[0.0; 36]).unwrap();
+    assert_clean_failure(
+        &hip(&["freq", good.to_str().unwrap(), "--hessian", wrong.to_str().unwrap()]),
+        "expected (9, 9)",
+    );
+    let nan = tmp("nan.txt");
+    let mut vals = vec![0.0; 81];
+    vals[10] = f64::NAN;
+    write_text(&nan, 9, 9, &vals).unwrap();
+    assert_clean_failure(&hip(&["freq", good.to_str().unwrap(), "--hessian", nan.to_str().unwrap()]), "not finite");
+    assert_clean_failure(&hip(&["freq", good.to_str().unwrap()]), "--hessian");
+    assert_clean_failure(
+        &hip(&["freq", good.to_str().unwrap(), "--hessian", h.to_str().unwrap(), "--masses", "heavy"]),
+        "mass convention",
+    );
+    assert_clean_failure(&hip(&["freq", &format!("{}:999", fixture())]), "sample 999");
+}
