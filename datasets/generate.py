@@ -589,7 +589,8 @@ def assemble(level_name, work, out, settings, smoke, wall_total):
     versions = {}
     for mod in ("numpy", "h5py", "rdkit", "ase", "tblite", "pyscf", "sella"):
         try:
-            versions[mod] = __import__(mod).__version__
+            from importlib.metadata import version
+            versions[mod] = version(mod)
         except Exception:  # noqa: BLE001
             versions[mod] = "unavailable"
     tmp = out + ".tmp"
