@@ -1,0 +1,7 @@
+//! Equivariant layers, each executing an `irreps` descriptor on candle tensors:
+//! [`linear::EquiLinear`] (e3nn `Linear`), [`conv::TpConv`] (a `uvu` tensor-product convolution
+//! with radial-MLP weights), [`gate::Gate`].
+
+pub mod conv;
+pub mod gate;
+pub mod linear;

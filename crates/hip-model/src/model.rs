@@ -1,0 +1,144 @@
+//! [`HipModel`]: backbone → atomic energies (+ reference energies) and, optionally, the HIP head.
+
+use candle_core::{DType, Device, Tensor, Var};
+use irreps::Irreps;
+
+use crate::graph::Batch;
+use crate::hessian_head::HessianHead;
+use crate::layers::{conv::EdgeTp, gate::Gate, linear::EquiLinear};
+use crate::radial::{Dense, bessel_envelope};
+use crate::sh::spherical_harmonics;
+use crate::{ModelConfig, Params, Result};
+
+struct Interaction {
+    conv: EdgeTp,
+    lin: EquiLinear,
+    self_int: EquiLinear,
+    gate: Gate,
+    residual: bool,
+}
+
+impl std::fmt::Debug for Interaction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Interaction({} -> {})", self.conv.descriptor().irreps_in1(), self.gate.irreps_out)
+    }
+}
+
+/// The network.
+#[derive(Debug)]
+pub struct HipModel {
+    /// Architecture.
+    pub config: ModelConfig,
+    /// Trainable parameters.
+    pub params: Params,
+    embed: Dense,
+    layers: Vec<Interaction>,
+    readout: EquiLinear,
+    head: HessianHead,
+    refs: Tensor,
+    device: Device,
+}
+
+/// What one forward pass returns.
+#[derive(Debug)]
+pub struct Output {
+    /// Energy per molecule `(M,)`, eV.
+    pub energies: Tensor,
+    /// Flat Hessians (molecule after molecule, each `(3N)²` row-major), if requested.
+    pub hessians: Option<Tensor>,
+}
+
+impl HipModel {
+    /// Builds a freshly initialized model.
+    pub fn new(config: ModelConfig, device: &Device) -> Result<Self> {
+        let mut params = Params::new(config.seed, device);
+        let hidden: Irreps = config.hidden_irreps.parse()?;
+        let sh_irreps = Irreps::spherical_harmonics(&(0..=config.lmax).collect::<Vec<_>>());
+        let n0: usize = hidden.iter().filter(|m| m.ir.is_scalar()).map(|m| m.mul).sum();
+        if n0 == 0 {
+            return Err(crate::Error::Input("hidden_irreps needs scalar (0e) channels".into()));
+        }
+        if config.reference_energies.len() != config.species.len() {
+            return Err(crate::Error::Input("reference_energies must have one value per species".into()));
+        }
+        let embed = Dense::new(&mut params, "embed", config.species.len(), n0)?;
+        let mut x_irreps: Irreps = format!("{n0}x0e").parse()?;
+        let gate = Gate::new(&hidden);
+        let mut layers = Vec::new();
+        for k in 0..config.num_layers {
+            let conv = EdgeTp::new(
+                &mut params,
+                &format!("layer{k}.conv"),
+                &x_irreps,
+                &sh_irreps,
+                &gate.irreps_in,
+                config.num_bessel,
+                config.radial_hidden,
+            )?;
+            let lin =
+                EquiLinear::new(&mut params, &format!("layer{k}.lin"), conv.irreps_out(), &gate.irreps_in, false)?;
+            let self_int = EquiLinear::new(&mut params, &format!("layer{k}.self"), &x_irreps, &gate.irreps_in, true)?;
+            layers.push(Interaction { conv, lin, self_int, gate: gate.clone(), residual: x_irreps == hidden });
+            x_irreps = hidden.clone();
+        }
+        let readout = EquiLinear::new(&mut params, "readout", &hidden, &"1x0e".parse()?, false)?;
+        let head = HessianHead::new(&mut params, &config, &hidden, &sh_irreps)?;
+        let refs = Tensor::from_vec(config.reference_energies.clone(), config.reference_energies.len(), device)?;
+        Ok(HipModel { config, params, embed, layers, readout, head, refs, device: device.clone() })
+    }
+
+    /// The device.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Node features after the backbone `(N, dim_hidden)`.
+    pub fn node_features(&self, batch: &Batch, positions: &Tensor) -> Result<Tensor> {
+        let n = batch.n_total_atoms();
+        let onehot = Tensor::zeros((n, self.config.species.len()), DType::F64, &self.device)?;
+        let ones = Tensor::ones((n, 1), DType::F64, &self.device)?;
+        let onehot = onehot.scatter_add(&batch.species.unsqueeze(1)?, &ones, 1)?;
+        let mut x = self.embed.forward(&onehot)?;
+        if batch.n_edges == 0 {
+            for layer in &self.layers {
+                let y = layer.gate.forward(&layer.self_int.forward(&x)?)?;
+                x = if layer.residual { (y + x)? } else { y };
+            }
+            return Ok(x);
+        }
+        let vec = (positions.index_select(&batch.dst, 0)? - positions.index_select(&batch.src, 0)?)?;
+        let r = vec.sqr()?.sum_keepdim(1)?.sqrt()?;
+        let sh = spherical_harmonics(&vec, self.config.lmax)?;
+        let radial = bessel_envelope(&r, self.config.cutoff, self.config.num_bessel, self.config.envelope_p)?;
+        for layer in &self.layers {
+            let w = layer.conv.weights(&radial)?;
+            let msg = layer.conv.forward(&x.index_select(&batch.src, 0)?, &sh, &w)?;
+            let agg = Tensor::zeros((n, msg.dim(1)?), DType::F64, &self.device)?.index_add(&batch.dst, &msg, 0)?;
+            let agg = (agg / self.config.avg_num_neighbors)?;
+            let y = layer.gate.forward(&(layer.lin.forward(&agg)? + layer.self_int.forward(&x)?)?)?;
+            x = if layer.residual { (y + x)? } else { y };
+        }
+        Ok(x)
+    }
+
+    /// Energies (and, with `with_hessian`, direct Hessians) at `positions` `(N, 3)`.
+    pub fn forward(&self, batch: &Batch, positions: &Tensor, with_hessian: bool) -> Result<Output> {
+        let x = self.node_features(batch, positions)?;
+        let atomic = (self.readout.forward(&x)?.squeeze(1)? * self.config.energy_scale)?;
+        let atomic = (atomic + self.refs.index_select(&batch.species, 0)?)?;
+        let m = batch.n_atoms.len();
+        let energies = Tensor::zeros(m, DType::F64, &self.device)?.index_add(&batch.mol_of_atom, &atomic, 0)?;
+        let hessians = if with_hessian { Some(self.head.forward(batch, positions, &x)?) } else { None };
+        Ok(Output { energies, hessians })
+    }
+
+    /// Energies, forces `(N, 3)` (kept differentiable when `create_graph`, for force training
+    /// and autodiff Hessians) and optionally direct Hessians.
+    pub fn energy_forces(&self, batch: &Batch, with_hessian: bool) -> Result<(Output, Tensor, Var)> {
+        let pos = Var::from_tensor(&batch.positions)?;
+        let out = self.forward(batch, pos.as_tensor(), with_hessian)?;
+        let grads = out.energies.sum_all()?.backward()?;
+        let g = grads.get(pos.as_tensor()).cloned().unwrap_or(pos.as_tensor().zeros_like()?);
+        Ok((out, g.neg()?, pos))
+    }
+}

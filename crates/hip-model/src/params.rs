@@ -1,0 +1,78 @@
+//! [`Params`]: the model's named trainable tensors, initialized from a seed (deterministic, no
+//! global RNG), saved and loaded as safetensors.
+
+use std::collections::BTreeMap;
+
+use candle_core::{DType, Device, Tensor, Var};
+use irreps::rotation::SplitMix64;
+
+use crate::Result;
+
+/// Named variables.
+#[derive(Debug)]
+pub struct Params {
+    vars: BTreeMap<String, Var>,
+    rng: SplitMix64,
+    device: Device,
+}
+
+impl Params {
+    /// An empty store whose initializations draw from `seed`.
+    pub fn new(seed: u64, device: &Device) -> Self {
+        Params { vars: BTreeMap::new(), rng: SplitMix64(seed ^ 0x5eed_5eed), device: device.clone() }
+    }
+
+    /// A new variable `name` of `shape`, normal with standard deviation `std` (0 → zeros).
+    pub fn create(&mut self, name: &str, shape: &[usize], std: f64) -> Result<Var> {
+        assert!(!self.vars.contains_key(name), "parameter {name} created twice");
+        let n: usize = shape.iter().product();
+        let data: Vec<f64> = (0..n).map(|_| if std == 0.0 { 0.0 } else { std * self.rng.normal() }).collect();
+        let var = Var::from_tensor(&Tensor::from_vec(data, shape, &self.device)?)?;
+        self.vars.insert(name.to_string(), var.clone());
+        Ok(var)
+    }
+
+    /// The device the variables live on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// All variables by name.
+    pub fn vars(&self) -> &BTreeMap<String, Var> {
+        &self.vars
+    }
+
+    /// Total number of scalars.
+    pub fn numel(&self) -> usize {
+        self.vars.values().map(|v| v.elem_count()).sum()
+    }
+
+    /// Name → tensor map (for saving).
+    pub fn tensors(&self) -> BTreeMap<String, Tensor> {
+        self.vars.iter().map(|(k, v)| (k.clone(), v.as_tensor().clone())).collect()
+    }
+
+    /// Copies values from `tensors` into the variables; every variable must be present with the
+    /// same shape, and no extra tensor may be given.
+    pub fn assign(&self, tensors: &BTreeMap<String, Tensor>, context: &str) -> Result<()> {
+        for (name, var) in &self.vars {
+            let t = tensors
+                .get(name)
+                .ok_or_else(|| crate::Error::Checkpoint(format!("{context}: missing parameter {name}")))?;
+            if t.dims() != var.dims() {
+                return Err(crate::Error::Checkpoint(format!(
+                    "{context}: parameter {name} has shape {:?}, the model expects {:?}",
+                    t.dims(),
+                    var.dims()
+                )));
+            }
+            var.set(&t.to_dtype(DType::F64)?.to_device(&self.device)?)?;
+        }
+        if let Some(extra) = tensors.keys().find(|k| !self.vars.contains_key(*k) && !k.starts_with("optim.")) {
+            return Err(crate::Error::Checkpoint(format!(
+                "{context}: unexpected parameter {extra} (config mismatch?)"
+            )));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,172 @@
+//! Hessians of the same weights by three routes, behind one interface, and the model as a
+//! [`hip_core::Potential`].
+
+use std::sync::Arc;
+
+use candle_core::{Device, Tensor, Var};
+use hip_core::{EnergyForces, Hessian, Molecule, Potential};
+
+use crate::graph::Batch;
+use crate::{Error, HipModel, Result};
+
+/// How to get the Hessian.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum HessianMethod {
+    /// The HIP head: one forward pass.
+    Direct,
+    /// 3N backward passes through the forces (second-order autodiff).
+    Autodiff,
+    /// Central differences of forces, step `delta` Å, `(J + Jᵀ)/2`.
+    FiniteDifference {
+        /// Displacement, Å.
+        delta: f64,
+    },
+}
+
+impl std::str::FromStr for HessianMethod {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "direct" => Ok(Self::Direct),
+            "autodiff" | "ad" => Ok(Self::Autodiff),
+            "fd" | "finite_difference" => Ok(Self::FiniteDifference { delta: 0.01 }),
+            _ => Err(Error::Input(format!("unknown Hessian method \"{s}\" (direct, autodiff, fd)"))),
+        }
+    }
+}
+
+impl HessianMethod {
+    /// `direct`, `autodiff` or `fd`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Direct => "direct",
+            Self::Autodiff => "autodiff",
+            Self::FiniteDifference { .. } => "fd",
+        }
+    }
+}
+
+/// Energy (eV), forces (eV/Å) and Hessian (eV/Å²) of one molecule.
+#[derive(Clone, Debug)]
+pub struct Prediction {
+    /// Energy.
+    pub energy: f64,
+    /// Forces.
+    pub forces: Vec<[f64; 3]>,
+    /// Hessian.
+    pub hessian: Hessian,
+}
+
+/// Checks that candle computes second derivatives correctly in this thread: `d²/dx² Σx³ = 6x`.
+/// Without `CANDLE_GRAD_DO_NOT_DETACH=1` candle silently returns wrong values (stack.md rule 1).
+pub fn second_order_self_test() -> Result<()> {
+    let x = Var::from_vec(vec![1.0f64, 2.0, 3.0], 3, &Device::Cpu)?;
+    let y = x.as_tensor().mul(x.as_tensor())?.mul(x.as_tensor())?.sum_all()?;
+    let g = y.backward()?.get(x.as_tensor()).cloned().ok_or_else(|| Error::Input("no gradient".into()))?;
+    let g2 = g.sum_all()?.backward()?;
+    let got = g2.get(x.as_tensor()).map(|t| t.to_vec1::<f64>()).transpose()?.unwrap_or_default();
+    if got != [6.0, 12.0, 18.0] {
+        return Err(Error::SecondOrderDisabled(format!(
+            "second-order autodiff is disabled (self-test d²/dx² x³ gave {got:?}, expected [6, 12, 18]): \
+             set CANDLE_GRAD_DO_NOT_DETACH=1 before the first backward pass; refusing to return wrong autodiff Hessians"
+        )));
+    }
+    Ok(())
+}
+
+fn to_rows(t: &Tensor) -> Result<Vec<[f64; 3]>> {
+    Ok(t.to_vec2::<f64>()?.into_iter().map(|r| [r[0], r[1], r[2]]).collect())
+}
+
+impl HipModel {
+    /// Energy and forces of one molecule (no Hessian).
+    pub fn predict_energy_forces(&self, mol: &Molecule) -> Result<(f64, Vec<[f64; 3]>)> {
+        let batch = Batch::new(&[mol], &self.config, self.device())?;
+        let (out, f, _) = self.energy_forces(&batch, false)?;
+        Ok((out.energies.to_vec1::<f64>()?[0], to_rows(&f)?))
+    }
+
+    /// Energy, forces and the Hessian by `method`.
+    pub fn predict(&self, mol: &Molecule, method: HessianMethod) -> Result<Prediction> {
+        let n = mol.len();
+        let d = 3 * n;
+        let batch = Batch::new(&[mol], &self.config, self.device())?;
+        match method {
+            HessianMethod::Direct => {
+                let (out, f, _) = self.energy_forces(&batch, true)?;
+                let h = out.hessians.expect("requested").to_vec1::<f64>()?;
+                Ok(Prediction {
+                    energy: out.energies.to_vec1::<f64>()?[0],
+                    forces: to_rows(&f)?,
+                    hessian: Hessian::from_vec(n, h)?,
+                })
+            }
+            HessianMethod::Autodiff => {
+                second_order_self_test()?;
+                let (out, f, pos) = self.energy_forces(&batch, false)?;
+                let g = f.neg()?.flatten_all()?;
+                let mut h = Vec::with_capacity(d * d);
+                for k in 0..d {
+                    let grads = g.narrow(0, k, 1)?.sum_all()?.backward()?;
+                    let row = match grads.get(pos.as_tensor()) {
+                        Some(t) => t.flatten_all()?.to_vec1::<f64>()?,
+                        None => vec![0.0; d],
+                    };
+                    h.extend(row);
+                }
+                Ok(Prediction {
+                    energy: out.energies.to_vec1::<f64>()?[0],
+                    forces: to_rows(&f)?,
+                    hessian: Hessian::from_vec(n, h)?,
+                })
+            }
+            HessianMethod::FiniteDifference { delta } => {
+                let (energy, forces) = self.predict_energy_forces(mol)?;
+                let x0 = mol.flat_positions();
+                let mut j = vec![0.0; d * d];
+                for k in 0..d {
+                    let mut fs = Vec::with_capacity(2);
+                    for sgn in [1.0, -1.0] {
+                        let mut x = x0.clone();
+                        x[k] += sgn * delta;
+                        fs.push(self.predict_energy_forces(&mol.with_flat_positions(&x))?.1);
+                    }
+                    for r in 0..d {
+                        j[r * d + k] = -(fs[0][r / 3][r % 3] - fs[1][r / 3][r % 3]) / (2.0 * delta);
+                    }
+                }
+                let h = Hessian::from_vec(n, j)?.symmetrized();
+                Ok(Prediction { energy, forces, hessian: h })
+            }
+        }
+    }
+}
+
+/// The model with a fixed Hessian method, as a [`Potential`].
+#[derive(Clone, Debug)]
+pub struct ModelPotential {
+    /// The model.
+    pub model: Arc<HipModel>,
+    /// How Hessians are computed.
+    pub method: HessianMethod,
+}
+
+fn core_err(e: Error) -> hip_core::Error {
+    match e {
+        Error::Core(c) => c,
+        other => hip_core::Error::invalid("model", other.to_string()),
+    }
+}
+
+impl Potential for ModelPotential {
+    fn name(&self) -> String {
+        format!("hip-{}", self.method.name())
+    }
+    fn energy_forces(&self, mol: &Molecule) -> hip_core::Result<EnergyForces> {
+        let (energy, forces) = self.model.predict_energy_forces(mol).map_err(core_err)?;
+        Ok(EnergyForces { energy, forces })
+    }
+    fn hessian(&self, mol: &Molecule) -> hip_core::Result<Hessian> {
+        Ok(self.model.predict(mol, self.method).map_err(core_err)?.hessian)
+    }
+}
