@@ -188,6 +188,9 @@ pub struct Vibrations {
     pub modes: Vec<Vec<f64>>,
     /// Reduced mass of each mode, amu (`1 / |mode|²`).
     pub reduced_masses: Vec<f64>,
+    /// Normalized eigenvectors of the projected mass-weighted Hessian, in the full `3N` space.
+    #[serde(skip)]
+    pub mass_weighted_modes: Vec<Vec<f64>>,
 }
 
 impl Vibrations {
@@ -225,6 +228,7 @@ impl Vibrations {
         let mut frequencies_cm = Vec::with_capacity(order.len());
         let mut modes = Vec::with_capacity(order.len());
         let mut reduced_masses = Vec::with_capacity(order.len());
+        let mut mass_weighted_modes = Vec::with_capacity(order.len());
         for &k in &order {
             let lam = eig.eigenvalues[k];
             eigenvalues.push(lam);
@@ -234,8 +238,17 @@ impl Vibrations {
             let norm2: f64 = cart.iter().map(|x| x * x).sum();
             reduced_masses.push(1.0 / norm2);
             modes.push(cart);
+            mass_weighted_modes.push(mw.iter().copied().collect());
         }
-        Ok(Vibrations { rotor, masses_amu: masses.to_vec(), eigenvalues, frequencies_cm, modes, reduced_masses })
+        Ok(Vibrations {
+            rotor,
+            masses_amu: masses.to_vec(),
+            eigenvalues,
+            frequencies_cm,
+            modes,
+            reduced_masses,
+            mass_weighted_modes,
+        })
     }
 
     /// Number of modes with a wavenumber below `threshold_cm` (e.g. −10 cm⁻¹).
