@@ -362,8 +362,7 @@ pub fn train(
     let steps_per_epoch = train_idx.len().div_ceil(bs);
     let total_steps = steps_per_epoch * cfg.epochs;
     let t0 = Instant::now();
-    let mut ran = 0;
-    for epoch in start_epoch..cfg.epochs {
+    for (ran, epoch) in (start_epoch..cfg.epochs).enumerate() {
         if opts.stop_after > 0 && ran >= opts.stop_after {
             break;
         }
@@ -447,7 +446,6 @@ pub fn train(
             "provenance": opts.provenance,
         });
         checkpoint::save(&opts.checkpoint, &model, &opt.state(&device)?, &training)?;
-        ran += 1;
     }
     Ok((model, history))
 }
