@@ -25,9 +25,20 @@ pub struct FreqArgs {
     /// One JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Use this model checkpoint for the Hessian (default when neither --hessian nor a dataset
+    /// sample is given: the embedded model).
+    #[arg(long, conflicts_with = "hessian")]
+    pub model: Option<PathBuf>,
+    /// Hessian method with a model: direct, autodiff or fd.
+    #[arg(long, default_value = "direct")]
+    pub method: String,
 }
 
-pub fn run(args: FreqArgs) -> Result<()> {
+pub fn run(args: FreqArgs) -> Result<(), String> {
+    run_inner(args).map_err(|e| e.to_string())
+}
+
+fn run_inner(args: FreqArgs) -> Result<()> {
     let input = crate::input::read_molecule(&args.molecule)?;
     let mol = input.molecule;
     let convention: MassConvention = args.masses.parse()?;
@@ -37,9 +48,13 @@ pub fn run(args: FreqArgs) -> Result<()> {
             Hessian::from_shape(mol.len(), m.rows, m.cols, m.data)
                 .map_err(|e| e.in_context(&path.display().to_string()))?
         }
-        (None, Some(sample)) => sample.hessian.clone(),
-        (None, None) => {
-            return Err(Error::invalid("hip freq", "needs --hessian H.npy (a model is not available in this build)"));
+        (None, Some(sample)) if args.model.is_none() => sample.hessian.clone(),
+        (None, _) => {
+            let model =
+                crate::model_io::load_model(args.model.as_deref()).map_err(|e| Error::invalid("hip freq", e))?;
+            let method: hip_model::HessianMethod =
+                args.method.parse().map_err(|e: hip_model::Error| Error::invalid("hip freq", e.to_string()))?;
+            model.predict(&mol, method).map_err(|e| Error::invalid("hip freq", e.to_string()))?.hessian
         }
     };
     let masses = mol.masses(convention)?;

@@ -4,6 +4,8 @@
 mod data;
 mod freq;
 mod input;
+mod model_cmds;
+mod model_io;
 
 use clap::{Parser, Subcommand};
 
@@ -20,15 +22,31 @@ enum Command {
     /// Inspect and validate HDF5 Hessian datasets.
     #[command(subcommand)]
     Data(data::DataCommand),
-    /// Harmonic frequencies, ZPE and classification of a molecule from a Hessian.
+    /// Harmonic frequencies, ZPE and classification (from a Hessian file or the model).
     Freq(freq::FreqArgs),
+    /// The Hessian of a molecule from the model (direct, autodiff or finite differences).
+    Hessian(model_cmds::HessianArgs),
+    /// Geometry optimization on the model (RFO with model Hessians, BFGS or FIRE).
+    Opt(model_cmds::OptArgs),
+    /// Transition-state search (RS-P-RFO) on the model.
+    Ts(model_cmds::TsArgs),
+    /// Train a model on a dataset.
+    Train(model_cmds::TrainArgs),
+    /// Evaluate a model on a dataset split (section-6 metrics).
+    Eval(model_cmds::EvalArgs),
 }
 
 fn main() {
+    hip_model::enable_second_order_autodiff();
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Data(cmd) => data::run(cmd),
+    let result: Result<(), String> = match cli.command {
+        Command::Data(cmd) => data::run(cmd).map_err(|e| e.to_string()),
         Command::Freq(args) => freq::run(args),
+        Command::Hessian(a) => model_cmds::hessian(a),
+        Command::Opt(a) => model_cmds::opt(a),
+        Command::Ts(a) => model_cmds::ts(a),
+        Command::Train(a) => model_cmds::train(a),
+        Command::Eval(a) => model_cmds::eval(a),
     };
     if let Err(e) = result {
         eprintln!("error: {}", e.to_string().replace('\n', " "));

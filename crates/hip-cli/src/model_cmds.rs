@@ -1,0 +1,352 @@
+//! `hip hessian`, `hip opt`, `hip ts`, `hip train`, `hip eval`: the model behind a stable CLI.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Args;
+use hip_core::io::matrix::{write_npy, write_text};
+use hip_core::io::xyz::write_xyz;
+use hip_model::{HessianMethod, ModelPotential};
+use hip_tasks::optimize::{Report, bfgs, fire, rfo, ts};
+
+use crate::input::read_molecule;
+use crate::model_io::load_model;
+
+type CliResult = Result<(), String>;
+
+fn method(s: &str) -> Result<HessianMethod, String> {
+    s.parse::<HessianMethod>().map_err(|e| e.to_string())
+}
+
+#[derive(Args, Debug)]
+pub struct HessianArgs {
+    /// XYZ/extended-XYZ file or FILE.h5:INDEX.
+    pub molecule: String,
+    /// Model checkpoint (default: the embedded model).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// direct (HIP head), autodiff, or fd.
+    #[arg(long, default_value = "direct")]
+    pub method: String,
+    /// Write the Hessian: .npy, .txt (3N rows of 3N numbers, eV/Å²) or .h5 (a one-sample dataset).
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+    /// JSON output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn hessian(a: HessianArgs) -> CliResult {
+    let mol = read_molecule(&a.molecule).map_err(|e| e.to_string())?.molecule;
+    let model = load_model(a.model.as_deref())?;
+    let t0 = std::time::Instant::now();
+    let p = model.predict(&mol, method(&a.method)?).map_err(|e| e.to_string())?;
+    let ms = t0.elapsed().as_secs_f64() * 1e3;
+    let d = 3 * mol.len();
+    if let Some(out) = &a.output {
+        let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        let r = match ext.as_str() {
+            "npy" => write_npy(out, d, d, p.hessian.as_slice()),
+            "txt" => write_text(out, d, d, p.hessian.as_slice()),
+            "h5" | "hdf5" => hip_core::io::dataset::write_dataset(
+                out,
+                &format!("hip-rs model ({})", a.method),
+                &[hip_core::io::dataset::Record {
+                    molecule: mol.clone(),
+                    energy: p.energy,
+                    forces: p.forces.clone(),
+                    hessian: p.hessian.clone(),
+                    split: "test".into(),
+                    kind: "minimum".into(),
+                    molecule_id: mol.formula(),
+                    smiles: String::new(),
+                    reaction_id: None,
+                }],
+                hip_core::io::dataset::HessianLayout::Full,
+                "hip hessian",
+            ),
+            _ => return Err(format!("{}: unknown output format (use .npy, .txt or .h5)", out.display())),
+        };
+        r.map_err(|e| e.to_string())?;
+    }
+    if a.json {
+        println!(
+            "{}",
+            serde_json::json!({"method": a.method, "energy_ev": p.energy, "forces_ev_a": p.forces, "hessian_ev_a2": p.hessian.as_slice(),
+                "n_atoms": mol.len(), "max_asymmetry": p.hessian.max_asymmetry(), "ms": ms})
+        );
+    } else {
+        println!("molecule   {} ({} atoms)", mol.formula(), mol.len());
+        println!("method     {} ({ms:.1} ms)", a.method);
+        println!("energy     {:.6} eV", p.energy);
+        println!("Hessian    {d}×{d} eV/Å², max |H − Hᵀ| = {:.2e}", p.hessian.max_asymmetry());
+        if let Some(o) = &a.output {
+            println!("written    {}", o.display());
+        }
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct OptArgs {
+    /// XYZ/extended-XYZ file or FILE.h5:INDEX.
+    pub molecule: String,
+    /// Model checkpoint (default: the embedded model).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// rfo, bfgs or fire.
+    #[arg(long, default_value = "rfo")]
+    pub optimizer: String,
+    /// RFO: recompute the Hessian every K steps (1 = every step, 0 = only at the start, BFGS updates in between).
+    #[arg(long, default_value_t = 1)]
+    pub hessian_every: usize,
+    /// Hessian method for RFO / TS: direct, autodiff or fd.
+    #[arg(long, default_value = "direct")]
+    pub method: String,
+    /// Step limit.
+    #[arg(long)]
+    pub max_steps: Option<usize>,
+    /// Write the final geometry (XYZ).
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+    /// JSON output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn print_report(r: &Report, json: bool, out: Option<&PathBuf>) -> CliResult {
+    if let Some(o) = out {
+        write_xyz(o, &r.molecule, &format!("{} converged={} energy={:.8}", r.method, r.converged, r.energy))
+            .map_err(|e| e.to_string())?;
+    }
+    if json {
+        println!("{}", serde_json::to_string(r).map_err(|e| e.to_string())?);
+        return Ok(());
+    }
+    println!("method          {}", r.method);
+    println!("converged       {}", r.converged);
+    println!("steps           {}  (energy+force calls {}, Hessian calls {})", r.steps, r.energy_calls, r.hessian_calls);
+    println!("final energy    {:.6} eV", r.energy);
+    println!("final forces    max {:.4} / rms {:.4} eV/Å", r.max_force, r.rms_force);
+    if let Some(fp) = &r.final_point {
+        println!("classification  {} ({} imaginary)", fp.classification.as_str(), fp.n_imaginary);
+        if fp.n_imaginary > 0 {
+            println!("imaginary mode  {:.1} cm^-1", fp.spectrum[0]);
+        }
+    }
+    if let Some(o) = out {
+        println!("written         {}", o.display());
+    }
+    Ok(())
+}
+
+pub fn opt(a: OptArgs) -> CliResult {
+    let mol = read_molecule(&a.molecule).map_err(|e| e.to_string())?.molecule;
+    let pot = ModelPotential { model: Arc::new(load_model(a.model.as_deref())?), method: method(&a.method)? };
+    let r = match a.optimizer.as_str() {
+        "rfo" => {
+            let mut o = rfo::RfoOptions { hessian_every: a.hessian_every, ..Default::default() };
+            if let Some(m) = a.max_steps {
+                o.max_steps = m;
+            }
+            rfo::minimize(&pot, &mol, &o)
+        }
+        "bfgs" => {
+            let mut o = bfgs::BfgsOptions::default();
+            if let Some(m) = a.max_steps {
+                o.max_steps = m;
+            }
+            bfgs::minimize(&pot, &mol, &o)
+        }
+        "fire" => {
+            let mut o = fire::FireOptions::default();
+            if let Some(m) = a.max_steps {
+                o.max_steps = m;
+            }
+            fire::minimize(&pot, &mol, &o)
+        }
+        other => return Err(format!("unknown optimizer \"{other}\" (rfo, bfgs, fire)")),
+    }
+    .map_err(|e| e.to_string())?;
+    print_report(&r, a.json, a.output.as_ref())
+}
+
+#[derive(Args, Debug)]
+pub struct TsArgs {
+    /// XYZ/extended-XYZ file or FILE.h5:INDEX: the starting guess.
+    pub molecule: String,
+    /// Model checkpoint (default: the embedded model).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Recompute the Hessian every K steps (Bofill updates in between).
+    #[arg(long, default_value_t = 1)]
+    pub hessian_every: usize,
+    /// Hessian method: direct, autodiff or fd.
+    #[arg(long, default_value = "direct")]
+    pub method: String,
+    /// Step limit (the paper: 50).
+    #[arg(long, default_value_t = 50)]
+    pub max_steps: usize,
+    /// Write the final geometry (XYZ).
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+    /// JSON output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn ts(a: TsArgs) -> CliResult {
+    let mol = read_molecule(&a.molecule).map_err(|e| e.to_string())?.molecule;
+    let pot = ModelPotential { model: Arc::new(load_model(a.model.as_deref())?), method: method(&a.method)? };
+    let o = ts::TsOptions { hessian_every: a.hessian_every, max_steps: a.max_steps, ..Default::default() };
+    let r = ts::search(&pot, &mol, &o).map_err(|e| e.to_string())?;
+    print_report(&r, a.json, a.output.as_ref())
+}
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Training dataset (HDF5); its `train` split is used, `val` for validation.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Training settings (TOML, see hip_model::train::TrainConfig).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Architecture (TOML, see hip_model::ModelConfig).
+    #[arg(long)]
+    pub model_config: Option<PathBuf>,
+    /// Train on energies and forces only (the E+F baseline: w_H = 0).
+    #[arg(long)]
+    pub ef_only: bool,
+    /// Checkpoint path (written after each epoch).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Resume from --out if it exists.
+    #[arg(long)]
+    pub resume: bool,
+    /// Override the number of epochs.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Override the number of training samples used.
+    #[arg(long)]
+    pub max_train: Option<usize>,
+}
+
+pub fn train(a: TrainArgs) -> CliResult {
+    use hip_model::train::{RunOptions, TrainConfig, fit_statistics, load_split};
+    let read = |p: &PathBuf| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
+    let mut cfg = match &a.config {
+        Some(p) => TrainConfig::from_toml(&read(p)?).map_err(|e| format!("{}: {e}", p.display()))?,
+        None => TrainConfig::default(),
+    };
+    if a.ef_only {
+        cfg.w_hessian = 0.0;
+        cfg.w_subspace = 0.0;
+    }
+    if let Some(e) = a.epochs {
+        cfg.epochs = e;
+    }
+    if let Some(m) = a.max_train {
+        cfg.max_train = m;
+    }
+    let mut mcfg = match &a.model_config {
+        Some(p) => hip_model::ModelConfig::from_toml(&read(p)?).map_err(|e| format!("{}: {e}", p.display()))?,
+        None => hip_model::ModelConfig::default(),
+    };
+    let train_set = load_split(&a.data, "train").map_err(|e| e.to_string())?;
+    let val_set = load_split(&a.data, "val").map_err(|e| e.to_string())?;
+    if train_set.is_empty() {
+        return Err(format!("{}: no training samples", a.data.display()));
+    }
+    let used = if cfg.max_train > 0 { &train_set[..cfg.max_train.min(train_set.len())] } else { &train_set[..] };
+    let (refs, scale, nn) = fit_statistics(used, &mcfg.species, mcfg.cutoff).map_err(|e| e.to_string())?;
+    mcfg.reference_energies = refs;
+    mcfg.energy_scale = scale;
+    mcfg.avg_num_neighbors = nn;
+    let model = hip_model::HipModel::new(mcfg, &candle_core::Device::Cpu).map_err(|e| e.to_string())?;
+    eprintln!(
+        "training {} parameters on {} samples ({} validation) from {}; w_E:w_F:w_H = {}:{}:{}",
+        model.params.numel(),
+        used.len(),
+        val_set.len(),
+        a.data.display(),
+        cfg.w_energy,
+        cfg.w_forces,
+        cfg.w_hessian
+    );
+    let ds = hip_core::io::dataset::Dataset::open(&a.data).map_err(|e| e.to_string())?;
+    let provenance = serde_json::json!({
+        "data": a.data.display().to_string(),
+        "data_level_of_theory": ds.level_of_theory,
+        "data_samples": ds.len(),
+        "hip_version": env!("CARGO_PKG_VERSION"),
+        "command": std::env::args().collect::<Vec<_>>().join(" "),
+    });
+    let opts = RunOptions { checkpoint: a.out.clone(), resume: a.resume, stop_after: 0, provenance, progress: true };
+    let (_, hist) = hip_model::train::train(model, &train_set, &val_set, &cfg, &opts).map_err(|e| e.to_string())?;
+    if let Some(h) = hist.last() {
+        println!(
+            "done: {} epochs, val E MAE {:.4} eV, F MAE {:.4} eV/Å, H MAE {:.4} eV/Å², {:.0} s; checkpoint {}",
+            h.epoch,
+            h.val_energy_mae,
+            h.val_forces_mae,
+            h.val_hessian_mae,
+            h.wall_s,
+            a.out.display()
+        );
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// Dataset (HDF5).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Split to evaluate.
+    #[arg(long, default_value = "test")]
+    pub split: String,
+    /// Model checkpoint (default: the embedded model).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// direct, autodiff or fd.
+    #[arg(long, default_value = "direct")]
+    pub method: String,
+    /// At most this many samples (spread evenly over the split).
+    #[arg(long)]
+    pub max: Option<usize>,
+    /// JSON output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn eval(a: EvalArgs) -> CliResult {
+    let model = load_model(a.model.as_deref())?;
+    let samples = hip_model::train::load_split(&a.data, &a.split).map_err(|e| e.to_string())?;
+    if samples.is_empty() {
+        return Err(format!("{}: no samples in split \"{}\"", a.data.display(), a.split));
+    }
+    let pick: Vec<&hip_core::io::dataset::Sample> = match a.max {
+        Some(m) if m < samples.len() => (0..m).map(|k| &samples[k * samples.len() / m]).collect(),
+        _ => samples.iter().collect(),
+    };
+    let r = hip_model::eval::evaluate(&model, &pick, method(&a.method)?).map_err(|e| e.to_string())?;
+    if a.json {
+        println!("{}", serde_json::to_string(&r).map_err(|e| e.to_string())?);
+    } else {
+        let h = &r.hessian;
+        println!("method {} on {} samples ({} split of {})", r.method, r.n_samples, a.split, a.data.display());
+        println!("energy MAE          {:.4} eV", r.energy_mae_ev);
+        println!("force MAE           {:.4} eV/Å", r.forces_mae_ev_a);
+        println!("Hessian MAE         {:.4} eV/Å²", h.hessian_mae);
+        println!("asymmetry           {:.2e} eV/Å²", h.asymmetry);
+        println!("eigenvalue MAE      {:.4} eV/(Å² amu)", h.eigenvalue_mae);
+        println!("|cos v1|            {:.3}", h.cos_v1);
+        println!("λ1 MAE              {:.4}", h.lambda1_mae);
+        println!("neg-count agreement {:.3}", h.neg_count_agreement);
+        println!("TS agreement        {:.3}", h.ts_agreement);
+        println!("frequency MAE       {}", h.frequency_mae_cm.map_or("n/a".into(), |f| format!("{f:.1} cm^-1")));
+        println!("ZPE error           {:.4} eV", h.zpe_error_ev);
+        println!("time per Hessian    {:.1} ms", r.ms_per_hessian);
+    }
+    Ok(())
+}
