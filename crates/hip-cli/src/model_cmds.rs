@@ -257,8 +257,12 @@ pub fn train(a: TrainArgs) -> CliResult {
     if train_set.is_empty() {
         return Err(format!("{}: no training samples", a.data.display()));
     }
-    let used = if cfg.max_train > 0 { &train_set[..cfg.max_train.min(train_set.len())] } else { &train_set[..] };
-    let (refs, scale, nn) = fit_statistics(used, &mcfg.species, mcfg.cutoff).map_err(|e| e.to_string())?;
+    let used: Vec<hip_core::io::dataset::Sample> = if cfg.max_train > 0 && cfg.max_train < train_set.len() {
+        (0..cfg.max_train).map(|k| train_set[k * train_set.len() / cfg.max_train].clone()).collect()
+    } else {
+        train_set.clone()
+    };
+    let (refs, scale, nn) = fit_statistics(&used, &mcfg.species, mcfg.cutoff).map_err(|e| e.to_string())?;
     mcfg.reference_energies = refs;
     mcfg.energy_scale = scale;
     mcfg.avg_num_neighbors = nn;

@@ -170,10 +170,118 @@ fn bad_input_gives_one_line_and_nonzero_exit() {
     vals[10] = f64::NAN;
     write_text(&nan, 9, 9, &vals).unwrap();
     assert_clean_failure(&hip(&["freq", good.to_str().unwrap(), "--hessian", nan.to_str().unwrap()]), "not finite");
-    assert_clean_failure(&hip(&["freq", good.to_str().unwrap()]), "--hessian");
+    assert_clean_failure(
+        &hip(&["freq", good.to_str().unwrap(), "--model", "/nonexistent/model.safetensors"]),
+        "/nonexistent/model.safetensors",
+    );
     assert_clean_failure(
         &hip(&["freq", good.to_str().unwrap(), "--hessian", h.to_str().unwrap(), "--masses", "heavy"]),
         "mass convention",
     );
     assert_clean_failure(&hip(&["freq", &format!("{}:999", fixture())]), "sample 999");
+}
+
+/// Trains a tiny model on the committed fixture (1 epoch, seconds) for the model commands.
+fn tiny_model() -> PathBuf {
+    let out = tmp("tiny.safetensors");
+    if !out.exists() {
+        let cfg = tmp("tiny-train.toml");
+        std::fs::write(&cfg, "epochs = 1\nbatch_size = 4\n").unwrap();
+        let mcfg = tmp("tiny-model.toml");
+        let m = hip_model::ModelConfig {
+            hidden_irreps: "8x0e+4x1o+2x1e+2x2e".into(),
+            head_irreps: "4x0e+2x1e+2x2e".into(),
+            ..Default::default()
+        };
+        std::fs::write(&mcfg, m.to_toml()).unwrap();
+        let o = hip(&[
+            "train",
+            "--data",
+            &fixture(),
+            "--config",
+            cfg.to_str().unwrap(),
+            "--model-config",
+            mcfg.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    out
+}
+
+#[test]
+fn model_commands_end_to_end() {
+    let model = tiny_model();
+    let m = model.to_str().unwrap();
+    let w = tmp("w2.xyz");
+    water(&w);
+    let ws = w.to_str().unwrap();
+    // hessian: each method, each output format
+    for (method, ext) in [("direct", "npy"), ("autodiff", "txt"), ("fd", "h5")] {
+        let out = tmp(&format!("h-{method}.{ext}"));
+        let o = hip(&["hessian", ws, "--model", m, "--method", method, "-o", out.to_str().unwrap(), "--json"]);
+        assert!(o.status.success(), "{method}: {}", String::from_utf8_lossy(&o.stderr));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["hessian_ev_a2"].as_array().unwrap().len(), 81);
+        if method == "direct" {
+            assert_eq!(v["max_asymmetry"].as_f64().unwrap(), 0.0);
+        }
+        assert!(out.exists());
+    }
+    // the .txt and .npy outputs feed back into freq --hessian
+    let o = hip(&["freq", ws, "--hessian", tmp("h-direct.npy").to_str().unwrap(), "--json"]);
+    assert!(o.status.success());
+    let o = hip(&["data", "check", tmp("h-fd.h5").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // freq with the model
+    let o = hip(&["freq", ws, "--model", m, "--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["frequencies_cm"].as_array().unwrap().len(), 3);
+    // opt with each optimizer, ts, eval
+    for opt in ["rfo", "bfgs", "fire"] {
+        let out = tmp(&format!("opt-{opt}.xyz"));
+        let o = hip(&[
+            "opt",
+            ws,
+            "--model",
+            m,
+            "--optimizer",
+            opt,
+            "--max-steps",
+            "5",
+            "-o",
+            out.to_str().unwrap(),
+            "--json",
+        ]);
+        assert!(o.status.success(), "{opt}: {}", String::from_utf8_lossy(&o.stderr));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert!(v["steps"].as_u64().unwrap() <= 5 && v.get("converged").is_some());
+        assert!(out.exists());
+    }
+    let o = hip(&["ts", ws, "--model", m, "--max-steps", "3", "--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["final_point"]["n_imaginary"].as_u64().is_some());
+    let o = hip(&["eval", "--data", &fixture(), "--split", "test", "--model", m, "--max", "3", "--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    for key in [
+        "hessian_mae",
+        "asymmetry",
+        "eigenvalue_mae",
+        "cos_v1",
+        "lambda1_mae",
+        "neg_count_agreement",
+        "ts_agreement",
+        "zpe_error_ev",
+    ] {
+        assert!(v["hessian"].get(key).is_some(), "missing {key}");
+    }
+    // bad model file and bad method are one-line errors
+    let bad = tmp("bad.safetensors");
+    std::fs::write(&bad, b"nope").unwrap();
+    assert_clean_failure(&hip(&["hessian", ws, "--model", bad.to_str().unwrap()]), "bad.safetensors");
+    assert_clean_failure(&hip(&["hessian", ws, "--model", m, "--method", "magic"]), "unknown Hessian method");
 }

@@ -357,7 +357,12 @@ pub fn train(
     } else {
         (0..train_set.len()).collect()
     };
-    let val: Vec<&Sample> = val_set.iter().take(if cfg.max_val > 0 { cfg.max_val } else { usize::MAX }).collect();
+    let n_val = val_set.len();
+    let val: Vec<&Sample> = if cfg.max_val > 0 && cfg.max_val < n_val {
+        (0..cfg.max_val).map(|k| &val_set[k * n_val / cfg.max_val]).collect()
+    } else {
+        val_set.iter().collect()
+    };
     let bs = cfg.batch_size.max(1);
     let steps_per_epoch = train_idx.len().div_ceil(bs);
     let total_steps = steps_per_epoch * cfg.epochs;
