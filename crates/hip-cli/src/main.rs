@@ -1,6 +1,7 @@
 //! `hip`: the command-line front end. Each subcommand lives in its own module and only parses
 //! arguments, calls library code and prints; errors are one line on stderr and exit code 1.
 
+mod bench;
 mod data;
 mod freq;
 mod input;
@@ -34,6 +35,14 @@ enum Command {
     Train(model_cmds::TrainArgs),
     /// Evaluate a model on a dataset split (section-6 metrics).
     Eval(model_cmds::EvalArgs),
+    /// Benchmark direct vs autodiff vs finite-difference Hessians (speed, memory, accuracy).
+    Bench(bench::BenchArgs),
+    /// The main job: evaluate the shipped model (accuracy, frequencies, TS search, speed) and
+    /// write reports/REPORT.md.
+    Report(bench::ReportArgs),
+    /// Internal: memory probe run in a child process by `hip bench`.
+    #[command(hide = true)]
+    BenchProbe(bench::ProbeArgs),
 }
 
 fn main() {
@@ -47,6 +56,9 @@ fn main() {
         Command::Ts(a) => model_cmds::ts(a),
         Command::Train(a) => model_cmds::train(a),
         Command::Eval(a) => model_cmds::eval(a),
+        Command::Bench(a) => bench::bench(a),
+        Command::Report(a) => bench::report_cmd(a),
+        Command::BenchProbe(a) => bench::probe(a),
     };
     if let Err(e) = result {
         eprintln!("error: {}", e.to_string().replace('\n', " "));

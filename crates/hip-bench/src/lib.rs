@@ -1,0 +1,383 @@
+//! # hip-bench — direct vs autodiff vs finite-difference Hessians
+//!
+//! [`speed`] (time per Hessian, ratios, scaling exponents), [`memory`] (peak RSS per provider in
+//! its own process), [`accuracy`] (section-6 metrics and parity data), [`ts_bench`] (TS searches
+//! from displaced transition states), [`plots`] (SVG + PNG with a bundled font), [`report`]
+//! (`REPORT.md`, `results.json`) and [`baseline`] (regression checks on ratios and accuracy).
+//! [`run`] ties them together for `hip bench` and `hip report`.
+
+pub mod accuracy;
+pub mod baseline;
+pub mod memory;
+pub mod molecules;
+pub mod plots;
+pub mod report;
+pub mod speed;
+pub mod ts_bench;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hip_core::io::dataset::{Dataset, Sample};
+use hip_model::{HessianMethod, HipModel};
+use report::{FreqCheck, RatioRow, Results, TsResults};
+
+/// What to run.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Sizes for the provider comparison.
+    pub sizes: Vec<usize>,
+    /// Run autodiff/FD only up to this size.
+    pub max_slow_atoms: usize,
+    /// Sizes for direct-only runs with a cutoff Hessian graph.
+    pub large_sizes: Vec<usize>,
+    /// Repetitions for the fast providers.
+    pub reps: usize,
+    /// Measure memory in child processes (needs `exe`).
+    pub memory: bool,
+    /// The `hip` executable for memory probes.
+    pub exe: Option<PathBuf>,
+    /// Model checkpoint passed to probes (None: embedded default).
+    pub model_path: Option<PathBuf>,
+    /// Accuracy: dataset, split, max samples.
+    pub accuracy: Option<(PathBuf, String, usize)>,
+    /// The E+F baseline model for accuracy.
+    pub ef_model: Option<Arc<HipModel>>,
+    /// Frequencies/ZPE on the minima of this dataset.
+    pub freq_data: Option<PathBuf>,
+    /// TS searches on the `ts` samples of these datasets (path, split filter or "all").
+    pub ts_data: Vec<(PathBuf, String)>,
+    /// Include autodiff in the TS searches.
+    pub ts_autodiff: bool,
+    /// Output directory for plots and reports.
+    pub out_dir: PathBuf,
+    /// Metadata.
+    pub meta: report::Meta,
+    /// Progress messages on stderr.
+    pub verbose: bool,
+}
+
+fn say(o: &Options, msg: &str) {
+    if o.verbose {
+        eprintln!("[bench] {msg}");
+    }
+}
+
+/// Child-process memory probe: runs one Hessian with `provider` on an `n`-atom alkane and returns
+/// `(baseline VmHWM, peak VmHWM)` in kB.
+pub fn memory_probe(model: &HipModel, provider: &str, n: usize) -> hip_model::Result<(u64, u64)> {
+    let mol = molecules::alkane(n);
+    let before = memory::vm_hwm_kb().unwrap_or(0);
+    match provider {
+        "energy_forces" => drop(model.predict_energy_forces(&mol)?),
+        p => drop(model.predict(&mol, p.parse::<HessianMethod>()?)?),
+    }
+    Ok((before, memory::vm_hwm_kb().unwrap_or(0)))
+}
+
+fn probe_in_child(o: &Options, provider: &str, n: usize) -> Option<f64> {
+    let exe = o.exe.as_ref()?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(["bench-probe", "--provider", provider, "--atoms", &n.to_string()]);
+    if let Some(m) = &o.model_path {
+        cmd.arg("--model").arg(m);
+    }
+    let out = cmd.output().ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    let (b, p) = (v["baseline_kb"].as_f64()?, v["peak_kb"].as_f64()?);
+    Some((p - b).max(0.0) / 1024.0)
+}
+
+fn spread<'a>(samples: &'a [Sample], max: usize) -> Vec<&'a Sample> {
+    if max == 0 || max >= samples.len() {
+        return samples.iter().collect();
+    }
+    (0..max).map(|k| &samples[k * samples.len() / max]).collect()
+}
+
+/// Runs what `o` asks for with `model` and writes `results.json`, `REPORT.md` and plots into
+/// `o.out_dir`.
+pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
+    std::fs::create_dir_all(&o.out_dir).map_err(|e| format!("{}: {e}", o.out_dir.display()))?;
+    let mut r = Results { meta: o.meta.clone(), paper_speedup: report::PAPER_SPEEDUP.to_vec(), ..Default::default() };
+    let err = |e: hip_model::Error| e.to_string();
+    // speed
+    for &n in &o.sizes {
+        say(o, &format!("timing providers at {n} atoms"));
+        let mol = molecules::alkane(n);
+        let skip: Vec<&str> = if n > o.max_slow_atoms { vec!["autodiff", "fd"] } else { vec![] };
+        let mut rows = speed::time_providers(&model, &mol, o.reps, &skip).map_err(err)?;
+        if o.memory {
+            for row in &mut rows {
+                row.peak_rss_mb = probe_in_child(o, &row.provider, n);
+            }
+        }
+        r.speed.extend(rows);
+        r.ratios.push(RatioRow {
+            n_atoms: n,
+            autodiff_over_direct: speed::ratio(&r.speed, "autodiff", n),
+            fd_over_direct: speed::ratio(&r.speed, "fd", n),
+            direct_over_energy_forces: speed::ratio(&r.speed, "energy_forces", n).map(|x| 1.0 / x),
+        });
+    }
+    for p in ["energy_forces", "direct", "autodiff", "fd"] {
+        if let Some(k) = speed::scaling_exponent(&r.speed, p, 10) {
+            r.scaling.insert(p.into(), k);
+        }
+    }
+    if !o.large_sizes.is_empty() {
+        let mut cfg = model.config.clone();
+        cfg.hessian_cutoff = cfg.cutoff;
+        let cut = HipModel::new(cfg, model.device()).map_err(err)?;
+        cut.params.assign(&model.params.tensors(), "bench").map_err(err)?;
+        for &n in &o.large_sizes {
+            say(o, &format!("direct Hessian with cutoff graph at {n} atoms"));
+            let mol = molecules::alkane_bundle(n);
+            let ms =
+                speed::median_ms(|| cut.predict(&mol, HessianMethod::Direct).map(drop), if n > 300 { 1 } else { 3 })
+                    .map_err(err)?;
+            r.large.push(speed::SpeedRow {
+                n_atoms: n,
+                provider: "direct_cutoff".into(),
+                median_ms: ms,
+                peak_rss_mb: None,
+            });
+        }
+        if let Some(k) = speed::scaling_exponent(&r.large, "direct_cutoff", 100) {
+            r.scaling.insert("direct_cutoff_large".into(), k);
+        }
+    }
+    // accuracy
+    let mut parity_sets: Vec<(String, accuracy::ParityData)> = Vec::new();
+    if let Some((data, split, max)) = &o.accuracy {
+        match hip_model::train::load_split(data, split) {
+            Ok(samples) if !samples.is_empty() => {
+                let pick = spread(&samples, *max);
+                for (label, m, method) in
+                    [("direct", &model, HessianMethod::Direct), ("autodiff", &model, HessianMethod::Autodiff)]
+                {
+                    say(o, &format!("accuracy {label} on {} samples", pick.len()));
+                    let rep = accuracy::accuracy(m, &pick, method).map_err(err)?;
+                    r.accuracy.insert(label.into(), serde_json::to_value(&rep).map_err(|e| e.to_string())?);
+                    let few: Vec<&Sample> = pick.iter().take(12).copied().collect();
+                    parity_sets.push((label.into(), accuracy::parity(m, &few, method, 60).map_err(err)?));
+                }
+                if let Some(ef) = &o.ef_model {
+                    say(o, "accuracy of the E+F baseline (autodiff)");
+                    let rep = accuracy::accuracy(ef, &pick, HessianMethod::Autodiff).map_err(err)?;
+                    r.accuracy
+                        .insert("ef_baseline_autodiff".into(), serde_json::to_value(&rep).map_err(|e| e.to_string())?);
+                    let few: Vec<&Sample> = pick.iter().take(12).copied().collect();
+                    parity_sets.push((
+                        "E+F baseline (AD)".into(),
+                        accuracy::parity(ef, &few, HessianMethod::Autodiff, 60).map_err(err)?,
+                    ));
+                }
+            }
+            Ok(_) => r.notes.push(format!("{}: no samples in split {split}; accuracy skipped", data.display())),
+            Err(e) => r.notes.push(format!("accuracy skipped: {e}")),
+        }
+    }
+    // frequencies on reference minima
+    if let Some(path) = &o.freq_data {
+        match frequencies(&model, path) {
+            Ok(fc) => r.frequencies = Some(fc),
+            Err(e) => r.notes.push(format!("frequency check skipped: {e}")),
+        }
+    }
+    // TS searches
+    if !o.ts_data.is_empty() {
+        let mut cases = Vec::new();
+        for (path, split) in &o.ts_data {
+            match Dataset::open(path) {
+                Ok(ds) => {
+                    for i in 0..ds.len() {
+                        if ds.kind_of(i) == "ts" && (split == "all" || ds.split_of(i) == split) {
+                            if let Ok(s) = ds.sample(i) {
+                                let name = format!(
+                                    "{}:{}",
+                                    path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+                                    s.reaction_id.clone().unwrap_or(s.molecule_id.clone())
+                                );
+                                if s.molecule.numbers.iter().all(|z| model.config.species_index(*z).is_some()) {
+                                    cases.push((name, s.molecule));
+                                }
+                            }
+                        }
+                    }
+                }
+                Err(e) => r.notes.push(format!("TS search skipped for {}: {e}", path.display())),
+            }
+        }
+        say(o, &format!("TS searches from {} transition states", cases.len()));
+        let runs =
+            ts_bench::ts_searches(model.clone(), &cases, &[0.05, 0.1], 1, o.ts_autodiff).map_err(|e| e.to_string())?;
+        let mut summary = std::collections::BTreeMap::new();
+        for l in ["hip", "quasi_newton", "autodiff"] {
+            let s = ts_bench::summarize(&runs, l);
+            if s.runs > 0 {
+                summary.insert(l.to_string(), s);
+            }
+        }
+        r.ts_search = Some(TsResults { runs, summary });
+    }
+    // plots
+    let mut plots: Vec<(&str, &str)> = Vec::new();
+    let stem = |name: &str| o.out_dir.join(name);
+    if !r.speed.is_empty() {
+        let series = |p: &str| plots::Series {
+            label: p.into(),
+            points: r.speed.iter().filter(|x| x.provider == p).map(|x| (x.n_atoms as f64, x.median_ms)).collect(),
+            reference: false,
+        };
+        plots::line_plot(
+            &stem("time_vs_atoms"),
+            "Time per Hessian",
+            "atoms",
+            "ms",
+            &[series("direct"), series("autodiff"), series("fd"), series("energy_forces")],
+        )?;
+        plots.push(("Time per Hessian vs atoms (log-log)", "time_vs_atoms.svg"));
+        let sp = |f: fn(&RatioRow) -> Option<f64>, label: &str| plots::Series {
+            label: label.into(),
+            points: r.ratios.iter().filter_map(|x| f(x).map(|v| (x.n_atoms as f64, v))).collect(),
+            reference: false,
+        };
+        let paper = plots::Series {
+            label: "paper AD/direct (GPU, EquiformerV2; reference)".into(),
+            points: report::PAPER_SPEEDUP.iter().map(|&(n, v)| (n as f64, v)).collect(),
+            reference: true,
+        };
+        plots::line_plot(
+            &stem("speedup_vs_atoms"),
+            "Speed-up of direct Hessians",
+            "atoms",
+            "t(method) / t(direct)",
+            &[sp(|x| x.autodiff_over_direct, "autodiff / direct"), sp(|x| x.fd_over_direct, "FD / direct"), paper],
+        )?;
+        plots.push(("Speed-up vs atoms", "speedup_vs_atoms.svg"));
+        if r.speed.iter().any(|x| x.peak_rss_mb.is_some()) {
+            let mem = |p: &str| plots::Series {
+                label: p.into(),
+                points: r
+                    .speed
+                    .iter()
+                    .filter(|x| x.provider == p)
+                    .filter_map(|x| x.peak_rss_mb.map(|m| (x.n_atoms as f64, m.max(0.01))))
+                    .collect(),
+                reference: false,
+            };
+            plots::line_plot(
+                &stem("memory_vs_atoms"),
+                "Peak memory above baseline",
+                "atoms",
+                "MB",
+                &[mem("direct"), mem("autodiff"), mem("fd"), mem("energy_forces")],
+            )?;
+            plots.push(("Peak memory vs atoms", "memory_vs_atoms.svg"));
+        }
+    }
+    if !r.large.is_empty() {
+        let s = plots::Series {
+            label: "direct (cutoff Hessian graph)".into(),
+            points: r.large.iter().map(|x| (x.n_atoms as f64, x.median_ms)).collect(),
+            reference: false,
+        };
+        plots::line_plot(&stem("large_direct"), "Direct Hessian, large systems", "atoms", "ms", &[s])?;
+        plots.push(("Direct Hessian of large systems", "large_direct.svg"));
+    }
+    if !parity_sets.is_empty() {
+        let ent: Vec<(String, Vec<(f64, f64)>)> =
+            parity_sets.iter().map(|(l, d)| (l.clone(), d.entries.clone())).collect();
+        plots::scatter_plot(
+            &stem("parity_hessian"),
+            "Hessian entries",
+            "reference (eV/Å²)",
+            "predicted (eV/Å²)",
+            &ent,
+            true,
+        )?;
+        plots.push(("Parity: Hessian entries", "parity_hessian.svg"));
+        let eig: Vec<(String, Vec<(f64, f64)>)> =
+            parity_sets.iter().map(|(l, d)| (l.clone(), d.eigenvalues.clone())).collect();
+        plots::scatter_plot(
+            &stem("parity_eigenvalues"),
+            "Projected mass-weighted eigenvalues",
+            "reference",
+            "predicted",
+            &eig,
+            true,
+        )?;
+        plots.push(("Parity: eigenvalues", "parity_eigenvalues.svg"));
+        let fe: Vec<(String, Vec<(f64, f64)>)> =
+            parity_sets.iter().map(|(l, d)| (l.clone(), d.frequency_errors.clone())).collect();
+        plots::scatter_plot(
+            &stem("frequency_errors"),
+            "Frequency errors",
+            "reference (cm⁻¹)",
+            "predicted − reference (cm⁻¹)",
+            &fe,
+            false,
+        )?;
+        plots.push(("Frequency errors", "frequency_errors.svg"));
+    }
+    write_outputs(&r, &o.out_dir, &plots)?;
+    Ok(r)
+}
+
+/// Frequencies/ZPE of the model (direct) on every minimum of `path` against its Hessians.
+pub fn frequencies(model: &HipModel, path: &Path) -> Result<FreqCheck, String> {
+    let ds = Dataset::open(path).map_err(|e| e.to_string())?;
+    let (mut per, mut zpe) = (Vec::new(), Vec::new());
+    for i in 0..ds.len() {
+        if ds.kind_of(i) != "minimum" {
+            continue;
+        }
+        let s = ds.sample(i).map_err(|e| e.to_string())?;
+        if !s.molecule.numbers.iter().all(|z| model.config.species_index(*z).is_some()) || s.molecule.len() < 2 {
+            continue;
+        }
+        let p = model.predict(&s.molecule, HessianMethod::Direct).map_err(|e| e.to_string())?;
+        let masses = s.molecule.masses(hip_core::MassConvention::Iupac).map_err(|e| e.to_string())?;
+        let m = hip_tasks::metrics::compare(&s.molecule, &masses, &p.hessian, &s.hessian).map_err(|e| e.to_string())?;
+        let vr = hip_tasks::Vibrations::new(&s.molecule, &s.hessian, &masses).map_err(|e| e.to_string())?;
+        let vp = hip_tasks::Vibrations::new(&s.molecule, &p.hessian, &masses).map_err(|e| e.to_string())?;
+        zpe.push((s.molecule_id.clone(), vr.zpe_ev(), vp.zpe_ev()));
+        per.push(m);
+    }
+    if per.is_empty() {
+        return Err(format!("{}: no minima with known elements", path.display()));
+    }
+    let avg = hip_tasks::metrics::average(&per);
+    Ok(FreqCheck {
+        data: path.display().to_string(),
+        n_molecules: per.len(),
+        frequency_mae_cm: avg.frequency_mae_cm.unwrap_or(f64::NAN),
+        zpe_mae_ev: avg.zpe_error_ev,
+        zpe,
+    })
+}
+
+/// Writes `results.json` and `REPORT.md`.
+pub fn write_outputs(r: &Results, dir: &Path, plots: &[(&str, &str)]) -> Result<(), String> {
+    let json = serde_json::to_string_pretty(r).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("results.json"), json).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::write(dir.join("REPORT.md"), report::markdown(r, plots)).map_err(|e| format!("{}: {e}", dir.display()))
+}
+
+/// Machine description for reports.
+pub fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!(
+        "{cpu}, {} logical cores, {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        std::env::consts::OS
+    )
+}

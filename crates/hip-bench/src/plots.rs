@@ -1,0 +1,179 @@
+//! Plots with plotters, as SVG and PNG, using the bundled DejaVu Sans (no system fonts needed).
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+
+/// Registers the bundled font (idempotent).
+pub fn init_fonts() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
+    });
+}
+
+/// A line series: label, points, and whether it is a reference (grey, thin).
+#[derive(Clone, Debug)]
+pub struct Series {
+    /// Legend label.
+    pub label: String,
+    /// (x, y) points.
+    pub points: Vec<(f64, f64)>,
+    /// Drawn as a reference curve.
+    pub reference: bool,
+}
+
+const COLORS: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+    RGBColor(255, 127, 14),
+    RGBColor(23, 190, 207),
+];
+
+fn draw_lines<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    title: &str,
+    xl: &str,
+    yl: &str,
+    series: &[Series],
+    log: bool,
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let all: Vec<(f64, f64)> =
+        series.iter().flat_map(|s| s.points.iter().copied()).filter(|p| p.0 > 0.0 && p.1 > 0.0).collect();
+    if all.is_empty() {
+        return Ok(());
+    }
+    let (x0, x1) = all.iter().fold((f64::INFINITY, 0.0f64), |a, p| (a.0.min(p.0), a.1.max(p.0)));
+    let (y0, y1) = all.iter().fold((f64::INFINITY, 0.0f64), |a, p| (a.0.min(p.1), a.1.max(p.1)));
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d((x0 * 0.8..x1 * 1.25).log_scale(), (y0 * 0.7..y1 * 1.5).log_scale())
+        .map_err(|e| e.to_string())?;
+    let _ = log;
+    chart.configure_mesh().x_desc(xl).y_desc(yl).label_style(("sans-serif", 14)).draw().map_err(|e| e.to_string())?;
+    for (k, s) in series.iter().enumerate() {
+        let color = if s.reference { RGBColor(120, 120, 120) } else { COLORS[k % COLORS.len()] };
+        let pts: Vec<(f64, f64)> = s.points.iter().copied().filter(|p| p.0 > 0.0 && p.1 > 0.0).collect();
+        chart
+            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(if s.reference { 1 } else { 2 })))
+            .map_err(|e| e.to_string())?
+            .label(s.label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+        chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled()))).map_err(|e| e.to_string())?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 13))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+/// Log–log line plot to `stem.svg` and `stem.png`.
+pub fn line_plot(stem: &Path, title: &str, xl: &str, yl: &str, series: &[Series]) -> Result<(), String> {
+    init_fonts();
+    let svg = stem.with_extension("svg");
+    draw_lines(SVGBackend::new(&svg, (800, 560)).into_drawing_area(), title, xl, yl, series, true)?;
+    let png = stem.with_extension("png");
+    draw_lines(BitMapBackend::new(&png, (800, 560)).into_drawing_area(), title, xl, yl, series, true)
+}
+
+fn draw_scatter<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    title: &str,
+    xl: &str,
+    yl: &str,
+    sets: &[(String, Vec<(f64, f64)>)],
+    diagonal: bool,
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let all: Vec<(f64, f64)> = sets.iter().flat_map(|s| s.1.iter().copied()).collect();
+    if all.is_empty() {
+        return Ok(());
+    }
+    let (mut x0, mut x1) = all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, p| (a.0.min(p.0), a.1.max(p.0)));
+    let (mut y0, mut y1) = all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, p| (a.0.min(p.1), a.1.max(p.1)));
+    if diagonal {
+        x0 = x0.min(y0);
+        x1 = x1.max(y1);
+        (y0, y1) = (x0, x1);
+    }
+    let pad = |a: f64, b: f64| ((b - a).abs() * 0.05).max(1e-9);
+    let (px, py) = (pad(x0, x1), pad(y0, y1));
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(x0 - px..x1 + px, y0 - py..y1 + py)
+        .map_err(|e| e.to_string())?;
+    chart.configure_mesh().x_desc(xl).y_desc(yl).label_style(("sans-serif", 14)).draw().map_err(|e| e.to_string())?;
+    if diagonal {
+        chart
+            .draw_series(LineSeries::new(vec![(x0, x0), (x1, x1)], BLACK.stroke_width(1)))
+            .map_err(|e| e.to_string())?;
+    }
+    for (k, (label, pts)) in sets.iter().enumerate() {
+        let c = COLORS[k % COLORS.len()];
+        chart
+            .draw_series(pts.iter().map(|&p| Circle::new(p, 2, c.mix(0.5).filled())))
+            .map_err(|e| e.to_string())?
+            .label(label.clone())
+            .legend(move |(x, y)| Circle::new((x + 8, y), 4, c.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 13))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+/// Scatter (parity when `diagonal`) plot to `stem.svg` and `stem.png`.
+pub fn scatter_plot(
+    stem: &Path,
+    title: &str,
+    xl: &str,
+    yl: &str,
+    sets: &[(String, Vec<(f64, f64)>)],
+    diagonal: bool,
+) -> Result<(), String> {
+    init_fonts();
+    draw_scatter(
+        SVGBackend::new(&stem.with_extension("svg"), (700, 640)).into_drawing_area(),
+        title,
+        xl,
+        yl,
+        sets,
+        diagonal,
+    )?;
+    draw_scatter(
+        BitMapBackend::new(&stem.with_extension("png"), (700, 640)).into_drawing_area(),
+        title,
+        xl,
+        yl,
+        sets,
+        diagonal,
+    )
+}

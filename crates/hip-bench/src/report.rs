@@ -1,0 +1,245 @@
+//! The results (`reports/results.json`, stable keys) and the Markdown report.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use crate::speed::SpeedRow;
+use crate::ts_bench::{TsRun, TsSummary};
+
+/// The paper's speed-up of direct over autodiff Hessians (GPU, EquiformerV2), for reference.
+pub const PAPER_SPEEDUP: [(usize, f64); 4] = [(5, 6.5), (10, 11.7), (20, 29.5), (30, 64.0)];
+
+/// Where and how the numbers were made.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Meta {
+    /// UTC date.
+    pub date: String,
+    /// `git rev-parse HEAD` if available.
+    pub commit: String,
+    /// The command line.
+    pub command: String,
+    /// CPU model and core count.
+    pub machine: String,
+    /// Rayon/BLAS threads used.
+    pub threads: String,
+    /// Model used for speed and accuracy.
+    pub model: String,
+    /// Quick mode.
+    pub quick: bool,
+}
+
+/// Speed ratios at one size.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct RatioRow {
+    /// Atoms.
+    pub n_atoms: usize,
+    /// t(autodiff) / t(direct).
+    pub autodiff_over_direct: Option<f64>,
+    /// t(fd) / t(direct).
+    pub fd_over_direct: Option<f64>,
+    /// t(direct) / t(energy+forces).
+    pub direct_over_energy_forces: Option<f64>,
+}
+
+/// Frequencies on reference minima (a cross-level check when the model is trained on GFN2).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct FreqCheck {
+    /// Dataset.
+    pub data: String,
+    /// Minima compared.
+    pub n_molecules: usize,
+    /// Mean |Δν̃| (400–4000 cm⁻¹ modes), cm⁻¹.
+    pub frequency_mae_cm: f64,
+    /// Mean |ΔZPE|, eV.
+    pub zpe_mae_ev: f64,
+    /// Per molecule: (name, reference ZPE, model ZPE), eV.
+    pub zpe: Vec<(String, f64, f64)>,
+}
+
+/// TS-search results.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct TsResults {
+    /// Every run.
+    pub runs: Vec<TsRun>,
+    /// Summary by Hessian type.
+    pub summary: BTreeMap<String, TsSummary>,
+}
+
+/// Everything a run measured.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Results {
+    /// Provenance.
+    pub meta: Meta,
+    /// `{n_atoms, provider, median_ms, peak_rss_mb}` rows.
+    pub speed: Vec<SpeedRow>,
+    /// Ratios measured in the same run.
+    pub ratios: Vec<RatioRow>,
+    /// Fitted exponents `t ∝ N^k` per provider.
+    pub scaling: BTreeMap<String, f64>,
+    /// Direct Hessians with a cutoff Hessian graph on large systems.
+    pub large: Vec<SpeedRow>,
+    /// Section-6 metrics per provider (snake_case keys).
+    pub accuracy: BTreeMap<String, serde_json::Value>,
+    /// Frequencies/ZPE on reference minima.
+    pub frequencies: Option<FreqCheck>,
+    /// TS searches.
+    pub ts_search: Option<TsResults>,
+    /// The paper's speed-up curve (reference only).
+    pub paper_speedup: Vec<(usize, f64)>,
+    /// Notes (gaps, skipped parts).
+    pub notes: Vec<String>,
+}
+
+fn f(x: Option<f64>, d: usize) -> String {
+    x.map_or("–".into(), |v| format!("{v:.d$}"))
+}
+
+/// The Markdown report.
+pub fn markdown(r: &Results, plots: &[(&str, &str)]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# hip-rs benchmark report\n");
+    let m = &r.meta;
+    let _ = writeln!(
+        s,
+        "| | |\n| --- | --- |\n| date | {} |\n| commit | `{}` |\n| command | `{}` |\n| machine | {} |\n| threads | {} |\n| model | {} |\n| mode | {} |\n",
+        m.date,
+        m.commit,
+        m.command,
+        m.machine,
+        m.threads,
+        m.model,
+        if m.quick { "quick" } else { "full" }
+    );
+    if !r.speed.is_empty() {
+        let _ = writeln!(s, "## Time per Hessian (same model and weights, CPU, f64)\n");
+        let _ = writeln!(
+            s,
+            "Median of repeated runs after one warm-up. `energy_forces` is one energy+force evaluation, the unit of cost.\n"
+        );
+        let mut sizes: Vec<usize> = r.speed.iter().map(|x| x.n_atoms).collect();
+        sizes.dedup();
+        let _ = writeln!(
+            s,
+            "| atoms | energy+forces ms | direct ms | autodiff ms | FD ms | AD/direct | FD/direct | direct/(E+F) | direct peak MB | AD peak MB | FD peak MB |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        );
+        for n in sizes {
+            let get = |p: &str| r.speed.iter().find(|x| x.n_atoms == n && x.provider == p);
+            let ms = |p: &str| get(p).map(|x| x.median_ms);
+            let mb = |p: &str| get(p).and_then(|x| x.peak_rss_mb);
+            let ra = r.ratios.iter().find(|x| x.n_atoms == n).cloned().unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "| {n} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                f(ms("energy_forces"), 2),
+                f(ms("direct"), 2),
+                f(ms("autodiff"), 1),
+                f(ms("fd"), 1),
+                f(ra.autodiff_over_direct, 1),
+                f(ra.fd_over_direct, 1),
+                f(ra.direct_over_energy_forces, 2),
+                f(mb("direct"), 1),
+                f(mb("autodiff"), 1),
+                f(mb("fd"), 1)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\nPaper (GPU, EquiformerV2, for reference only): AD/direct = 6.5×, 11.7×, 29.5×, 64× at 5, 10, 20, 30 atoms.\n"
+        );
+        if !r.scaling.is_empty() {
+            let _ = writeln!(
+                s,
+                "Fitted scaling exponents (t ∝ N^k): {}\n",
+                r.scaling.iter().map(|(k, v)| format!("{k} {v:.2}")).collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
+    if !r.large.is_empty() {
+        let _ = writeln!(
+            s,
+            "## Direct Hessians of large systems (cutoff Hessian graph)\n\n| atoms | direct ms |\n| ---: | ---: |"
+        );
+        for x in &r.large {
+            let _ = writeln!(s, "| {} | {:.1} |", x.n_atoms, x.median_ms);
+        }
+        let _ = writeln!(s);
+    }
+    if !r.accuracy.is_empty() {
+        let _ = writeln!(s, "## Accuracy (section-6 metrics, test split)\n");
+        let keys = [
+            "n_samples",
+            "energy_mae_ev",
+            "forces_mae_ev_a",
+            "hessian_mae",
+            "asymmetry",
+            "eigenvalue_mae",
+            "cos_v1",
+            "lambda1_mae",
+            "neg_count_agreement",
+            "ts_agreement",
+            "frequency_mae_cm",
+            "zpe_error_ev",
+            "ms_per_hessian",
+        ];
+        let provs: Vec<&String> = r.accuracy.keys().collect();
+        let _ = writeln!(
+            s,
+            "| metric | {} |\n| --- |{}",
+            provs.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(" | "),
+            " ---: |".repeat(provs.len())
+        );
+        for k in keys {
+            let row: Vec<String> = provs
+                .iter()
+                .map(|p| {
+                    let v = &r.accuracy[*p];
+                    let x = v.get(k).or_else(|| v.get("hessian").and_then(|h| h.get(k)));
+                    x.and_then(|x| x.as_f64()).map_or("–".into(), |x| {
+                        if x.abs() < 1e-3 && x != 0.0 { format!("{x:.2e}") } else { format!("{x:.4}") }
+                    })
+                })
+                .collect();
+            let _ = writeln!(s, "| {k} | {} |", row.join(" | "));
+        }
+        let _ = writeln!(s);
+    }
+    if let Some(fc) = &r.frequencies {
+        let _ = writeln!(s, "## Frequencies and ZPE on reference minima ({})\n", fc.data);
+        let _ = writeln!(
+            s,
+            "{} minima: frequency MAE {:.1} cm⁻¹ (400–4000 cm⁻¹ modes), ZPE MAE {:.4} eV.\n",
+            fc.n_molecules, fc.frequency_mae_cm, fc.zpe_mae_ev
+        );
+        let _ = writeln!(s, "| molecule | reference ZPE eV | model ZPE eV |\n| --- | ---: | ---: |");
+        for (n, a, b) in &fc.zpe {
+            let _ = writeln!(s, "| {n} | {a:.4} | {b:.4} |");
+        }
+        let _ = writeln!(s);
+    }
+    if let Some(ts) = &r.ts_search {
+        let _ = writeln!(s, "## Transition-state search from displaced transition states (RS-P-RFO, ≤ 50 steps)\n");
+        let _ = writeln!(
+            s,
+            "| Hessian | runs | converged | converged with 1 imaginary mode | mean steps |\n| --- | ---: | ---: | ---: | ---: |"
+        );
+        for (k, v) in &ts.summary {
+            let _ = writeln!(s, "| {k} | {} | {} | {} | {:.1} |", v.runs, v.converged, v.success, v.mean_steps);
+        }
+        let _ = writeln!(s);
+    }
+    if !plots.is_empty() {
+        let _ = writeln!(s, "## Plots\n");
+        for (title, file) in plots {
+            let _ = writeln!(s, "**{title}**\n\n![{title}]({file})\n");
+        }
+    }
+    if !r.notes.is_empty() {
+        let _ = writeln!(s, "## Notes\n");
+        for n in &r.notes {
+            let _ = writeln!(s, "- {n}");
+        }
+    }
+    s
+}

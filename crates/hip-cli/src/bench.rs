@@ -1,0 +1,234 @@
+//! `hip bench` (speed, memory, scaling, accuracy, regression check), `hip report` (the main job:
+//! accuracy, frequencies, TS searches and speed on shipped defaults) and the hidden memory probe.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Args;
+use hip_bench::{Options, baseline, report};
+
+use crate::model_io::load_model;
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Model checkpoint (default: the embedded model).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Quick mode (5, 10, 20 atoms; small accuracy subset): a few minutes on 2 cores.
+    #[arg(long)]
+    pub quick: bool,
+    /// Compare ratios and accuracy with this baseline results.json; exit 1 on a regression.
+    #[arg(long)]
+    pub check: Option<PathBuf>,
+    /// Dataset for the accuracy part (its test split).
+    #[arg(long, default_value = "datasets/gfn2-train.h5")]
+    pub data: PathBuf,
+    /// E+F baseline model for the accuracy comparison.
+    #[arg(long)]
+    pub ef_model: Option<PathBuf>,
+    /// Output directory.
+    #[arg(long, default_value = "reports/bench")]
+    pub out: PathBuf,
+    /// Print results.json to stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Run the PyTorch/e3nn peer script (needs python3 with torch and e3nn).
+    #[arg(long)]
+    pub peer: bool,
+}
+
+fn meta(model: &Option<PathBuf>, quick: bool) -> report::Meta {
+    let commit = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    report::Meta {
+        date: utc(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)),
+        commit,
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        machine: hip_bench::machine(),
+        threads: std::env::var("RAYON_NUM_THREADS").map_or_else(
+            |_| format!("default ({} cores)", std::thread::available_parallelism().map_or(1, |n| n.get())),
+            |t| t,
+        ),
+        model: model
+            .as_ref()
+            .map_or("embedded default (models/hip-default.safetensors)".into(), |p| p.display().to_string()),
+        quick,
+    }
+}
+
+/// `YYYY-MM-DD HH:MM UTC` from Unix seconds (civil-from-days, Howard Hinnant).
+fn utc(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let (h, m) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(mo <= 2);
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{m:02} UTC")
+}
+
+pub fn bench(a: BenchArgs) -> Result<(), String> {
+    let model = Arc::new(load_model(a.model.as_deref())?);
+    let ef = match &a.ef_model {
+        Some(p) => Some(Arc::new(load_model(Some(p))?)),
+        None => None,
+    };
+    let o = Options {
+        sizes: if a.quick { vec![5, 10, 20] } else { vec![5, 10, 20, 30, 50, 100] },
+        max_slow_atoms: if a.quick { 20 } else { 50 },
+        large_sizes: if a.quick { vec![] } else { vec![100, 200, 500, 1000] },
+        reps: if a.quick { 3 } else { 5 },
+        memory: true,
+        exe: std::env::current_exe().ok(),
+        model_path: a.model.clone(),
+        accuracy: a.data.exists().then(|| (a.data.clone(), "test".to_string(), if a.quick { 12 } else { 60 })),
+        ef_model: ef,
+        freq_data: None,
+        ts_data: vec![],
+        ts_autodiff: false,
+        out_dir: a.out.clone(),
+        meta: meta(&a.model, a.quick),
+        verbose: true,
+    };
+    let mut r = hip_bench::run(model, &o)?;
+    if a.peer {
+        r.notes.push(run_peer());
+        hip_bench::write_outputs(&r, &a.out, &[])?;
+    }
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?);
+    } else {
+        eprintln!("wrote {}/REPORT.md and results.json", a.out.display());
+    }
+    if let Some(b) = &a.check {
+        let text = std::fs::read_to_string(b).map_err(|e| format!("{}: {e}", b.display()))?;
+        let base: report::Results = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", b.display()))?;
+        let checks = baseline::compare(&r, &base);
+        print!("{}", baseline::table(&checks));
+        let bad = checks.iter().filter(|c| !c.ok).count();
+        if bad > 0 {
+            return Err(format!("{bad} regression(s) against {}", b.display()));
+        }
+        println!("no regression against {} ({} checks)", b.display(), checks.len());
+    }
+    Ok(())
+}
+
+fn run_peer() -> String {
+    let script = PathBuf::from("crates/hip-bench/peers/e3nn_peer.py");
+    match std::process::Command::new("python3").arg(&script).output() {
+        Ok(o) if o.status.success() => format!("peer (PyTorch/e3nn): {}", String::from_utf8_lossy(&o.stdout).trim()),
+        Ok(o) => format!("peer not run: {}", String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("failed")),
+        Err(e) => format!("peer not run: {e}"),
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ProbeArgs {
+    /// energy_forces, direct, autodiff or fd.
+    #[arg(long)]
+    pub provider: String,
+    /// Atoms in the alkane.
+    #[arg(long)]
+    pub atoms: usize,
+    /// Model checkpoint.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+}
+
+pub fn probe(a: ProbeArgs) -> Result<(), String> {
+    let model = load_model(a.model.as_deref())?;
+    let (b, p) = hip_bench::memory_probe(&model, &a.provider, a.atoms).map_err(|e| e.to_string())?;
+    println!("{}", serde_json::json!({"baseline_kb": b, "peak_kb": p}));
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Model checkpoint (default: the embedded model).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// E+F baseline model.
+    #[arg(long, default_value = "models/ef-baseline.safetensors")]
+    pub ef_model: PathBuf,
+    /// Training-level dataset (its test split).
+    #[arg(long, default_value = "datasets/gfn2-train.h5")]
+    pub data: PathBuf,
+    /// High-level dataset (minima and transition states).
+    #[arg(long, default_value = "datasets/wb97x-small.h5")]
+    pub high_level: PathBuf,
+    /// Test samples for the accuracy part.
+    #[arg(long, default_value_t = 40)]
+    pub max: usize,
+    /// Include autodiff-Hessian TS searches (slow).
+    #[arg(long)]
+    pub ts_autodiff: bool,
+    /// Output directory.
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
+}
+
+/// The main job on shipped defaults.
+pub fn report_cmd(a: ReportArgs) -> Result<(), String> {
+    let model = Arc::new(load_model(a.model.as_deref())?);
+    let ef = if a.ef_model.exists() { Some(Arc::new(load_model(Some(&a.ef_model))?)) } else { None };
+    let mut ts_data = vec![(a.data.clone(), "test".to_string())];
+    if a.high_level.exists() {
+        ts_data.push((a.high_level.clone(), "all".to_string()));
+    }
+    let o = Options {
+        sizes: vec![5, 10, 20, 30],
+        max_slow_atoms: 30,
+        large_sizes: vec![],
+        reps: 3,
+        memory: true,
+        exe: std::env::current_exe().ok(),
+        model_path: a.model.clone(),
+        accuracy: Some((a.data.clone(), "test".into(), a.max)),
+        ef_model: ef,
+        freq_data: a.high_level.exists().then(|| a.high_level.clone()),
+        ts_data,
+        ts_autodiff: a.ts_autodiff,
+        out_dir: a.out.clone(),
+        meta: meta(&a.model, false),
+        verbose: true,
+    };
+    let r = hip_bench::run(model, &o)?;
+    let get = |p: &str, k: &str| {
+        r.accuracy.get(p).and_then(|v| v.get("hessian")).and_then(|h| h.get(k)).and_then(|x| x.as_f64())
+    };
+    println!("report written to {}/REPORT.md (numbers in results.json)", a.out.display());
+    for p in ["direct", "autodiff", "ef_baseline_autodiff"] {
+        if let Some(mae) = get(p, "hessian_mae") {
+            println!(
+                "  {p:<22} Hessian MAE {mae:.4} eV/Å²  eigenvalue MAE {:.4}  |cos v1| {:.3}",
+                get(p, "eigenvalue_mae").unwrap_or(f64::NAN),
+                get(p, "cos_v1").unwrap_or(f64::NAN)
+            );
+        }
+    }
+    if let Some(ts) = &r.ts_search {
+        for (k, s) in &ts.summary {
+            println!("  TS search ({k}): {}/{} converged with one imaginary mode", s.success, s.runs);
+        }
+    }
+    for row in &r.ratios {
+        println!(
+            "  {} atoms: AD/direct {:.1}×, FD/direct {:.1}×",
+            row.n_atoms,
+            row.autodiff_over_direct.unwrap_or(f64::NAN),
+            row.fd_over_direct.unwrap_or(f64::NAN)
+        );
+    }
+    Ok(())
+}
