@@ -88,7 +88,7 @@ fn probe_in_child(o: &Options, provider: &str, n: usize) -> Option<f64> {
     Some((p - b).max(0.0) / 1024.0)
 }
 
-fn spread<'a>(samples: &'a [Sample], max: usize) -> Vec<&'a Sample> {
+fn spread(samples: &[Sample], max: usize) -> Vec<&Sample> {
     if max == 0 || max >= samples.len() {
         return samples.iter().collect();
     }
