@@ -121,6 +121,8 @@ def embed(smiles, seed):
     params = Chem.SmilesParserParams()
     params.removeHs = False
     mol = Chem.MolFromSmiles(smiles, params)
+    if mol is None or any(a.GetNumRadicalElectrons() for a in mol.GetAtoms()):
+        raise ValueError(f"{smiles}: not a valid closed-shell molecule (check H counts of bracket atoms)")
     mol = Chem.AddHs(mol)
     p = AllChem.ETKDGv3()
     p.randomSeed = seed
