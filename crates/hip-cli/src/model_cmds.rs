@@ -229,6 +229,10 @@ pub struct TrainArgs {
     /// Override the number of training samples used.
     #[arg(long)]
     pub max_train: Option<usize>,
+    /// Start from the weights (and architecture) of this checkpoint with a fresh optimizer and
+    /// schedule: a second training stage. Ignores --model-config.
+    #[arg(long, conflicts_with = "model_config")]
+    pub init_from: Option<PathBuf>,
 }
 
 pub fn train(a: TrainArgs) -> CliResult {
@@ -262,11 +266,16 @@ pub fn train(a: TrainArgs) -> CliResult {
     } else {
         train_set.clone()
     };
-    let (refs, scale, nn) = fit_statistics(&used, &mcfg.species, mcfg.cutoff).map_err(|e| e.to_string())?;
-    mcfg.reference_energies = refs;
-    mcfg.energy_scale = scale;
-    mcfg.avg_num_neighbors = nn;
-    let model = hip_model::HipModel::new(mcfg, &candle_core::Device::Cpu).map_err(|e| e.to_string())?;
+    let model = match &a.init_from {
+        Some(p) => crate::model_io::load_model(Some(p))?,
+        None => {
+            let (refs, scale, nn) = fit_statistics(&used, &mcfg.species, mcfg.cutoff).map_err(|e| e.to_string())?;
+            mcfg.reference_energies = refs;
+            mcfg.energy_scale = scale;
+            mcfg.avg_num_neighbors = nn;
+            hip_model::HipModel::new(mcfg, &candle_core::Device::Cpu).map_err(|e| e.to_string())?
+        }
+    };
     eprintln!(
         "training {} parameters on {} samples ({} validation) from {}; w_E:w_F:w_H = {}:{}:{}",
         model.params.numel(),
@@ -284,6 +293,7 @@ pub fn train(a: TrainArgs) -> CliResult {
         "data_samples": ds.len(),
         "hip_version": env!("CARGO_PKG_VERSION"),
         "command": std::env::args().collect::<Vec<_>>().join(" "),
+        "init_from": a.init_from.as_ref().map(|p| p.display().to_string()),
     });
     let opts = RunOptions { checkpoint: a.out.clone(), resume: a.resume, stop_after: 0, provenance, progress: true };
     let (_, hist) = hip_model::train::train(model, &train_set, &val_set, &cfg, &opts).map_err(|e| e.to_string())?;
