@@ -4,7 +4,7 @@
 use hip_core::{Molecule, Potential, Result};
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
 
-use super::{Evaluator, Report, Thresholds, classify, hessian_update, max_rms};
+use super::{Evaluator, Report, RunEnd, Thresholds, hessian_update, max_rms};
 
 /// Options for [`minimize`].
 #[derive(Clone, Debug)]
@@ -45,9 +45,8 @@ pub fn minimize(pot: &dyn Potential, start: &Molecule, opts: &BfgsOptions) -> Re
     let (mut converged, mut steps) = (false, 0);
     let (mut fmax, mut frms);
     loop {
-        let b = ev.basis(&x);
-        let gs = b.transpose() * &g;
-        (fmax, frms) = max_rms(&(&b * &gs));
+        let (b, gs);
+        (b, gs, fmax, frms) = ev.project(&x, &g);
         if opts.thresholds.converged(fmax, frms, last_max_step, last_rms_step) {
             converged = true;
             break;
@@ -79,19 +78,6 @@ pub fn minimize(pot: &dyn Potential, start: &Molecule, opts: &BfgsOptions) -> Re
         energies.push(e);
         (last_max_step, last_rms_step) = max_rms(&dx);
     }
-    let molecule = ev.molecule(&x);
-    let final_point = if opts.classify { Some(classify(pot, &molecule)?) } else { None };
-    Ok(Report {
-        method: "bfgs".into(),
-        converged,
-        steps,
-        energy_calls: ev.energy_calls,
-        hessian_calls: ev.hessian_calls,
-        energy: e,
-        max_force: fmax,
-        rms_force: frms,
-        molecule,
-        energies,
-        final_point,
-    })
+    let end = RunEnd { x, converged, steps, energy: e, max_force: fmax, rms_force: frms, energies };
+    ev.finish("bfgs".into(), end, opts.classify)
 }

@@ -3,7 +3,7 @@
 use hip_core::{Molecule, Potential, Result};
 use nalgebra::DVector;
 
-use super::{Evaluator, Report, Thresholds, classify, max_rms};
+use super::{Evaluator, Report, RunEnd, Thresholds, max_rms};
 
 /// Options for [`minimize`] (defaults are ASE's).
 #[derive(Clone, Debug)]
@@ -91,19 +91,6 @@ pub fn minimize(pot: &dyn Potential, start: &Molecule, opts: &FireOptions) -> Re
         energies.push(e);
         (last_max_step, last_rms_step) = max_rms(&dx);
     }
-    let molecule = ev.molecule(&x);
-    let final_point = if opts.classify { Some(classify(pot, &molecule)?) } else { None };
-    Ok(Report {
-        method: "fire".into(),
-        converged,
-        steps,
-        energy_calls: ev.energy_calls,
-        hessian_calls: ev.hessian_calls,
-        energy: e,
-        max_force: fmax,
-        rms_force: frms,
-        molecule,
-        energies,
-        final_point,
-    })
+    let end = RunEnd { x, converged, steps, energy: e, max_force: fmax, rms_force: frms, energies };
+    ev.finish("fire".into(), end, opts.classify)
 }

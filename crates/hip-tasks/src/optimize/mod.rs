@@ -191,6 +191,45 @@ impl<'a> Evaluator<'a> {
     pub fn molecule(&self, x: &[f64]) -> Molecule {
         self.template.with_flat_positions(x)
     }
+
+    /// Projected gradient at `x`: the internal basis `B`, `Bᵀg`, and max/RMS of the projected
+    /// force (what the convergence test reads).
+    pub fn project(&self, x: &[f64], g: &DVector<f64>) -> (DMatrix<f64>, DVector<f64>, f64, f64) {
+        let b = self.basis(x);
+        let gs = b.transpose() * g;
+        let (fmax, frms) = max_rms(&(&b * &gs));
+        (b, gs, fmax, frms)
+    }
+
+    /// The report of a finished run (classifying the final geometry if asked).
+    pub fn finish(self, method: String, end: RunEnd, classify_final: bool) -> Result<Report> {
+        let molecule = self.molecule(&end.x);
+        let final_point = if classify_final { Some(classify(self.pot, &molecule)?) } else { None };
+        Ok(Report {
+            method,
+            converged: end.converged,
+            steps: end.steps,
+            energy_calls: self.energy_calls,
+            hessian_calls: self.hessian_calls,
+            energy: end.energy,
+            max_force: end.max_force,
+            rms_force: end.rms_force,
+            molecule,
+            energies: end.energies,
+            final_point,
+        })
+    }
+}
+
+/// Where a run stopped.
+pub(crate) struct RunEnd {
+    pub x: Vec<f64>,
+    pub converged: bool,
+    pub steps: usize,
+    pub energy: f64,
+    pub max_force: f64,
+    pub rms_force: f64,
+    pub energies: Vec<f64>,
 }
 
 /// Max and RMS of a vector's components.

@@ -4,7 +4,7 @@ use hip_core::{Molecule, Potential, Result};
 use nalgebra::{DVector, SymmetricEigen};
 
 use super::step::{predicted_change, rfo_step};
-use super::{Evaluator, Report, Thresholds, Trust, classify, hessian_update, max_rms};
+use super::{Evaluator, Report, RunEnd, Thresholds, Trust, hessian_update, max_rms};
 
 /// Options for [`minimize`].
 #[derive(Clone, Debug)]
@@ -49,9 +49,8 @@ pub fn minimize(pot: &dyn Potential, start: &Molecule, opts: &RfoOptions) -> Res
     let mut since_hessian = 0;
     let (mut fmax, mut frms);
     loop {
-        let b = ev.basis(&x);
-        let gs = b.transpose() * &g;
-        (fmax, frms) = max_rms(&(&b * &gs));
+        let (b, gs);
+        (b, gs, fmax, frms) = ev.project(&x, &g);
         if opts.thresholds.converged(fmax, frms, last_max_step, last_rms_step) {
             converged = true;
             break;
@@ -96,19 +95,6 @@ pub fn minimize(pot: &dyn Potential, start: &Molecule, opts: &RfoOptions) -> Res
             hessian_update::bfgs(&mut h, &dx, &y);
         }
     }
-    let molecule = ev.molecule(&x);
-    let final_point = if opts.classify { Some(classify(pot, &molecule)?) } else { None };
-    Ok(Report {
-        method: format!("rfo(hessian_every={})", opts.hessian_every),
-        converged,
-        steps,
-        energy_calls: ev.energy_calls,
-        hessian_calls: ev.hessian_calls,
-        energy: e,
-        max_force: fmax,
-        rms_force: frms,
-        molecule,
-        energies,
-        final_point,
-    })
+    let end = RunEnd { x, converged, steps, energy: e, max_force: fmax, rms_force: frms, energies };
+    ev.finish(format!("rfo(hessian_every={})", opts.hessian_every), end, opts.classify)
 }

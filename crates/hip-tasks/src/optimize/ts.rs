@@ -11,7 +11,7 @@ use hip_core::{Molecule, Potential, Result};
 use nalgebra::{DVector, SymmetricEigen};
 
 use super::step::{predicted_change, prfo_step};
-use super::{Evaluator, Report, Thresholds, Trust, classify, hessian_update, max_rms};
+use super::{Evaluator, Report, RunEnd, Thresholds, Trust, hessian_update, max_rms};
 
 /// Options for [`search`].
 #[derive(Clone, Debug)]
@@ -56,9 +56,8 @@ pub fn search(pot: &dyn Potential, start: &Molecule, opts: &TsOptions) -> Result
     let mut followed: Option<DVector<f64>> = None;
     let (mut fmax, mut frms);
     loop {
-        let b = ev.basis(&x);
-        let gs = b.transpose() * &g;
-        (fmax, frms) = max_rms(&(&b * &gs));
+        let b;
+        (b, _, fmax, frms) = ev.project(&x, &g);
         if opts.thresholds.converged(fmax, frms, last_max_step, last_rms_step) {
             converged = true;
             break;
@@ -110,19 +109,6 @@ pub fn search(pot: &dyn Potential, start: &Molecule, opts: &TsOptions) -> Result
             hessian_update::bofill(&mut h, &dx, &y);
         }
     }
-    let molecule = ev.molecule(&x);
-    let final_point = if opts.classify { Some(classify(pot, &molecule)?) } else { None };
-    Ok(Report {
-        method: format!("rs-p-rfo(hessian_every={})", opts.hessian_every),
-        converged,
-        steps,
-        energy_calls: ev.energy_calls,
-        hessian_calls: ev.hessian_calls,
-        energy: e,
-        max_force: fmax,
-        rms_force: frms,
-        molecule,
-        energies,
-        final_point,
-    })
+    let end = RunEnd { x, converged, steps, energy: e, max_force: fmax, rms_force: frms, energies };
+    ev.finish(format!("rs-p-rfo(hessian_every={})", opts.hessian_every), end, opts.classify)
 }
