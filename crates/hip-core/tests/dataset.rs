@@ -148,7 +148,7 @@ fn corrupt(name: &str, what: &str, edit: impl FnOnce(&hdf5::File)) -> PathBuf {
     let f = hdf5::File::open_rw(&path).unwrap();
     f.unlink(what).unwrap();
     edit(&f);
-    drop(f);
+    f.close().unwrap(); // strong close: no handle may keep the file locked for the reader
     path
 }
 
