@@ -41,7 +41,6 @@ fn draw_lines<DB: DrawingBackend>(
     xl: &str,
     yl: &str,
     series: &[Series],
-    log: bool,
 ) -> Result<(), String>
 where
     DB::ErrorType: 'static,
@@ -61,7 +60,6 @@ where
         .y_label_area_size(60)
         .build_cartesian_2d((x0 * 0.8..x1 * 1.25).log_scale(), (y0 * 0.7..y1 * 1.5).log_scale())
         .map_err(|e| e.to_string())?;
-    let _ = log;
     chart.configure_mesh().x_desc(xl).y_desc(yl).label_style(("sans-serif", 14)).draw().map_err(|e| e.to_string())?;
     for (k, s) in series.iter().enumerate() {
         let color = if s.reference { RGBColor(120, 120, 120) } else { COLORS[k % COLORS.len()] };
@@ -88,9 +86,9 @@ where
 pub fn line_plot(stem: &Path, title: &str, xl: &str, yl: &str, series: &[Series]) -> Result<(), String> {
     init_fonts();
     let svg = stem.with_extension("svg");
-    draw_lines(SVGBackend::new(&svg, (800, 560)).into_drawing_area(), title, xl, yl, series, true)?;
+    draw_lines(SVGBackend::new(&svg, (800, 560)).into_drawing_area(), title, xl, yl, series)?;
     let png = stem.with_extension("png");
-    draw_lines(BitMapBackend::new(&png, (800, 560)).into_drawing_area(), title, xl, yl, series, true)
+    draw_lines(BitMapBackend::new(&png, (800, 560)).into_drawing_area(), title, xl, yl, series)
 }
 
 fn draw_scatter<DB: DrawingBackend>(

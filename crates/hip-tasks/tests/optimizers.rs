@@ -4,6 +4,7 @@ use hip_core::{Molecule, Potential};
 use hip_tasks::optimize::{Thresholds, bfgs, fire, rfo, ts};
 use hip_tasks::potentials::{Analytic, BondedForceField, LennardJones, MullerBrown};
 use hip_tasks::{Classification, Vibrations};
+use irreps::rotation::SplitMix64;
 
 /// Start points for minimization, each with the index of the minimum it lies in the basin of.
 const MB_MIN_STARTS: [((f64, f64), usize); 3] = [((-0.9, 1.2), 0), ((0.8, -0.1), 1), ((-0.2, 0.6), 2)];
@@ -83,25 +84,9 @@ fn ammonia_planar() -> Molecule {
 }
 
 fn displaced(mol: &Molecule, sigma: f64, seed: u64) -> Molecule {
-    let mut rng = irreps_free_rng(seed);
-    let x: Vec<f64> = mol.flat_positions().iter().map(|p| p + sigma * rng()).collect();
+    let mut rng = SplitMix64(seed);
+    let x: Vec<f64> = mol.flat_positions().iter().map(|p| p + sigma * rng.normal()).collect();
     mol.with_flat_positions(&x)
-}
-
-/// A tiny seeded normal generator (Box–Muller on SplitMix64).
-fn irreps_free_rng(seed: u64) -> impl FnMut() -> f64 {
-    let mut s = seed;
-    let mut next = move || {
-        s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = s;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    };
-    move || {
-        let (u1, u2) = (1.0 - next(), next());
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
 }
 
 #[test]

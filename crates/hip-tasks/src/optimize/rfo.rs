@@ -65,7 +65,7 @@ pub fn minimize(pot: &dyn Potential, start: &Molecule, opts: &RfoOptions) -> Res
         let gt: Vec<f64> = (eig.eigenvectors.transpose() * &gs).iter().copied().collect();
         let s_eig = rfo_step(&lam, &gt, trust);
         let pred = predicted_change(&lam, &gt, &s_eig);
-        let dx = &b * (&eig.eigenvectors * DVector::from_vec(s_eig.clone()));
+        let dx = &b * (&eig.eigenvectors * DVector::from_vec(s_eig));
         let x_new: Vec<f64> = x.iter().zip(dx.iter()).map(|(a, d)| a + d).collect();
         let (e_new, g_new) = ev.energy_gradient(&x_new)?;
         let de = e_new - e;

@@ -1,0 +1,66 @@
+//! The bench's bookkeeping without timing anything: molecule sizes, scaling fits, ratios, the
+//! regression check and the report text.
+
+use hip_bench::baseline::compare;
+use hip_bench::molecules::{alkane, alkane_bundle};
+use hip_bench::report::{RatioRow, Results, markdown};
+use hip_bench::speed::{SpeedRow, ratio, scaling_exponent};
+
+fn row(n: usize, provider: &str, ms: f64) -> SpeedRow {
+    SpeedRow { n_atoms: n, provider: provider.into(), median_ms: ms, peak_rss_mb: None }
+}
+
+#[test]
+fn molecules_have_the_requested_size() {
+    for n in [1, 2, 5, 10, 29, 30, 100] {
+        assert_eq!(alkane(n).len(), n);
+    }
+    assert_eq!(alkane_bundle(500).len(), 500);
+}
+
+#[test]
+fn scaling_and_ratios() {
+    let rows: Vec<SpeedRow> = [10usize, 20, 40]
+        .iter()
+        .flat_map(|&n| {
+            let x = n as f64;
+            [row(n, "direct", x), row(n, "autodiff", x * x)]
+        })
+        .collect();
+    assert!((scaling_exponent(&rows, "autodiff", 10).unwrap() - 2.0).abs() < 1e-12);
+    assert!((scaling_exponent(&rows, "direct", 10).unwrap() - 1.0).abs() < 1e-12);
+    assert_eq!(scaling_exponent(&rows, "fd", 10), None);
+    assert_eq!(ratio(&rows, "autodiff", 20), Some(20.0));
+}
+
+fn results(ad_ratio: f64, hessian_mae: f64) -> Results {
+    let mut r = Results::default();
+    r.ratios.push(RatioRow {
+        n_atoms: 20,
+        autodiff_over_direct: Some(ad_ratio),
+        fd_over_direct: None,
+        direct_over_energy_forces: Some(1.2),
+    });
+    r.accuracy.insert("direct".into(), serde_json::json!({"hessian": {"hessian_mae": hessian_mae, "cos_v1": 0.7}}));
+    r.speed.push(row(20, "direct", 30.0));
+    r
+}
+
+#[test]
+fn regression_check_flags_slower_ratios_and_worse_accuracy() {
+    let base = results(100.0, 0.5);
+    assert!(compare(&results(90.0, 0.5), &base).iter().all(|c| c.ok));
+    let slow = compare(&results(40.0, 0.5), &base);
+    assert!(slow.iter().any(|c| !c.ok && c.name.contains("AD/direct")));
+    let worse = compare(&results(100.0, 0.6), &base);
+    assert!(worse.iter().any(|c| !c.ok && c.name.contains("hessian_mae")));
+}
+
+#[test]
+fn report_has_the_tables() {
+    let md = markdown(&results(100.0, 0.5), &[("Speed-up", "speedup.svg")]);
+    assert!(
+        md.contains("## Time per Hessian") && md.contains("## Accuracy") && md.contains("![Speed-up](speedup.svg)")
+    );
+    assert!(md.contains("| hessian_mae | 0.5000 |"));
+}
