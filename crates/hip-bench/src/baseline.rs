@@ -32,14 +32,20 @@ pub fn compare(current: &Results, baseline: &Results) -> Vec<Check> {
         };
         push_min(format!("AD/direct @ {} atoms", b.n_atoms), b.autodiff_over_direct, c.autodiff_over_direct, 0.5);
         push_min(format!("FD/direct @ {} atoms", b.n_atoms), b.fd_over_direct, c.fd_over_direct, 0.5);
-        if let (Some(bv), Some(cv)) = (b.direct_over_energy_forces, c.direct_over_energy_forces) {
-            out.push(Check {
-                name: format!("direct/(E+F) @ {} atoms", b.n_atoms),
-                baseline: bv,
-                current: cv,
-                bound: 2.0 * bv,
-                ok: cv <= 2.0 * bv,
-            });
+        let pairs = [
+            ("direct/(E+F)", b.direct_over_energy_forces, c.direct_over_energy_forces),
+            ("(direct+forces)/(E+F)", b.direct_with_forces_over_energy_forces, c.direct_with_forces_over_energy_forces),
+        ];
+        for (what, bv, cv) in pairs {
+            if let (Some(bv), Some(cv)) = (bv, cv) {
+                out.push(Check {
+                    name: format!("{what} @ {} atoms", b.n_atoms),
+                    baseline: bv,
+                    current: cv,
+                    bound: 2.0 * bv,
+                    ok: cv <= 2.0 * bv,
+                });
+            }
         }
     }
     let lower = [

@@ -70,7 +70,8 @@ pub fn memory_probe(model: &HipModel, provider: &str, n: usize) -> hip_model::Re
     let before = memory::vm_hwm_kb().unwrap_or(0);
     match provider {
         "energy_forces" => drop(model.predict_energy_forces(&mol)?),
-        p => drop(model.predict(&mol, p.parse::<HessianMethod>()?)?),
+        "direct_with_forces" => drop(model.predict(&mol, HessianMethod::Direct)?),
+        p => drop(model.hessian(&mol, p.parse::<HessianMethod>()?)?),
     }
     Ok((before, memory::vm_hwm_kb().unwrap_or(0)))
 }
@@ -118,9 +119,12 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
             autodiff_over_direct: speed::ratio(&r.speed, "autodiff", n),
             fd_over_direct: speed::ratio(&r.speed, "fd", n),
             direct_over_energy_forces: speed::ratio(&r.speed, "energy_forces", n).map(|x| 1.0 / x),
+            direct_with_forces_over_energy_forces: speed::ratio(&r.speed, "direct_with_forces", n)
+                .zip(speed::ratio(&r.speed, "energy_forces", n))
+                .map(|(a, b)| a / b),
         });
     }
-    for p in ["energy_forces", "direct", "autodiff", "fd"] {
+    for p in ["energy_forces", "direct", "direct_with_forces", "autodiff", "fd"] {
         if let Some(k) = speed::scaling_exponent(&r.speed, p, 10) {
             r.scaling.insert(p.into(), k);
         }

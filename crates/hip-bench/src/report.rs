@@ -41,6 +41,9 @@ pub struct RatioRow {
     pub fd_over_direct: Option<f64>,
     /// t(direct) / t(energy+forces).
     pub direct_over_energy_forces: Option<f64>,
+    /// t(direct_with_forces) / t(energy+forces): energy, forces and direct Hessian in one call.
+    #[serde(default)]
+    pub direct_with_forces_over_energy_forces: Option<f64>,
 }
 
 /// Frequencies on reference minima (a cross-level check when the model is trained on GFN2).
@@ -116,13 +119,16 @@ pub fn markdown(r: &Results, plots: &[(&str, &str)]) -> String {
         let _ = writeln!(s, "## Time per Hessian (same model and weights, CPU, f64)\n");
         let _ = writeln!(
             s,
-            "Median of repeated runs after one warm-up. `energy_forces` is one energy+force evaluation, the unit of cost.\n"
+            "Median of repeated runs after one warm-up. `energy_forces` is one energy+force evaluation, the unit of cost. \
+             `direct`, `autodiff` and `FD` are the call that returns the Hessian (`HipModel::hessian`); for `direct` that is one \
+             forward pass with no backward pass. `direct+forces` is energy, forces and the direct Hessian from one call \
+             (forward + one backward pass).\n"
         );
         let mut sizes: Vec<usize> = r.speed.iter().map(|x| x.n_atoms).collect();
         sizes.dedup();
         let _ = writeln!(
             s,
-            "| atoms | energy+forces ms | direct ms | autodiff ms | FD ms | AD/direct | FD/direct | direct/(E+F) | direct peak MB | AD peak MB | FD peak MB |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+            "| atoms | energy+forces ms | direct ms | direct+forces ms | autodiff ms | FD ms | AD/direct | FD/direct | direct/(E+F) | (direct+forces)/(E+F) | direct peak MB | AD peak MB | FD peak MB |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
         );
         for n in sizes {
             let get = |p: &str| r.speed.iter().find(|x| x.n_atoms == n && x.provider == p);
@@ -131,14 +137,16 @@ pub fn markdown(r: &Results, plots: &[(&str, &str)]) -> String {
             let ra = r.ratios.iter().find(|x| x.n_atoms == n).cloned().unwrap_or_default();
             let _ = writeln!(
                 s,
-                "| {n} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {n} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 f(ms("energy_forces"), 2),
                 f(ms("direct"), 2),
+                f(ms("direct_with_forces"), 2),
                 f(ms("autodiff"), 1),
                 f(ms("fd"), 1),
                 f(ra.autodiff_over_direct, 1),
                 f(ra.fd_over_direct, 1),
                 f(ra.direct_over_energy_forces, 2),
+                f(ra.direct_with_forces_over_energy_forces, 2),
                 f(mb("direct"), 1),
                 f(mb("autodiff"), 1),
                 f(mb("fd"), 1)

@@ -33,8 +33,13 @@ pub fn median_ms<F: FnMut() -> hip_model::Result<()>>(mut f: F, reps: usize) -> 
     Ok(t[t.len() / 2])
 }
 
-/// Times `energy_forces`, `direct`, `autodiff` and `fd` on `mol` (`reps` repetitions; AD and FD
-/// get fewer when slow). Providers in `skip` are not run.
+/// Times `energy_forces`, `direct`, `direct_with_forces`, `autodiff` and `fd` on `mol` (`reps`
+/// repetitions; AD and FD get fewer when slow). Providers in `skip` are not run.
+///
+/// `direct`, `autodiff` and `fd` time [`HipModel::hessian`], the call that returns a Hessian:
+/// for `direct` that is one forward pass and no backward pass. `direct_with_forces` is
+/// [`HipModel::predict`] with the direct head, i.e. energy, forces *and* Hessian in one call
+/// (forward + one backward pass), for users who need all three.
 pub fn time_providers(
     model: &HipModel,
     mol: &Molecule,
@@ -47,15 +52,16 @@ pub fn time_providers(
         rows.push(SpeedRow { n_atoms: n, provider: provider.into(), median_ms: ms, peak_rss_mb: None })
     };
     push("energy_forces", median_ms(|| model.predict_energy_forces(mol).map(drop), reps)?);
-    push("direct", median_ms(|| model.predict(mol, HessianMethod::Direct).map(drop), reps)?);
+    push("direct", median_ms(|| model.hessian(mol, HessianMethod::Direct).map(drop), reps)?);
+    push("direct_with_forces", median_ms(|| model.predict(mol, HessianMethod::Direct).map(drop), reps)?);
     let slow_reps = if n >= 20 { 1 } else { reps.min(3) };
     if !skip.contains(&"autodiff") {
-        push("autodiff", median_ms(|| model.predict(mol, HessianMethod::Autodiff).map(drop), slow_reps)?);
+        push("autodiff", median_ms(|| model.hessian(mol, HessianMethod::Autodiff).map(drop), slow_reps)?);
     }
     if !skip.contains(&"fd") {
         push(
             "fd",
-            median_ms(|| model.predict(mol, HessianMethod::FiniteDifference { delta: 0.01 }).map(drop), slow_reps)?,
+            median_ms(|| model.hessian(mol, HessianMethod::FiniteDifference { delta: 0.01 }).map(drop), slow_reps)?,
         );
     }
     Ok(rows)

@@ -40,6 +40,7 @@ fn results(ad_ratio: f64, hessian_mae: f64) -> Results {
         autodiff_over_direct: Some(ad_ratio),
         fd_over_direct: None,
         direct_over_energy_forces: Some(1.2),
+        direct_with_forces_over_energy_forces: None,
     });
     r.accuracy.insert("direct".into(), serde_json::json!({"hessian": {"hessian_mae": hessian_mae, "cos_v1": 0.7}}));
     r.speed.push(row(20, "direct", 30.0));

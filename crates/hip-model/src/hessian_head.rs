@@ -35,6 +35,8 @@ pub struct HessianHead {
     tp_dst: EdgeTp,
     edge_proj: EquiLinear,
     node_proj: EquiLinear,
+    /// Rows of `edge_proj` for the fused outputs of `tp_src` then `tp_dst`.
+    rows: Tensor,
     q: Tensor,
     cutoff: f64,
     num_bessel: usize,
@@ -55,12 +57,21 @@ impl HessianHead {
         let edge_proj = EquiLinear::new(params, "head.edge_proj", &mid, &target, true)?;
         let node_proj = EquiLinear::new(params, "head.node_proj", &head, &target, true)?;
         let q = Tensor::from_vec(Rank2::General.change_of_basis(), (9, 9), params.device())?;
+        let w_src = tp_src.irreps_out().dim() as u32;
+        let rows: Vec<u32> = tp_src
+            .fused_to_descriptor()
+            .iter()
+            .copied()
+            .chain(tp_dst.fused_to_descriptor().iter().map(|r| r + w_src))
+            .collect();
+        let rows = Tensor::from_vec(rows.clone(), rows.len(), params.device())?;
         Ok(HessianHead {
             to_head,
             tp_src,
             tp_dst,
             edge_proj,
             node_proj,
+            rows,
             q,
             cutoff: cfg.hessian_cutoff,
             num_bessel: cfg.num_bessel,
@@ -82,9 +93,17 @@ impl HessianHead {
             let r = vec.sqr()?.sum_keepdim(1)?.sqrt()?;
             let sh = spherical_harmonics(&vec, self.lmax)?;
             let radial = bessel_envelope(&r, self.cutoff, self.num_bessel, self.p)?;
-            let ms = self.tp_src.forward(&h.index_select(&batch.h_src, 0)?, &sh, &self.tp_src.weights(&radial)?)?;
-            let md = self.tp_dst.forward(&h.index_select(&batch.h_dst, 0)?, &sh, &self.tp_dst.weights(&radial)?)?;
-            let a = self.edge_proj.forward(&Tensor::cat(&[ms, md], 1)?)?; // (E, 9) irreps coefficients
+            let mut pieces = self.tp_src.forward_fused(
+                &h.index_select(&batch.h_src, 0)?,
+                &sh,
+                &self.tp_src.weights_fused(&radial)?,
+            )?;
+            pieces.extend(self.tp_dst.forward_fused(
+                &h.index_select(&batch.h_dst, 0)?,
+                &sh,
+                &self.tp_dst.weights_fused(&radial)?,
+            )?);
+            let a = self.edge_proj.forward_permuted(&pieces, &self.rows)?; // (E, 9) irreps coefficients
             let m = a.matmul(&self.q)?; // (E, 9) = row-major 3×3 blocks
             let mf = m.flatten_all()?;
             flat = flat.index_add(&batch.idx_st, &mf, 0)?.index_add(&batch.idx_ts, &mf, 0)?;

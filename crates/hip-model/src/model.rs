@@ -12,6 +12,8 @@ use crate::{ModelConfig, Params, Result};
 
 struct Interaction {
     conv: EdgeTp,
+    /// `fused_to_descriptor` of `conv`, as a tensor (rows of `lin` for fused input).
+    rows: Tensor,
     lin: EquiLinear,
     self_int: EquiLinear,
     gate: Gate,
@@ -78,7 +80,8 @@ impl HipModel {
             let lin =
                 EquiLinear::new(&mut params, &format!("layer{k}.lin"), conv.irreps_out(), &gate.irreps_in, false)?;
             let self_int = EquiLinear::new(&mut params, &format!("layer{k}.self"), &x_irreps, &gate.irreps_in, true)?;
-            layers.push(Interaction { conv, lin, self_int, gate: gate.clone(), residual: x_irreps == hidden });
+            let rows = Tensor::from_vec(conv.fused_to_descriptor().to_vec(), conv.irreps_out().dim(), device)?;
+            layers.push(Interaction { conv, rows, lin, self_int, gate: gate.clone(), residual: x_irreps == hidden });
             x_irreps = hidden.clone();
         }
         let readout = EquiLinear::new(&mut params, "readout", &hidden, &"1x0e".parse()?, false)?;
@@ -111,11 +114,15 @@ impl HipModel {
         let sh = spherical_harmonics(&vec, self.config.lmax)?;
         let radial = bessel_envelope(&r, self.config.cutoff, self.config.num_bessel, self.config.envelope_p)?;
         for layer in &self.layers {
-            let w = layer.conv.weights(&radial)?;
-            let msg = layer.conv.forward(&x.index_select(&batch.src, 0)?, &sh, &w)?;
-            let agg = Tensor::zeros((n, msg.dim(1)?), DType::F64, &self.device)?.index_add(&batch.dst, &msg, 0)?;
-            let agg = (agg / self.config.avg_num_neighbors)?;
-            let y = layer.gate.forward(&(layer.lin.forward(&agg)? + layer.self_int.forward(&x)?)?)?;
+            let w = layer.conv.weights_fused(&radial)?;
+            let msgs = layer.conv.forward_fused(&x.index_select(&batch.src, 0)?, &sh, &w)?;
+            let mut aggs = Vec::with_capacity(msgs.len());
+            for msg in &msgs {
+                let agg = Tensor::zeros((n, msg.dim(1)?), DType::F64, &self.device)?.index_add(&batch.dst, msg, 0)?;
+                aggs.push((agg / self.config.avg_num_neighbors)?);
+            }
+            let mixed = layer.lin.forward_permuted(&aggs, &layer.rows)?;
+            let y = layer.gate.forward(&(mixed + layer.self_int.forward(&x)?)?)?;
             x = if layer.residual { (y + x)? } else { y };
         }
         Ok(x)

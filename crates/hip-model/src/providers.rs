@@ -86,6 +86,43 @@ impl HipModel {
         Ok((out.energies.to_vec1::<f64>()?[0], to_rows(&f)?))
     }
 
+    /// The Hessian alone by `method` (what frequencies, ZPEs and Hessian benchmarks need).
+    ///
+    /// For `Direct` this is **one forward pass with no backward pass**: the head predicts the
+    /// Hessian from the node features, so the forces are never needed. For `Autodiff` the force
+    /// graph is the route to the Hessian, and `FiniteDifference` needs forces at the 6N displaced
+    /// geometries only (not at the centre).
+    pub fn hessian(&self, mol: &Molecule, method: HessianMethod) -> Result<Hessian> {
+        match method {
+            HessianMethod::Direct => {
+                let batch = Batch::new(&[mol], &self.config, self.device())?;
+                let out = self.forward(&batch, &batch.positions, true)?;
+                let h = out.hessians.expect("requested").to_vec1::<f64>()?;
+                Ok(Hessian::from_vec(mol.len(), h)?)
+            }
+            HessianMethod::Autodiff => Ok(self.predict(mol, method)?.hessian),
+            HessianMethod::FiniteDifference { delta } => self.fd_hessian(mol, delta),
+        }
+    }
+
+    fn fd_hessian(&self, mol: &Molecule, delta: f64) -> Result<Hessian> {
+        let d = 3 * mol.len();
+        let x0 = mol.flat_positions();
+        let mut j = vec![0.0; d * d];
+        for k in 0..d {
+            let mut fs = Vec::with_capacity(2);
+            for sgn in [1.0, -1.0] {
+                let mut x = x0.clone();
+                x[k] += sgn * delta;
+                fs.push(self.predict_energy_forces(&mol.with_flat_positions(&x))?.1);
+            }
+            for r in 0..d {
+                j[r * d + k] = -(fs[0][r / 3][r % 3] - fs[1][r / 3][r % 3]) / (2.0 * delta);
+            }
+        }
+        Ok(Hessian::from_vec(mol.len(), j)?.symmetrized())
+    }
+
     /// Energy, forces and the Hessian by `method`.
     pub fn predict(&self, mol: &Molecule, method: HessianMethod) -> Result<Prediction> {
         let n = mol.len();
@@ -122,21 +159,7 @@ impl HipModel {
             }
             HessianMethod::FiniteDifference { delta } => {
                 let (energy, forces) = self.predict_energy_forces(mol)?;
-                let x0 = mol.flat_positions();
-                let mut j = vec![0.0; d * d];
-                for k in 0..d {
-                    let mut fs = Vec::with_capacity(2);
-                    for sgn in [1.0, -1.0] {
-                        let mut x = x0.clone();
-                        x[k] += sgn * delta;
-                        fs.push(self.predict_energy_forces(&mol.with_flat_positions(&x))?.1);
-                    }
-                    for r in 0..d {
-                        j[r * d + k] = -(fs[0][r / 3][r % 3] - fs[1][r / 3][r % 3]) / (2.0 * delta);
-                    }
-                }
-                let h = Hessian::from_vec(n, j)?.symmetrized();
-                Ok(Prediction { energy, forces, hessian: h })
+                Ok(Prediction { energy, forces, hessian: self.fd_hessian(mol, delta)? })
             }
         }
     }
@@ -167,6 +190,6 @@ impl Potential for ModelPotential {
         Ok(EnergyForces { energy, forces })
     }
     fn hessian(&self, mol: &Molecule) -> hip_core::Result<Hessian> {
-        Ok(self.model.predict(mol, self.method).map_err(core_err)?.hessian)
+        self.model.hessian(mol, self.method).map_err(core_err)
     }
 }

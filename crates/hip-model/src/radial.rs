@@ -42,6 +42,14 @@ impl Dense {
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         Ok((x.matmul(self.w.as_tensor())? * self.scale)?.broadcast_add(self.b.as_tensor())?)
     }
+
+    /// Output columns `cols` only (repeats allowed): `(B, in) → (B, len(cols))`. Gathers the
+    /// weight columns, not the output, so the cost is one matmul of the gathered width.
+    pub fn forward_columns(&self, x: &Tensor, cols: &Tensor) -> Result<Tensor> {
+        let w = self.w.as_tensor().index_select(cols, 1)?;
+        let b = self.b.as_tensor().index_select(cols, 0)?;
+        Ok((x.matmul(&w)? * self.scale)?.broadcast_add(&b)?)
+    }
 }
 
 /// `x · sigmoid(x)`, composed from tensor ops so that it has any-order derivatives in f64.
@@ -74,12 +82,20 @@ impl RadialMlp {
 
     /// `(E, input) → (E, output)`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let (last, hidden) = self.layers.split_last().expect("three layers");
+        last.forward(&self.hidden(x, hidden)?)
+    }
+
+    /// `(E, input) → (E, len(cols))`: output columns `cols` (repeats allowed) of [`Self::forward`].
+    pub fn forward_columns(&self, x: &Tensor, cols: &Tensor) -> Result<Tensor> {
+        let (last, hidden) = self.layers.split_last().expect("three layers");
+        last.forward_columns(&self.hidden(x, hidden)?, cols)
+    }
+
+    fn hidden(&self, x: &Tensor, layers: &[Dense]) -> Result<Tensor> {
         let mut h = x.clone();
-        for (k, l) in self.layers.iter().enumerate() {
-            h = l.forward(&h)?;
-            if k + 1 < self.layers.len() {
-                h = silu(&h)?;
-            }
+        for l in layers {
+            h = silu(&l.forward(&h)?)?;
         }
         Ok(h)
     }

@@ -84,6 +84,19 @@ fn layers_execute_their_descriptors_exactly() {
         let want = lin.descriptor().forward(&x[k * d1..(k + 1) * d1], &lw, &lb).unwrap();
         assert!(max_abs(&got[k], &want) < 1e-12, "linear sample {k}");
     }
+    // The model's fused route: per-block products in fused column order, weights from the
+    // radial MLP's gathered columns, and a linear layer with permuted rows, must equal the
+    // descriptor-order route (same arithmetic up to summation order: 1e-12).
+    let tp_out = tp.irreps_out().clone();
+    let lin2 = EquiLinear::new(&mut params, "lin2", &tp_out, &out, true).unwrap();
+    let radial = Tensor::from_vec((0..e * 8).map(|_| rng.normal()).collect::<Vec<_>>(), (e, 8), &dev).unwrap();
+    let plain = lin2.forward(&tp.forward(&tx, &ty, &tp.weights(&radial).unwrap()).unwrap()).unwrap();
+    let rows = tp.fused_to_descriptor().to_vec();
+    let rows = Tensor::from_vec(rows.clone(), rows.len(), &dev).unwrap();
+    let pieces = tp.forward_fused(&tx, &ty, &tp.weights_fused(&radial).unwrap()).unwrap();
+    let fused = lin2.forward_permuted(&pieces, &rows).unwrap();
+    let (a, b) = (plain.flatten_all().unwrap().to_vec1::<f64>().unwrap(), fused.flatten_all().unwrap().to_vec1());
+    assert!(max_abs(&a, &b.unwrap()) < 1e-12, "fused route");
 }
 
 #[test]
@@ -96,6 +109,20 @@ fn direct_hessian_is_bitwise_symmetric() {
             // the sum rule holds for the symmetric part of the row sums
             assert!(p.hessian.acoustic_sum_rule_residual().is_finite());
         }
+    }
+}
+
+#[test]
+fn hessian_only_calls_match_full_predictions() {
+    // The Hessian-only route skips the force backward pass (direct) or the centre call (FD); the
+    // Hessian must be the same numbers: bitwise for direct (same forward ops), and for FD too
+    // (same displaced force calls in the same order).
+    let m = model(false);
+    let mol = molecule(4, 6);
+    for method in [HessianMethod::Direct, HessianMethod::FiniteDifference { delta: 0.01 }] {
+        let full = m.predict(&mol, method).unwrap().hessian;
+        let only = m.hessian(&mol, method).unwrap();
+        assert_eq!(full, only, "{}", method.name());
     }
 }
 
