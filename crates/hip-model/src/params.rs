@@ -1,12 +1,45 @@
 //! [`Params`]: the model's named trainable tensors, initialized from a seed (deterministic, no
 //! global RNG), saved and loaded as safetensors.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 
 use candle_core::{DType, Device, Tensor, Var};
 use irreps::rotation::SplitMix64;
 
 use crate::Result;
+
+thread_local! {
+    static PARAM_GRADS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// A parameter as the forward pass uses it. While a [`ParamGrads`] guard is alive in this
+/// thread (training) that is the variable itself, so the loss has gradients for it. Otherwise
+/// (inference: energies, forces, autodiff and direct Hessians) it is a detached view of the same
+/// storage: no copy, and backward passes never compute gradients for weights nobody reads —
+/// about a third of the work of a force backward pass.
+pub fn param(v: &Var) -> Tensor {
+    if PARAM_GRADS.with(Cell::get) { v.as_tensor().clone() } else { v.as_tensor().detach() }
+}
+
+/// Turns on parameter gradients in this thread until dropped (see [`param`]).
+#[derive(Debug)]
+pub struct ParamGrads {
+    previous: bool,
+}
+
+impl ParamGrads {
+    /// Enables parameter gradients.
+    pub fn enable() -> Self {
+        ParamGrads { previous: PARAM_GRADS.with(|c| c.replace(true)) }
+    }
+}
+
+impl Drop for ParamGrads {
+    fn drop(&mut self) {
+        PARAM_GRADS.with(|c| c.set(self.previous));
+    }
+}
 
 /// Named variables.
 #[derive(Debug)]

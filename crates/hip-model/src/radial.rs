@@ -3,6 +3,7 @@
 
 use candle_core::Tensor;
 
+use crate::params::param;
 use crate::{Params, Result};
 
 /// `√(2/r_c) sin(nπr/r_c)/r · u(r/r_c)` for `n = 1..=num`, with the smooth polynomial envelope
@@ -40,14 +41,14 @@ impl Dense {
 
     /// `(B, in) → (B, out)`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        Ok((x.matmul(self.w.as_tensor())? * self.scale)?.broadcast_add(self.b.as_tensor())?)
+        Ok((x.matmul(&param(&self.w))? * self.scale)?.broadcast_add(&param(&self.b))?)
     }
 
     /// Output columns `cols` only (repeats allowed): `(B, in) → (B, len(cols))`. Gathers the
     /// weight columns, not the output, so the cost is one matmul of the gathered width.
     pub fn forward_columns(&self, x: &Tensor, cols: &Tensor) -> Result<Tensor> {
-        let w = self.w.as_tensor().index_select(cols, 1)?;
-        let b = self.b.as_tensor().index_select(cols, 0)?;
+        let w = param(&self.w).index_select(cols, 1)?;
+        let b = param(&self.b).index_select(cols, 0)?;
         Ok((x.matmul(&w)? * self.scale)?.broadcast_add(&b)?)
     }
 }

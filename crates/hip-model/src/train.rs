@@ -391,8 +391,10 @@ pub fn train(
         let mut loss_sum = 0.0;
         for chunk in order.chunks(bs) {
             let samples: Vec<&Sample> = chunk.iter().map(|&i| &train_set[i]).collect();
+            let grads_on = crate::params::ParamGrads::enable();
             let (loss, l) = batch_loss(&model, &samples, cfg, &device)?;
             let grads = loss.backward()?;
+            drop(grads_on);
             let mut g: BTreeMap<String, Tensor> = BTreeMap::new();
             let mut norm2 = 0.0;
             for (name, var) in model.params.vars() {

@@ -10,6 +10,7 @@
 use candle_core::{Tensor, Var};
 use irreps::{Irreps, Linear};
 
+use crate::params::param;
 use crate::{Params, Result};
 
 /// `x (B, dim_in) → (B, dim_out)`.
@@ -103,7 +104,7 @@ impl EquiLinear {
         let (din, dout) = (self.desc.irreps_in().dim(), self.desc.irreps_out().dim());
         let device = self.scale.device();
         let mut flat: Vec<Tensor> =
-            self.weights.iter().map(|w| w.as_tensor().flatten_all()).collect::<candle_core::Result<_>>()?;
+            self.weights.iter().map(|w| param(w).flatten_all()).collect::<candle_core::Result<_>>()?;
         flat.push(Tensor::zeros(1, self.scale.dtype(), device)?);
         let theta = Tensor::cat(&flat, 0)?.mul(&self.scale)?;
         Ok(theta.index_select(&self.w_idx, 0)?.reshape((din, dout))?)
@@ -138,7 +139,7 @@ impl EquiLinear {
     fn add_bias(&self, y: Tensor) -> Result<Tensor> {
         match &self.bias {
             Some(b) => {
-                let ext = Tensor::cat(&[b.as_tensor().clone(), Tensor::zeros(1, b.dtype(), b.device())?], 0)?;
+                let ext = Tensor::cat(&[param(b), Tensor::zeros(1, b.dtype(), b.device())?], 0)?;
                 Ok(y.broadcast_add(&ext.index_select(&self.b_idx, 0)?.unsqueeze(0)?)?)
             }
             None => Ok(y),
