@@ -10,6 +10,7 @@ pub mod accuracy;
 pub mod baseline;
 pub mod memory;
 pub mod molecules;
+pub mod peer;
 pub mod plots;
 pub mod report;
 pub mod speed;
@@ -29,8 +30,10 @@ pub struct Options {
     pub sizes: Vec<usize>,
     /// Run autodiff/FD only up to this size.
     pub max_slow_atoms: usize,
-    /// Sizes for direct-only runs with a cutoff Hessian graph.
+    /// Sizes for block-sparse direct-only runs (the model's cutoff Hessian graph).
     pub large_sizes: Vec<usize>,
+    /// Run the PyTorch/e3nn peer script (path) on the provider-comparison sizes.
+    pub peer: Option<PathBuf>,
     /// Repetitions for the fast providers.
     pub reps: usize,
     /// Measure memory in child processes (needs `exe`).
@@ -96,6 +99,23 @@ fn spread(samples: &[Sample], max: usize) -> Vec<&Sample> {
     (0..max).map(|k| &samples[k * samples.len() / max]).collect()
 }
 
+/// The peer's timings as plot series (autograd Hessian, energy+forces).
+fn peer_series(r: &Results) -> Vec<plots::Series> {
+    let Some(p) = &r.peer else { return vec![] };
+    vec![
+        plots::Series {
+            label: "peer autograd Hessian (PyTorch/e3nn)".into(),
+            points: p.rows.iter().map(|x| (x.n_atoms as f64, x.autograd_hessian_ms)).collect(),
+            reference: false,
+        },
+        plots::Series {
+            label: "peer energy+forces (PyTorch/e3nn)".into(),
+            points: p.rows.iter().map(|x| (x.n_atoms as f64, x.energy_forces_ms)).collect(),
+            reference: false,
+        },
+    ]
+}
+
 /// Runs what `o` asks for with `model` and writes `results.json`, `REPORT.md` and plots into
 /// `o.out_dir`.
 pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
@@ -130,25 +150,37 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
         }
     }
     if !o.large_sizes.is_empty() {
-        let mut cfg = model.config.clone();
-        cfg.hessian_cutoff = cfg.cutoff;
-        let cut = HipModel::new(cfg, model.device()).map_err(err)?;
-        cut.params.assign(&model.params.tensors(), "bench").map_err(err)?;
         for &n in &o.large_sizes {
-            say(o, &format!("direct Hessian with cutoff graph at {n} atoms"));
+            say(o, &format!("block-sparse direct Hessian at {n} atoms"));
             let mol = molecules::alkane_bundle(n);
-            let ms =
-                speed::median_ms(|| cut.predict(&mol, HessianMethod::Direct).map(drop), if n > 300 { 1 } else { 3 })
-                    .map_err(err)?;
+            let mut pairs = 0;
+            let ms = speed::median_ms(
+                || {
+                    pairs = model.hessian_blocks(&mol)?.pairs().len();
+                    Ok(())
+                },
+                if n > 300 { 1 } else { 3 },
+            )
+            .map_err(err)?;
             r.large.push(speed::SpeedRow {
                 n_atoms: n,
-                provider: "direct_cutoff".into(),
+                provider: "direct_blocks".into(),
                 median_ms: ms,
                 peak_rss_mb: None,
+                n_pairs: Some(pairs),
             });
         }
-        if let Some(k) = speed::scaling_exponent(&r.large, "direct_cutoff", 100) {
-            r.scaling.insert("direct_cutoff_large".into(), k);
+        if let Some(k) = speed::scaling_exponent(&r.large, "direct_blocks", 100) {
+            r.scaling.insert("direct_blocks_large".into(), k);
+        }
+    }
+    if let Some(script) = &o.peer {
+        let sizes: Vec<usize> = o.sizes.iter().copied().filter(|&n| n <= o.max_slow_atoms).collect();
+        let threads = std::env::var("RAYON_NUM_THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or(1);
+        say(o, &format!("peer (PyTorch/e3nn, {threads} threads) at {sizes:?} atoms"));
+        match peer::run_peer(script, &sizes, threads) {
+            Ok(p) => r.peer = Some(p),
+            Err(e) => r.notes.push(format!("peer not run: {e}")),
         }
     }
     // accuracy
@@ -239,7 +271,10 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
             "Time per Hessian",
             "atoms",
             "ms",
-            &[series("direct"), series("autodiff"), series("fd"), series("energy_forces")],
+            &[series("direct"), series("autodiff"), series("fd"), series("energy_forces")]
+                .into_iter()
+                .chain(peer_series(&r))
+                .collect::<Vec<_>>(),
         )?;
         plots.push(("Time per Hessian vs atoms (log-log)", "time_vs_atoms.svg"));
         let sp = |f: fn(&RatioRow) -> Option<f64>, label: &str| plots::Series {
@@ -257,7 +292,19 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
             "Speed-up of direct Hessians",
             "atoms",
             "t(method) / t(direct)",
-            &[sp(|x| x.autodiff_over_direct, "autodiff / direct"), sp(|x| x.fd_over_direct, "FD / direct"), paper],
+            &[sp(|x| x.autodiff_over_direct, "autodiff / direct"), sp(|x| x.fd_over_direct, "FD / direct"), paper]
+                .into_iter()
+                .chain(r.peer.as_ref().map(|p| {
+                    plots::Series {
+                        label: "peer autograd (PyTorch/e3nn) / direct".into(),
+                        points: report::peer_ratios(&r, p)
+                            .into_iter()
+                            .filter_map(|(n, h, _)| h.map(|v| (n as f64, v)))
+                            .collect(),
+                        reference: false,
+                    }
+                }))
+                .collect::<Vec<_>>(),
         )?;
         plots.push(("Speed-up vs atoms", "speedup_vs_atoms.svg"));
         if r.speed.iter().any(|x| x.peak_rss_mb.is_some()) {
@@ -283,7 +330,7 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
     }
     if !r.large.is_empty() {
         let s = plots::Series {
-            label: "direct (cutoff Hessian graph)".into(),
+            label: "direct, block-sparse (cutoff Hessian graph)".into(),
             points: r.large.iter().map(|x| (x.n_atoms as f64, x.median_ms)).collect(),
             reference: false,
         };

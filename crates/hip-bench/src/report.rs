@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+use crate::peer::PeerResult;
 use crate::speed::SpeedRow;
 use crate::ts_bench::{TsRun, TsSummary};
 
@@ -81,8 +82,11 @@ pub struct Results {
     pub ratios: Vec<RatioRow>,
     /// Fitted exponents `t ∝ N^k` per provider.
     pub scaling: BTreeMap<String, f64>,
-    /// Direct Hessians with a cutoff Hessian graph on large systems.
+    /// Block-sparse direct Hessians (the model's cutoff Hessian graph) of large systems.
     pub large: Vec<SpeedRow>,
+    /// The PyTorch/e3nn peer, if it was run.
+    #[serde(default)]
+    pub peer: Option<PeerResult>,
     /// Section-6 metrics per provider (snake_case keys).
     pub accuracy: BTreeMap<String, serde_json::Value>,
     /// Frequencies/ZPE on reference minima.
@@ -93,6 +97,23 @@ pub struct Results {
     pub paper_speedup: Vec<(usize, f64)>,
     /// Notes (gaps, skipped parts).
     pub notes: Vec<String>,
+}
+
+/// Per peer size: `(n_atoms, t(peer autograd Hessian) / t(our direct), t(peer E+F) / t(our E+F))`.
+pub fn peer_ratios(r: &Results, p: &PeerResult) -> Vec<(usize, Option<f64>, Option<f64>)> {
+    let ours = |n: usize, prov: &str| {
+        r.speed.iter().find(|x| x.n_atoms == n && x.provider == prov).map(|x| x.median_ms).filter(|&t| t > 0.0)
+    };
+    p.rows
+        .iter()
+        .map(|x| {
+            (
+                x.n_atoms,
+                ours(x.n_atoms, "direct").map(|t| x.autograd_hessian_ms / t),
+                ours(x.n_atoms, "energy_forces").map(|t| x.energy_forces_ms / t),
+            )
+        })
+        .collect()
 }
 
 fn f(x: Option<f64>, d: usize) -> String {
@@ -167,10 +188,38 @@ pub fn markdown(r: &Results, plots: &[(&str, &str)]) -> String {
     if !r.large.is_empty() {
         let _ = writeln!(
             s,
-            "## Direct Hessians of large systems (cutoff Hessian graph)\n\n| atoms | direct ms |\n| ---: | ---: |"
+            "## Direct Hessians of large systems (block-sparse, the model's cutoff Hessian graph)\n\n\
+             Alkane bundles of constant density; one 3×3 block per atom and per atom pair within `hessian_cutoff`, \
+             no dense buffer (`HipModel::hessian_blocks`).\n\n| atoms | direct ms | stored pairs | pairs per atom |\n| ---: | ---: | ---: | ---: |"
         );
         for x in &r.large {
-            let _ = writeln!(s, "| {} | {:.1} |", x.n_atoms, x.median_ms);
+            let p = x.n_pairs.unwrap_or(0);
+            let _ = writeln!(s, "| {} | {:.1} | {p} | {:.1} |", x.n_atoms, x.median_ms, p as f64 / x.n_atoms as f64);
+        }
+        if let Some(k) = r.scaling.get("direct_blocks_large") {
+            let _ = writeln!(s, "\nFitted exponent t ∝ N^k over these sizes: k = {k:.2}.");
+        }
+        let _ = writeln!(s);
+    }
+    if let Some(p) = &r.peer {
+        let _ = writeln!(
+            s,
+            "## Peer: PyTorch + e3nn, autograd Hessian\n\n\
+             `crates/hip-bench/peers/e3nn_peer.py`: the same irreps, layers, cutoff and radial basis in e3nn {} / torch {}, \
+             f64, random weights, {} threads (ours: the threads above), same alkanes.\n\n\
+             | atoms | peer E+F ms | peer autograd Hessian ms | peer Hessian / our direct | peer E+F / our E+F |\n| ---: | ---: | ---: | ---: | ---: |",
+            p.e3nn, p.torch, p.threads
+        );
+        for (x, (_, h, ef)) in p.rows.iter().zip(peer_ratios(r, p)) {
+            let _ = writeln!(
+                s,
+                "| {} | {:.2} | {:.1} | {} | {} |",
+                x.n_atoms,
+                x.energy_forces_ms,
+                x.autograd_hessian_ms,
+                f(h, 1),
+                f(ef, 2)
+            );
         }
         let _ = writeln!(s);
     }

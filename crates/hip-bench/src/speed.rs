@@ -12,12 +12,15 @@ use serde::{Deserialize, Serialize};
 pub struct SpeedRow {
     /// Atoms.
     pub n_atoms: usize,
-    /// `direct`, `autodiff`, `fd` or `energy_forces` (`direct_cutoff` for the block-sparse runs).
+    /// `direct`, `autodiff`, `fd` or `energy_forces` (`direct_blocks` for the block-sparse runs).
     pub provider: String,
     /// Median wall time, ms.
     pub median_ms: f64,
     /// Peak resident memory above the process baseline, MB (filled by the memory probe).
     pub peak_rss_mb: Option<f64>,
+    /// Stored atom pairs of a block-sparse Hessian (`direct_blocks` rows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n_pairs: Option<usize>,
 }
 
 /// Median of `reps` timed calls after one warm-up call, in ms.
@@ -49,7 +52,7 @@ pub fn time_providers(
     let n = mol.len();
     let mut rows = Vec::new();
     let mut push = |provider: &str, ms: f64| {
-        rows.push(SpeedRow { n_atoms: n, provider: provider.into(), median_ms: ms, peak_rss_mb: None })
+        rows.push(SpeedRow { n_atoms: n, provider: provider.into(), median_ms: ms, peak_rss_mb: None, n_pairs: None })
     };
     push("energy_forces", median_ms(|| model.predict_energy_forces(mol).map(drop), reps)?);
     push("direct", median_ms(|| model.hessian(mol, HessianMethod::Direct).map(drop), reps)?);

@@ -3,11 +3,12 @@
 
 use hip_bench::baseline::compare;
 use hip_bench::molecules::{alkane, alkane_bundle};
-use hip_bench::report::{RatioRow, Results, markdown};
+use hip_bench::peer::parse;
+use hip_bench::report::{RatioRow, Results, markdown, peer_ratios};
 use hip_bench::speed::{SpeedRow, ratio, scaling_exponent};
 
 fn row(n: usize, provider: &str, ms: f64) -> SpeedRow {
-    SpeedRow { n_atoms: n, provider: provider.into(), median_ms: ms, peak_rss_mb: None }
+    SpeedRow { n_atoms: n, provider: provider.into(), median_ms: ms, peak_rss_mb: None, n_pairs: None }
 }
 
 #[test]
@@ -64,4 +65,22 @@ fn report_has_the_tables() {
         md.contains("## Time per Hessian") && md.contains("## Accuracy") && md.contains("![Speed-up](speedup.svg)")
     );
     assert!(md.contains("| hessian_mae | 0.5000 |"));
+}
+
+#[test]
+fn peer_output_is_parsed_and_compared_at_equal_sizes() {
+    let out = "some torch warning\n{\"torch\": \"2.15.0\", \"e3nn\": \"0.6.0\", \"threads\": 2, \"rows\": [\
+               {\"n_atoms\": 20, \"energy_forces_ms\": 12.0, \"autograd_hessian_ms\": 900.0}, \
+               {\"n_atoms\": 50, \"energy_forces_ms\": 18.0, \"autograd_hessian_ms\": 4000.0}]}\n";
+    let p = parse(out).unwrap();
+    assert_eq!((p.threads, p.rows.len(), p.e3nn.as_str()), (2, 2, "0.6.0"));
+    assert!(parse("Traceback ...\nModuleNotFoundError: No module named 'torch'").is_err());
+    let mut r = results(100.0, 0.5);
+    r.speed.push(row(20, "energy_forces", 8.0));
+    r.peer = Some(p.clone());
+    // ours at 20 atoms: direct 30 ms, E+F 8 ms; nothing at 50 atoms
+    assert_eq!(peer_ratios(&r, &p), vec![(20, Some(30.0), Some(1.5)), (50, None, None)]);
+    let md = markdown(&r, &[]);
+    assert!(md.contains("## Peer: PyTorch + e3nn"), "{md}");
+    assert!(md.contains("| 20 | 12.00 | 900.0 | 30.0 | 1.50 |"), "{md}");
 }

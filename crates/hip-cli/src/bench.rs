@@ -37,6 +37,17 @@ pub struct BenchArgs {
     pub peer: bool,
 }
 
+/// The peer script: `crates/hip-bench/peers/e3nn_peer.py` from the working directory (the repo
+/// root), else from the source tree this binary was built from.
+fn peer_script() -> PathBuf {
+    let rel = PathBuf::from("crates/hip-bench/peers/e3nn_peer.py");
+    if rel.exists() {
+        rel
+    } else {
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../hip-bench/peers/e3nn_peer.py"))
+    }
+}
+
 fn meta(model: &Option<PathBuf>, quick: bool) -> report::Meta {
     let commit = std::process::Command::new("git")
         .args(["rev-parse", "--short", "HEAD"])
@@ -85,7 +96,8 @@ pub fn bench(a: BenchArgs) -> Result<(), String> {
     let o = Options {
         sizes: if a.quick { vec![5, 10, 20] } else { vec![5, 10, 20, 30, 50, 100] },
         max_slow_atoms: if a.quick { 20 } else { 50 },
-        large_sizes: if a.quick { vec![] } else { vec![100, 200, 500, 1000] },
+        large_sizes: if a.quick { vec![] } else { vec![100, 200, 500, 1000, 2000, 5000] },
+        peer: a.peer.then(peer_script),
         reps: if a.quick { 3 } else { 5 },
         memory: true,
         exe: std::env::current_exe().ok(),
@@ -99,11 +111,7 @@ pub fn bench(a: BenchArgs) -> Result<(), String> {
         meta: meta(&a.model, a.quick),
         verbose: true,
     };
-    let mut r = hip_bench::run(model, &o)?;
-    if a.peer {
-        r.notes.push(run_peer());
-        hip_bench::write_outputs(&r, &a.out, &[])?;
-    }
+    let r = hip_bench::run(model, &o)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?);
     } else {
@@ -121,15 +129,6 @@ pub fn bench(a: BenchArgs) -> Result<(), String> {
         println!("no regression against {} ({} checks)", b.display(), checks.len());
     }
     Ok(())
-}
-
-fn run_peer() -> String {
-    let script = PathBuf::from("crates/hip-bench/peers/e3nn_peer.py");
-    match std::process::Command::new("python3").arg(&script).output() {
-        Ok(o) if o.status.success() => format!("peer (PyTorch/e3nn): {}", String::from_utf8_lossy(&o.stdout).trim()),
-        Ok(o) => format!("peer not run: {}", String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("failed")),
-        Err(e) => format!("peer not run: {e}"),
-    }
 }
 
 #[derive(Args, Debug)]
@@ -172,6 +171,9 @@ pub struct ReportArgs {
     /// Include autodiff-Hessian TS searches (slow).
     #[arg(long)]
     pub ts_autodiff: bool,
+    /// Also run the PyTorch/e3nn peer (needs python3 with torch and e3nn).
+    #[arg(long)]
+    pub peer: bool,
     /// Output directory.
     #[arg(long, default_value = "reports")]
     pub out: PathBuf,
@@ -186,9 +188,10 @@ pub fn report_cmd(a: ReportArgs) -> Result<(), String> {
         ts_data.push((a.high_level.clone(), "all".to_string()));
     }
     let o = Options {
-        sizes: vec![5, 10, 20, 30],
-        max_slow_atoms: 30,
-        large_sizes: vec![],
+        sizes: vec![5, 10, 20, 30, 50],
+        max_slow_atoms: 50,
+        large_sizes: vec![100, 200, 500, 1000, 2000],
+        peer: a.peer.then(peer_script),
         reps: 3,
         memory: true,
         exe: std::env::current_exe().ok(),

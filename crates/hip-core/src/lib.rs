@@ -5,6 +5,7 @@
 //! row-major over `(atom, xyz)`, eV/Å²), the [`Potential`] trait, and [`io`] (XYZ/extended XYZ,
 //! NPY and text matrices). Units everywhere: Å, eV, eV/Å, eV/Å², amu, cm⁻¹.
 
+pub mod block_hessian;
 pub mod elements;
 mod elements_table;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod molecule;
 pub mod potential;
 pub mod units;
 
+pub use block_hessian::BlockHessian;
 pub use elements::MassConvention;
 pub use error::{Error, Result};
 pub use hessian::Hessian;

@@ -85,17 +85,21 @@ pub struct Batch {
     pub h_dst: Tensor,
     /// Number of Hessian edges.
     pub n_h_edges: usize,
-    /// For each Hessian edge `e = (s→t)` and `(a, b)`: flat index of `H[3s+a, 3t+b]` (`E·9`).
-    pub idx_st: Tensor,
-    /// Flat index of `H[3t+b, 3s+a]` (the transposed block).
-    pub idx_ts: Tensor,
-    /// For each atom and `(a, b)`: flat index of `H[3i+a, 3i+b]`.
-    pub idx_ii: Tensor,
-    /// Flat index of `H[3i+b, 3i+a]`.
-    pub idx_ii_t: Tensor,
-    /// Hessian-edge source and receiver as plain vectors (for the sum-rule variant).
-    pub h_pairs: Vec<(usize, usize)>,
-    /// Offset of each molecule's Hessian in the flat buffer; the last entry is the total size.
+    /// Atom pairs `(s, t)`, `s < t` (batch-global atom indices, increasing) of the Hessian
+    /// graph: one stored off-diagonal block each.
+    pub pairs: Vec<(usize, usize)>,
+    /// For each pair, the Hessian edge `s → t` `(P,)`.
+    pub pair_fwd: Tensor,
+    /// For each pair, the Hessian edge `t → s` `(P,)`.
+    pub pair_rev: Tensor,
+    /// For each pair, `s` `(P,)`.
+    pub pair_src: Tensor,
+    /// For each pair, `t` `(P,)`.
+    pub pair_dst: Tensor,
+    /// First atom of each molecule in the batch.
+    pub atom_offsets: Vec<usize>,
+    /// Offset of each molecule's Hessian in the flat dense buffer; the last entry is the total
+    /// size.
     pub h_offsets: Vec<usize>,
 }
 
@@ -105,9 +109,9 @@ impl Batch {
         let mut positions = Vec::new();
         let (mut species, mut mol_of_atom, mut n_atoms, mut numbers) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let (mut src, mut dst, mut hs, mut hd) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let (mut idx_st, mut idx_ts, mut idx_ii, mut idx_ii_t) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut pairs, mut pair_fwd, mut pair_rev) = (Vec::new(), Vec::new(), Vec::new());
         let mut h_offsets = vec![0usize];
-        let mut h_pairs = Vec::new();
+        let mut atom_offsets = Vec::new();
         let mut atom0 = 0usize;
         for (m, mol) in mols.iter().enumerate() {
             mol.validate()?;
@@ -130,25 +134,22 @@ impl Batch {
             }
             let off = *h_offsets.last().expect("non-empty");
             let d = 3 * n;
-            for (s, t) in radius_graph(&mol.positions, cfg.hessian_cutoff) {
+            let h_edges = radius_graph(&mol.positions, cfg.hessian_cutoff);
+            let e0 = hs.len();
+            for &(s, t) in &h_edges {
                 hs.push((atom0 + s) as u32);
                 hd.push((atom0 + t) as u32);
-                h_pairs.push((atom0 + s, atom0 + t));
-                for a in 0..3 {
-                    for b in 0..3 {
-                        idx_st.push((off + (3 * s + a) * d + 3 * t + b) as u32);
-                        idx_ts.push((off + (3 * t + b) * d + 3 * s + a) as u32);
-                    }
+            }
+            // edges are sorted by (s, t) and list both directions: find each reverse by search
+            for (k, &(s, t)) in h_edges.iter().enumerate() {
+                if s < t {
+                    let r = h_edges.binary_search(&(t, s)).expect("radius graph lists both directions");
+                    pairs.push((atom0 + s, atom0 + t));
+                    pair_fwd.push((e0 + k) as u32);
+                    pair_rev.push((e0 + r) as u32);
                 }
             }
-            for i in 0..n {
-                for a in 0..3 {
-                    for b in 0..3 {
-                        idx_ii.push((off + (3 * i + a) * d + 3 * i + b) as u32);
-                        idx_ii_t.push((off + (3 * i + b) * d + 3 * i + a) as u32);
-                    }
-                }
-            }
+            atom_offsets.push(atom0);
             h_offsets.push(off + d * d);
             n_atoms.push(n);
             atom0 += n;
@@ -167,11 +168,12 @@ impl Batch {
             h_src: t(hs)?,
             h_dst: t(hd)?,
             n_h_edges,
-            idx_st: t(idx_st)?,
-            idx_ts: t(idx_ts)?,
-            idx_ii: t(idx_ii)?,
-            idx_ii_t: t(idx_ii_t)?,
-            h_pairs,
+            pair_src: t(pairs.iter().map(|p| p.0 as u32).collect())?,
+            pair_dst: t(pairs.iter().map(|p| p.1 as u32).collect())?,
+            pair_fwd: t(pair_fwd)?,
+            pair_rev: t(pair_rev)?,
+            pairs,
+            atom_offsets,
             h_offsets,
         })
     }

@@ -4,11 +4,19 @@ use candle_core::{DType, Device, Tensor, Var};
 use irreps::Irreps;
 
 use crate::graph::Batch;
-use crate::hessian_head::HessianHead;
+use crate::hessian_head::{HeadBlocks, HessianHead};
 use crate::layers::{conv::EdgeTp, gate::Gate, linear::EquiLinear};
 use crate::radial::{Dense, bessel_envelope};
 use crate::sh::spherical_harmonics;
 use crate::{ModelConfig, Params, Result};
+
+/// Edges per chunk of per-edge work (backbone messages, Hessian-head pairs).
+pub const EDGE_CHUNK: usize = 2048;
+
+/// `(start, len)` chunks of `0..n` of at most [`EDGE_CHUNK`].
+pub(crate) fn chunks(n: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..n).step_by(EDGE_CHUNK).map(move |s| (s, EDGE_CHUNK.min(n - s)))
+}
 
 struct Interaction {
     conv: EdgeTp,
@@ -114,13 +122,22 @@ impl HipModel {
         let sh = spherical_harmonics(&vec, self.config.lmax)?;
         let radial = bessel_envelope(&r, self.config.cutoff, self.config.num_bessel, self.config.envelope_p)?;
         for layer in &self.layers {
-            let w = layer.conv.weights_fused(&radial)?;
-            let msgs = layer.conv.forward_fused(&x.index_select(&batch.src, 0)?, &sh, &w)?;
-            let mut aggs = Vec::with_capacity(msgs.len());
-            for msg in &msgs {
-                let agg = Tensor::zeros((n, msg.dim(1)?), DType::F64, &self.device)?.index_add(&batch.dst, msg, 0)?;
-                aggs.push((agg / self.config.avg_num_neighbors)?);
+            // Edges in chunks of EDGE_CHUNK: per-edge tensors stay a few MB (cache- and
+            // allocator-friendly) however large the system; one chunk for small molecules.
+            let mut aggs: Vec<Tensor> = Vec::new();
+            for (start, len) in chunks(batch.n_edges) {
+                let (src, dst) = (batch.src.narrow(0, start, len)?, batch.dst.narrow(0, start, len)?);
+                let w = layer.conv.weights_fused(&radial.narrow(0, start, len)?)?;
+                let msgs = layer.conv.forward_fused(&x.index_select(&src, 0)?, &sh.narrow(0, start, len)?, &w)?;
+                for (k, msg) in msgs.iter().enumerate() {
+                    if k == aggs.len() {
+                        aggs.push(Tensor::zeros((n, msg.dim(1)?), DType::F64, &self.device)?);
+                    }
+                    aggs[k] = aggs[k].index_add(&dst, msg, 0)?;
+                }
             }
+            let aggs =
+                aggs.iter().map(|a| a / self.config.avg_num_neighbors).collect::<candle_core::Result<Vec<_>>>()?;
             let mixed = layer.lin.forward_permuted(&aggs, &layer.rows)?;
             let y = layer.gate.forward(&(mixed + layer.self_int.forward(&x)?)?)?;
             x = if layer.residual { (y + x)? } else { y };
@@ -137,6 +154,12 @@ impl HipModel {
         let energies = Tensor::zeros(m, DType::F64, &self.device)?.index_add(&batch.mol_of_atom, &atomic, 0)?;
         let hessians = if with_hessian { Some(self.head.forward(batch, positions, &x)?) } else { None };
         Ok(Output { energies, hessians })
+    }
+
+    /// The direct Hessian as pair and diagonal blocks (no dense buffer), one forward pass.
+    pub fn forward_blocks(&self, batch: &Batch, positions: &Tensor) -> Result<HeadBlocks> {
+        let x = self.node_features(batch, positions)?;
+        self.head.blocks(batch, positions, &x)
     }
 
     /// Energies, forces `(N, 3)` (kept differentiable when `create_graph`, for force training

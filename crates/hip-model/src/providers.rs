@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use candle_core::{Device, Tensor, Var};
-use hip_core::{EnergyForces, Hessian, Molecule, Potential};
+use hip_core::{BlockHessian, EnergyForces, Hessian, Molecule, Potential};
 
 use crate::graph::Batch;
 use crate::{Error, HipModel, Result};
@@ -103,6 +103,20 @@ impl HipModel {
             HessianMethod::Autodiff => Ok(self.predict(mol, method)?.hessian),
             HessianMethod::FiniteDifference { delta } => self.fd_hessian(mol, delta),
         }
+    }
+
+    /// The direct Hessian, block-sparse: one 3×3 block per atom and per atom pair within
+    /// `hessian_cutoff`, from one forward pass with no dense `(3N)²` buffer anywhere. Memory
+    /// and time are O(atoms + pairs), so this is the call for large systems; for pairs inside
+    /// the cutoff the blocks are exactly those of [`Self::hessian`] with `Direct`.
+    pub fn hessian_blocks(&self, mol: &Molecule) -> Result<BlockHessian> {
+        let batch = Batch::new(&[mol], &self.config, self.device())?;
+        let b = self.forward_blocks(&batch, &batch.positions)?;
+        let rows = |t: &Tensor| -> Result<Vec<[f64; 9]>> {
+            let v = t.flatten_all()?.to_vec1::<f64>()?;
+            Ok(v.chunks_exact(9).map(|c| std::array::from_fn(|k| c[k])).collect())
+        };
+        Ok(BlockHessian::new(mol.len(), rows(&b.diag)?, batch.pairs.clone(), rows(&b.pairs)?)?)
     }
 
     fn fd_hessian(&self, mol: &Molecule, delta: f64) -> Result<Hessian> {

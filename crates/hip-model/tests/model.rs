@@ -126,6 +126,27 @@ fn hessian_only_calls_match_full_predictions() {
     }
 }
 
+#[test]
+fn block_sparse_hessian_is_the_dense_one() {
+    // Same forward pass, same additions: the dense form of the blocks must equal the dense
+    // Hessian bitwise, with and without the sum rule, and with a Hessian cutoff that leaves
+    // pairs out (their blocks are zero in both).
+    for (sum_rule, hessian_cutoff) in [(false, 10.0), (true, 10.0), (false, 2.5), (true, 2.5)] {
+        let cfg = ModelConfig { sum_rule, hessian_cutoff, seed: 3, ..Default::default() };
+        let m = HipModel::new(cfg, &Device::Cpu).unwrap();
+        let mol = molecule(6, 8);
+        let blocks = m.hessian_blocks(&mol).unwrap();
+        let dense = m.hessian(&mol, HessianMethod::Direct).unwrap();
+        assert_eq!(blocks.to_dense(), dense, "sum_rule={sum_rule} cutoff={hessian_cutoff}");
+        let all_pairs = mol.len() * (mol.len() - 1) / 2;
+        if hessian_cutoff < 3.0 {
+            assert!(blocks.pairs().len() < all_pairs, "the short cutoff must drop pairs");
+        } else {
+            assert_eq!(blocks.pairs().len(), all_pairs);
+        }
+    }
+}
+
 fn rotate(mol: &Molecule, r: &[[f64; 3]; 3], shift: [f64; 3]) -> Molecule {
     let pos = mol.positions.iter().map(|p| {
         let q = matvec3(r, *p);
