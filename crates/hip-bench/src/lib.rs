@@ -60,9 +60,51 @@ pub struct Options {
     pub verbose: bool,
 }
 
-fn say(o: &Options, msg: &str) {
-    if o.verbose {
-        eprintln!("[bench] {msg}");
+/// Stage-level progress on stderr: an indicatif bar on a terminal, one line per stage otherwise
+/// (logs, CI).
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    lines: bool,
+}
+
+impl Progress {
+    fn new(o: &Options) -> Self {
+        use std::io::IsTerminal;
+        let stages = o.sizes.len()
+            + o.large_sizes.len()
+            + usize::from(o.peer.is_some())
+            + o.accuracy.as_ref().map_or(0, |_| 2 + usize::from(o.ef_model.is_some()))
+            + usize::from(o.freq_data.is_some())
+            + usize::from(!o.ts_data.is_empty());
+        let tty = std::io::stderr().is_terminal();
+        let bar = (o.verbose && tty).then(|| {
+            let b = indicatif::ProgressBar::new(stages as u64);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("[{elapsed_precise}] [{bar:30}] {pos}/{len} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b
+        });
+        Progress { bar, lines: o.verbose && !tty }
+    }
+
+    /// Starts the next stage.
+    fn stage(&self, msg: &str) {
+        if let Some(b) = &self.bar {
+            if !b.message().is_empty() {
+                b.inc(1);
+            }
+            b.set_message(msg.to_string());
+        }
+        if self.lines {
+            eprintln!("[bench] {msg}");
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
     }
 }
 
@@ -122,9 +164,15 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
     std::fs::create_dir_all(&o.out_dir).map_err(|e| format!("{}: {e}", o.out_dir.display()))?;
     let mut r = Results { meta: o.meta.clone(), paper_speedup: report::PAPER_SPEEDUP.to_vec(), ..Default::default() };
     let err = |e: hip_model::Error| e.to_string();
+    let progress = Progress::new(o);
+    let n_params = model.params.numel();
+    r.notes.push(format!(
+        "model tensor memory: {n_params} parameters = {:.1} KB (f64); a block-sparse Hessian holds 72 bytes per atom and per stored pair (+16 for the pair index)",
+        n_params as f64 * 8.0 / 1024.0
+    ));
     // speed
     for &n in &o.sizes {
-        say(o, &format!("timing providers at {n} atoms"));
+        progress.stage(&format!("timing providers at {n} atoms"));
         let mol = molecules::alkane(n);
         let skip: Vec<&str> = if n > o.max_slow_atoms { vec!["autodiff", "fd"] } else { vec![] };
         let mut rows = speed::time_providers(&model, &mol, o.reps, &skip).map_err(err)?;
@@ -151,7 +199,7 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
     }
     if !o.large_sizes.is_empty() {
         for &n in &o.large_sizes {
-            say(o, &format!("block-sparse direct Hessian at {n} atoms"));
+            progress.stage(&format!("block-sparse direct Hessian at {n} atoms"));
             let mol = molecules::alkane_bundle(n);
             let mut pairs = 0;
             let ms = speed::median_ms(
@@ -173,11 +221,17 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
         if let Some(k) = speed::scaling_exponent(&r.large, "direct_blocks", 100) {
             r.scaling.insert("direct_blocks_large".into(), k);
         }
+        if let Some(k) = speed::scaling_exponent(&r.large, "direct_blocks", 1000) {
+            r.scaling.insert("direct_blocks_large_from_1000".into(), k);
+        }
+        if let Some(k) = speed::pair_scaling_exponent(&r.large, "direct_blocks") {
+            r.scaling.insert("direct_blocks_vs_pairs".into(), k);
+        }
     }
     if let Some(script) = &o.peer {
         let sizes: Vec<usize> = o.sizes.iter().copied().filter(|&n| n <= o.max_slow_atoms).collect();
         let threads = std::env::var("RAYON_NUM_THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or(1);
-        say(o, &format!("peer (PyTorch/e3nn, {threads} threads) at {sizes:?} atoms"));
+        progress.stage(&format!("peer (PyTorch/e3nn, {threads} threads) at {sizes:?} atoms"));
         match peer::run_peer(script, &sizes, threads) {
             Ok(p) => r.peer = Some(p),
             Err(e) => r.notes.push(format!("peer not run: {e}")),
@@ -192,14 +246,14 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
                 for (label, m, method) in
                     [("direct", &model, HessianMethod::Direct), ("autodiff", &model, HessianMethod::Autodiff)]
                 {
-                    say(o, &format!("accuracy {label} on {} samples", pick.len()));
+                    progress.stage(&format!("accuracy {label} on {} samples", pick.len()));
                     let rep = accuracy::accuracy(m, &pick, method).map_err(err)?;
                     r.accuracy.insert(label.into(), serde_json::to_value(&rep).map_err(|e| e.to_string())?);
                     let few: Vec<&Sample> = pick.iter().take(12).copied().collect();
                     parity_sets.push((label.into(), accuracy::parity(m, &few, method, 60).map_err(err)?));
                 }
                 if let Some(ef) = &o.ef_model {
-                    say(o, "accuracy of the E+F baseline (autodiff)");
+                    progress.stage("accuracy of the E+F baseline (autodiff)");
                     let rep = accuracy::accuracy(ef, &pick, HessianMethod::Autodiff).map_err(err)?;
                     r.accuracy
                         .insert("ef_baseline_autodiff".into(), serde_json::to_value(&rep).map_err(|e| e.to_string())?);
@@ -216,6 +270,7 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
     }
     // frequencies on reference minima
     if let Some(path) = &o.freq_data {
+        progress.stage(&format!("frequencies and ZPE on the minima of {}", path.display()));
         match frequencies(&model, path) {
             Ok(fc) => r.frequencies = Some(fc),
             Err(e) => r.notes.push(format!("frequency check skipped: {e}")),
@@ -245,7 +300,7 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
                 Err(e) => r.notes.push(format!("TS search skipped for {}: {e}", path.display())),
             }
         }
-        say(o, &format!("TS searches from {} transition states", cases.len()));
+        progress.stage(&format!("TS searches from {} transition states", cases.len()));
         let runs =
             ts_bench::ts_searches(model.clone(), &cases, &[0.05, 0.1], 1, o.ts_autodiff).map_err(|e| e.to_string())?;
         let mut summary = std::collections::BTreeMap::new();
@@ -372,6 +427,7 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
         )?;
         plots.push(("Frequency errors", "frequency_errors.svg"));
     }
+    progress.finish();
     write_outputs(&r, &o.out_dir, &plots)?;
     Ok(r)
 }

@@ -196,9 +196,16 @@ pub fn markdown(r: &Results, plots: &[(&str, &str)]) -> String {
             let p = x.n_pairs.unwrap_or(0);
             let _ = writeln!(s, "| {} | {:.1} | {p} | {:.1} |", x.n_atoms, x.median_ms, p as f64 / x.n_atoms as f64);
         }
-        if let Some(k) = r.scaling.get("direct_blocks_large") {
-            let _ = writeln!(s, "\nFitted exponent t ∝ N^k over these sizes: k = {k:.2}.");
-        }
+        let k = |key: &str| r.scaling.get(key).map_or("–".to_string(), |v| format!("{v:.2}"));
+        let _ = writeln!(
+            s,
+            "\nFitted exponents: t ∝ N^k with k = {} over all these sizes and k = {} from 1,000 atoms on; \
+             t ∝ (stored pairs)^k with k = {}. Pairs per atom grow until the system is several cutoff \
+             radii across, so the exponent in N approaches the one in pairs only for large N.",
+            k("direct_blocks_large"),
+            k("direct_blocks_large_from_1000"),
+            k("direct_blocks_vs_pairs")
+        );
         let _ = writeln!(s);
     }
     if let Some(p) = &r.peer {

@@ -72,11 +72,26 @@ pub fn time_providers(
 
 /// Least-squares slope of `ln t` against `ln N` for one provider (needs ≥ 2 sizes).
 pub fn scaling_exponent(rows: &[SpeedRow], provider: &str, min_atoms: usize) -> Option<f64> {
-    let pts: Vec<(f64, f64)> = rows
-        .iter()
-        .filter(|r| r.provider == provider && r.n_atoms >= min_atoms && r.median_ms > 0.0)
-        .map(|r| ((r.n_atoms as f64).ln(), r.median_ms.ln()))
-        .collect();
+    loglog_slope(
+        rows.iter()
+            .filter(|r| r.provider == provider && r.n_atoms >= min_atoms)
+            .map(|r| (r.n_atoms as f64, r.median_ms)),
+    )
+}
+
+/// Least-squares slope of `ln t` against `ln(stored pairs)` for block-sparse rows: the cost per
+/// unit of work of the cutoff Hessian graph, whatever the geometry's pairs per atom.
+pub fn pair_scaling_exponent(rows: &[SpeedRow], provider: &str) -> Option<f64> {
+    loglog_slope(
+        rows.iter()
+            .filter(|r| r.provider == provider)
+            .filter_map(|r| r.n_pairs.filter(|&p| p > 0).map(|p| (p as f64, r.median_ms))),
+    )
+}
+
+/// Least-squares slope of `ln y` against `ln x` over positive points (needs ≥ 2).
+pub fn loglog_slope(points: impl Iterator<Item = (f64, f64)>) -> Option<f64> {
+    let pts: Vec<(f64, f64)> = points.filter(|p| p.0 > 0.0 && p.1 > 0.0).map(|(x, y)| (x.ln(), y.ln())).collect();
     if pts.len() < 2 {
         return None;
     }

@@ -5,7 +5,7 @@ use hip_bench::baseline::compare;
 use hip_bench::molecules::{alkane, alkane_bundle};
 use hip_bench::peer::parse;
 use hip_bench::report::{RatioRow, Results, markdown, peer_ratios};
-use hip_bench::speed::{SpeedRow, ratio, scaling_exponent};
+use hip_bench::speed::{SpeedRow, pair_scaling_exponent, ratio, scaling_exponent};
 
 fn row(n: usize, provider: &str, ms: f64) -> SpeedRow {
     SpeedRow { n_atoms: n, provider: provider.into(), median_ms: ms, peak_rss_mb: None, n_pairs: None }
@@ -32,6 +32,17 @@ fn scaling_and_ratios() {
     assert!((scaling_exponent(&rows, "direct", 10).unwrap() - 1.0).abs() < 1e-12);
     assert_eq!(scaling_exponent(&rows, "fd", 10), None);
     assert_eq!(ratio(&rows, "autodiff", 20), Some(20.0));
+    // block-sparse rows: time ∝ pairs, pairs ∝ N^1.5 → exponent 1.5 in N, 1 in pairs
+    let blocks: Vec<SpeedRow> = [100usize, 400, 1600]
+        .iter()
+        .map(|&n| {
+            let pairs = (n as f64).powf(1.5) as usize;
+            SpeedRow { n_pairs: Some(pairs), ..row(n, "direct_blocks", 0.01 * pairs as f64) }
+        })
+        .collect();
+    assert!((scaling_exponent(&blocks, "direct_blocks", 100).unwrap() - 1.5).abs() < 1e-9);
+    assert!((pair_scaling_exponent(&blocks, "direct_blocks").unwrap() - 1.0).abs() < 1e-9);
+    assert_eq!(pair_scaling_exponent(&rows, "direct"), None, "rows without pairs");
 }
 
 fn results(ad_ratio: f64, hessian_mae: f64) -> Results {
