@@ -1,9 +1,10 @@
 //! Criterion benches of the hot paths: backbone forward, Hessian head + assembly, one autodiff
-//! row, one finite-difference displacement (random-weight default model, a 20-atom alkane).
+//! row, one finite-difference displacement (random-weight default model, a 20-atom alkane), and a
+//! block-sparse direct Hessian of a 500-atom alkane bundle.
 
 use candle_core::{Device, Var};
 use criterion::{Criterion, criterion_group, criterion_main};
-use hip_bench::molecules::alkane;
+use hip_bench::molecules::{alkane, alkane_bundle};
 use hip_model::graph::Batch;
 use hip_model::{HipModel, ModelConfig};
 
@@ -27,6 +28,11 @@ fn benches(c: &mut Criterion) {
         })
     });
     c.bench_function("fd_one_displacement_20", |b| b.iter(|| model.predict_energy_forces(&mol).unwrap()));
+    let big = alkane_bundle(500);
+    let mut g = c.benchmark_group("large");
+    g.sample_size(10);
+    g.bench_function("block_sparse_direct_500", |b| b.iter(|| model.hessian_blocks(&big).unwrap()));
+    g.finish();
 }
 
 criterion_group!(hot, benches);

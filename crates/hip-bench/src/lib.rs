@@ -3,7 +3,8 @@
 //! [`speed`] (time per Hessian, ratios, scaling exponents), [`memory`] (peak RSS per provider in
 //! its own process), [`accuracy`] (section-6 metrics and parity data), [`ts_bench`] (TS searches
 //! from displaced transition states), [`plots`] (SVG + PNG with a bundled font), [`report`]
-//! (`REPORT.md`, `results.json`) and [`baseline`] (regression checks on ratios and accuracy).
+//! (`REPORT.md`, `results.json`), [`baseline`] (regression checks on ratios and accuracy) and
+//! [`peer`] (the PyTorch/e3nn peer script's timings).
 //! [`run`] ties them together for `hip bench` and `hip report`.
 
 pub mod accuracy;
