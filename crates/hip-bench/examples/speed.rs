@@ -1,6 +1,6 @@
 //! Time per Hessian of the three providers on the same random-weight default model.
 //!
-//! `cargo run --release -p hip-bench --example speed [-- [--fast] N1 N2 ...]` (default 5 10 20 30;
+//! `cargo run --release -p hip-bench --example speed [-- [--fast] [--model CKPT] N1 N2 ...]` (default 5 10 20 30;
 //! `--fast` skips autodiff and FD, e.g. to profile the direct path under `perf record`).
 //! Molecules are the benchmark alkanes of `hip_bench::molecules`. `hip bench` does this with
 //! memory, scaling and reports; this example is the quick look.
@@ -30,7 +30,13 @@ fn main() {
     let fast = std::env::args().any(|a| a == "--fast");
     let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let sizes = if sizes.is_empty() { vec![5, 10, 20, 30] } else { sizes };
-    let model = HipModel::new(ModelConfig::default(), &Device::Cpu).expect("model");
+    let args: Vec<String> = std::env::args().collect();
+    let model = match args.iter().position(|a| a == "--model") {
+        Some(k) => {
+            hip_model::checkpoint::load(std::path::Path::new(&args[k + 1]), &Device::Cpu).expect("checkpoint").model
+        }
+        None => HipModel::new(ModelConfig::default(), &Device::Cpu).expect("model"),
+    };
     println!(
         "{:>6} {:>10} {:>10} {:>10} {:>12} {:>12} {:>9} {:>9}",
         "atoms", "E+F ms", "direct ms", "dir+F ms", "autodiff ms", "fd ms", "AD/dir", "FD/dir"

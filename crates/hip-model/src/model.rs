@@ -148,12 +148,17 @@ impl HipModel {
     /// Energies (and, with `with_hessian`, direct Hessians) at `positions` `(N, 3)`.
     pub fn forward(&self, batch: &Batch, positions: &Tensor, with_hessian: bool) -> Result<Output> {
         let x = self.node_features(batch, positions)?;
-        let atomic = (self.readout.forward(&x)?.squeeze(1)? * self.config.energy_scale)?;
-        let atomic = (atomic + self.refs.index_select(&batch.species, 0)?)?;
-        let m = batch.n_atoms.len();
-        let energies = Tensor::zeros(m, DType::F64, &self.device)?.index_add(&batch.mol_of_atom, &atomic, 0)?;
+        let energies = self.energies(batch, &x)?;
         let hessians = if with_hessian { Some(self.head.forward(batch, positions, &x)?) } else { None };
         Ok(Output { energies, hessians })
+    }
+
+    /// Energies per molecule `(M,)` from node features.
+    fn energies(&self, batch: &Batch, x: &Tensor) -> Result<Tensor> {
+        let atomic = (self.readout.forward(x)?.squeeze(1)? * self.config.energy_scale)?;
+        let atomic = (atomic + self.refs.index_select(&batch.species, 0)?)?;
+        let m = batch.n_atoms.len();
+        Ok(Tensor::zeros(m, DType::F64, &self.device)?.index_add(&batch.mol_of_atom, &atomic, 0)?)
     }
 
     /// The direct Hessian as pair and diagonal blocks (no dense buffer), one forward pass.
@@ -164,11 +169,23 @@ impl HipModel {
 
     /// Energies, forces `(N, 3)` (kept differentiable when `create_graph`, for force training
     /// and autodiff Hessians) and optionally direct Hessians.
+    ///
+    /// At inference (no [`crate::params::ParamGrads`] guard) the head runs after the force
+    /// backward pass on detached inputs: nothing differentiates the Hessian then, and without a
+    /// graph its per-edge intermediates are freed as it goes (kept alive, they made a 50-atom
+    /// energy+forces+Hessian call cost about 1.7× the sum of its parts). In training the head
+    /// stays on the graph so the Hessian loss reaches the backbone.
     pub fn energy_forces(&self, batch: &Batch, with_hessian: bool) -> Result<(Output, Tensor, Var)> {
         let pos = Var::from_tensor(&batch.positions)?;
-        let out = self.forward(batch, pos.as_tensor(), with_hessian)?;
-        let grads = out.energies.sum_all()?.backward()?;
+        let x = self.node_features(batch, pos.as_tensor())?;
+        let energies = self.energies(batch, &x)?;
+        let grads = energies.sum_all()?.backward()?;
         let g = grads.get(pos.as_tensor()).cloned().unwrap_or(pos.as_tensor().zeros_like()?);
-        Ok((out, g.neg()?, pos))
+        let hessians = match (with_hessian, crate::params::param_grads_enabled()) {
+            (false, _) => None,
+            (true, true) => Some(self.head.forward(batch, pos.as_tensor(), &x)?),
+            (true, false) => Some(self.head.forward(batch, &batch.positions, &x.detach())?),
+        };
+        Ok((Output { energies, hessians }, g.neg()?, pos))
     }
 }

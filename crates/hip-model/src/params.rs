@@ -19,7 +19,12 @@ thread_local! {
 /// storage: no copy, and backward passes never compute gradients for weights nobody reads —
 /// about a third of the work of a force backward pass.
 pub fn param(v: &Var) -> Tensor {
-    if PARAM_GRADS.with(Cell::get) { v.as_tensor().clone() } else { v.as_tensor().detach() }
+    if param_grads_enabled() { v.as_tensor().clone() } else { v.as_tensor().detach() }
+}
+
+/// Whether a [`ParamGrads`] guard is alive in this thread.
+pub fn param_grads_enabled() -> bool {
+    PARAM_GRADS.with(Cell::get)
 }
 
 /// Turns on parameter gradients in this thread until dropped (see [`param`]).
