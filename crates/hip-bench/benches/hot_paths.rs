@@ -9,7 +9,6 @@ use hip_model::graph::Batch;
 use hip_model::{HipModel, ModelConfig};
 
 fn benches(c: &mut Criterion) {
-    hip_model::set_default_thread_count();
     hip_model::enable_second_order_autodiff();
     let model = HipModel::new(ModelConfig::default(), &Device::Cpu).unwrap();
     let mol = alkane(20);

@@ -11,7 +11,6 @@ use hip_bench::molecules::alkane_bundle;
 use hip_model::{HipModel, ModelConfig};
 
 fn main() {
-    hip_model::set_default_thread_count();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut cfg = ModelConfig::default();
     let mut sizes = Vec::new();

@@ -25,7 +25,6 @@ fn time<F: FnMut()>(mut f: F, reps: usize) -> f64 {
 }
 
 fn main() {
-    hip_model::set_default_thread_count();
     hip_model::enable_second_order_autodiff();
     let fast = std::env::args().any(|a| a == "--fast");
     let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();

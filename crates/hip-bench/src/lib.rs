@@ -231,7 +231,7 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
     }
     if let Some(script) = &o.peer {
         let sizes: Vec<usize> = o.sizes.iter().copied().filter(|&n| n <= o.max_slow_atoms).collect();
-        let threads = std::env::var("RAYON_NUM_THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or(1);
+        let threads = hip_model::num_threads();
         progress.stage(&format!("peer (PyTorch/e3nn, {threads} threads) at {sizes:?} atoms"));
         match peer::run_peer(script, &sizes, threads) {
             Ok(p) => r.peer = Some(p),
@@ -394,39 +394,42 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
         plots.push(("Direct Hessian of large systems", "large_direct.svg"));
     }
     if !parity_sets.is_empty() {
-        let ent: Vec<(String, Vec<(f64, f64)>)> =
-            parity_sets.iter().map(|(l, d)| (l.clone(), d.entries.clone())).collect();
-        plots::scatter_plot(
-            &stem("parity_hessian"),
-            "Hessian entries",
-            "reference (eV/Å²)",
-            "predicted (eV/Å²)",
-            &ent,
-            true,
-        )?;
-        plots.push(("Parity: Hessian entries", "parity_hessian.svg"));
-        let eig: Vec<(String, Vec<(f64, f64)>)> =
-            parity_sets.iter().map(|(l, d)| (l.clone(), d.eigenvalues.clone())).collect();
-        plots::scatter_plot(
-            &stem("parity_eigenvalues"),
-            "Projected mass-weighted eigenvalues",
-            "reference",
-            "predicted",
-            &eig,
-            true,
-        )?;
-        plots.push(("Parity: eigenvalues", "parity_eigenvalues.svg"));
-        let fe: Vec<(String, Vec<(f64, f64)>)> =
-            parity_sets.iter().map(|(l, d)| (l.clone(), d.frequency_errors.clone())).collect();
-        plots::scatter_plot(
-            &stem("frequency_errors"),
-            "Frequency errors",
-            "reference (cm⁻¹)",
-            "predicted − reference (cm⁻¹)",
-            &fe,
-            false,
-        )?;
-        plots.push(("Frequency errors", "frequency_errors.svg"));
+        type Pick = fn(&accuracy::ParityData) -> &Vec<(f64, f64)>;
+        let kinds: [(&str, &str, &str, &str, bool, Pick, &str); 3] = [
+            (
+                "parity_hessian.svg",
+                "Hessian entries",
+                "reference (eV/Å²)",
+                "predicted (eV/Å²)",
+                true,
+                |d| &d.entries,
+                "Parity: Hessian entries",
+            ),
+            (
+                "parity_eigenvalues.svg",
+                "Projected mass-weighted eigenvalues",
+                "reference",
+                "predicted",
+                true,
+                |d| &d.eigenvalues,
+                "Parity: eigenvalues",
+            ),
+            (
+                "frequency_errors.svg",
+                "Frequency errors",
+                "reference (cm⁻¹)",
+                "predicted − reference (cm⁻¹)",
+                false,
+                |d| &d.frequency_errors,
+                "Frequency errors",
+            ),
+        ];
+        for (svg, title, xl, yl, diagonal, pick, caption) in kinds {
+            let sets: Vec<(String, Vec<(f64, f64)>)> =
+                parity_sets.iter().map(|(l, d)| (l.clone(), pick(d).clone())).collect();
+            plots::scatter_plot(&stem(svg.trim_end_matches(".svg")), title, xl, yl, &sets, diagonal)?;
+            plots.push((caption, svg));
+        }
     }
     progress.finish();
     write_outputs(&r, &o.out_dir, &plots)?;

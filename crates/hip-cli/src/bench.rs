@@ -61,9 +61,7 @@ fn meta(model: &Option<PathBuf>, quick: bool) -> report::Meta {
         commit,
         command: std::env::args().collect::<Vec<_>>().join(" "),
         machine: hip_bench::machine(),
-        threads: std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| {
-            format!("default ({} cores)", std::thread::available_parallelism().map_or(1, |n| n.get()))
-        }),
+        threads: hip_model::num_threads().to_string(),
         model: model
             .as_ref()
             .map_or("embedded default (models/hip-default.safetensors)".into(), |p| p.display().to_string()),

@@ -46,7 +46,6 @@ enum Command {
 }
 
 fn main() {
-    hip_model::set_default_thread_count();
     hip_model::enable_second_order_autodiff();
     let cli = Cli::parse();
     let result: Result<(), String> = match cli.command {

@@ -79,19 +79,9 @@ pub struct Batch {
     pub dst: Tensor,
     /// Number of backbone edges.
     pub n_edges: usize,
-    /// Hessian-graph edges.
-    pub h_src: Tensor,
-    /// Hessian-graph receivers.
-    pub h_dst: Tensor,
-    /// Number of Hessian edges.
-    pub n_h_edges: usize,
     /// Atom pairs `(s, t)`, `s < t` (batch-global atom indices, increasing) of the Hessian
     /// graph: one stored off-diagonal block each.
     pub pairs: Vec<(usize, usize)>,
-    /// For each pair, the Hessian edge `s → t` `(P,)`.
-    pub pair_fwd: Tensor,
-    /// For each pair, the Hessian edge `t → s` `(P,)`.
-    pub pair_rev: Tensor,
     /// For each pair, `s` `(P,)`.
     pub pair_src: Tensor,
     /// For each pair, `t` `(P,)`.
@@ -108,8 +98,7 @@ impl Batch {
     pub fn new(mols: &[&Molecule], cfg: &ModelConfig, device: &Device) -> Result<Self> {
         let mut positions = Vec::new();
         let (mut species, mut mol_of_atom, mut n_atoms, mut numbers) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let (mut src, mut dst, mut hs, mut hd) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let (mut pairs, mut pair_fwd, mut pair_rev) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut src, mut dst, mut pairs) = (Vec::new(), Vec::new(), Vec::new());
         let mut h_offsets = vec![0usize];
         let mut atom_offsets = Vec::new();
         let mut atom0 = 0usize;
@@ -134,28 +123,19 @@ impl Batch {
             }
             let off = *h_offsets.last().expect("non-empty");
             let d = 3 * n;
+            // the Hessian graph lists both directions of each pair, sorted: keep s < t
             let h_edges = radius_graph(&mol.positions, cfg.hessian_cutoff);
-            let e0 = hs.len();
-            for &(s, t) in &h_edges {
-                hs.push((atom0 + s) as u32);
-                hd.push((atom0 + t) as u32);
-            }
-            // edges are sorted by (s, t) and list both directions: find each reverse by search
-            for (k, &(s, t)) in h_edges.iter().enumerate() {
-                if s < t {
-                    let r = h_edges.binary_search(&(t, s)).expect("radius graph lists both directions");
-                    pairs.push((atom0 + s, atom0 + t));
-                    pair_fwd.push((e0 + k) as u32);
-                    pair_rev.push((e0 + r) as u32);
-                }
-            }
+            pairs.extend(h_edges.into_iter().filter(|(s, t)| s < t).map(|(s, t)| (atom0 + s, atom0 + t)));
             atom_offsets.push(atom0);
             h_offsets.push(off + d * d);
             n_atoms.push(n);
             atom0 += n;
         }
-        let t = |v: Vec<u32>| Tensor::from_vec(v.clone(), v.len(), device);
-        let (n_edges, n_h_edges) = (src.len(), hs.len());
+        let t = |v: Vec<u32>| {
+            let len = v.len();
+            Tensor::from_vec(v, len, device)
+        };
+        let n_edges = src.len();
         Ok(Batch {
             positions: Tensor::from_vec(positions, (atom0, 3), device)?,
             species: t(species)?,
@@ -165,13 +145,8 @@ impl Batch {
             src: t(src)?,
             dst: t(dst)?,
             n_edges,
-            h_src: t(hs)?,
-            h_dst: t(hd)?,
-            n_h_edges,
             pair_src: t(pairs.iter().map(|p| p.0 as u32).collect())?,
             pair_dst: t(pairs.iter().map(|p| p.1 as u32).collect())?,
-            pair_fwd: t(pair_fwd)?,
-            pair_rev: t(pair_rev)?,
             pairs,
             atom_offsets,
             h_offsets,

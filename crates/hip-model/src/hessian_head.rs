@@ -104,12 +104,11 @@ impl HessianHead {
         let n = batch.n_total_atoms();
         let h = self.to_head.forward(x)?;
         let mut pair_blocks = Vec::new();
-        // pairs in chunks (see `model::EDGE_CHUNK`); each pair's two directed edges together
+        // pairs in chunks (see `model::EDGE_CHUNK`); each pair's two directed edges together:
+        // s → t for the first `len` rows, t → s for the rest
         for (start, len) in chunks(batch.pairs.len()) {
-            let fwd = batch.pair_fwd.narrow(0, start, len)?;
-            let rev = batch.pair_rev.narrow(0, start, len)?;
-            let edges = Tensor::cat(&[&fwd, &rev], 0)?;
-            let (src, dst) = (batch.h_src.index_select(&edges, 0)?, batch.h_dst.index_select(&edges, 0)?);
+            let (ps, pt) = (batch.pair_src.narrow(0, start, len)?, batch.pair_dst.narrow(0, start, len)?);
+            let (src, dst) = (Tensor::cat(&[&ps, &pt], 0)?, Tensor::cat(&[&pt, &ps], 0)?);
             let vec = (positions.index_select(&dst, 0)? - positions.index_select(&src, 0)?)?;
             let r = vec.sqr()?.sum_keepdim(1)?.sqrt()?;
             let sh = spherical_harmonics(&vec, self.lmax)?;
@@ -158,7 +157,10 @@ impl HessianHead {
         let b = self.blocks(batch, positions, x)?;
         let (st, ts, ii) = dense_indices(batch);
         let dev = x.device();
-        let t = |v: Vec<u32>| Tensor::from_vec(v.clone(), v.len(), dev);
+        let t = |v: Vec<u32>| {
+            let len = v.len();
+            Tensor::from_vec(v, len, dev)
+        };
         let mut flat = Tensor::zeros(total, DType::F64, dev)?;
         if !st.is_empty() {
             let pf = b.pairs.flatten_all()?;

@@ -84,20 +84,9 @@ impl From<irreps::Error> for Error {
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Sets `RAYON_NUM_THREADS` to the available parallelism if it is unset. Without it candle 0.11
-/// asks the OS for the physical core count on *every* matmul (a read of `/proc/cpuinfo`): on a
-/// 30-atom molecule that was ~10 % of the time of a forward pass, and more on small molecules.
-/// Call at the very start of `main`, before any thread exists.
-pub fn set_default_thread_count() {
-    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-        let n = std::thread::available_parallelism().map_or(1, |n| n.get());
-        // SAFETY: called at program start, before any other thread is spawned, so no other
-        // thread reads or writes the environment concurrently.
-        #[allow(unsafe_code)]
-        unsafe {
-            std::env::set_var("RAYON_NUM_THREADS", n.to_string());
-        }
-    }
+/// Threads candle's CPU kernels use (`RAYON_NUM_THREADS`, else the physical cores).
+pub fn num_threads() -> usize {
+    candle_core::utils::get_num_threads()
 }
 
 /// Enables candle's second-order autodiff for this process (`CANDLE_GRAD_DO_NOT_DETACH=1`;

@@ -116,7 +116,7 @@ impl HipModel {
             let v = t.flatten_all()?.to_vec1::<f64>()?;
             Ok(v.chunks_exact(9).map(|c| std::array::from_fn(|k| c[k])).collect())
         };
-        Ok(BlockHessian::new(mol.len(), rows(&b.diag)?, batch.pairs.clone(), rows(&b.pairs)?)?)
+        Ok(BlockHessian::new(mol.len(), rows(&b.diag)?, batch.pairs, rows(&b.pairs)?)?)
     }
 
     fn fd_hessian(&self, mol: &Molecule, delta: f64) -> Result<Hessian> {

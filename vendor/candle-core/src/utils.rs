@@ -380,6 +380,13 @@ pub fn init_global_threadpool() {
 }
 
 fn default_num_threads() -> usize {
+    // hip-rs patch: computed once. Upstream recomputes it on every call, and on Linux without a
+    // CPU mask that reads /proc/cpuinfo (num_cpus::get_physical) on every matmul.
+    static THREADS: OnceLock<usize> = OnceLock::new();
+    *THREADS.get_or_init(detect_num_threads)
+}
+
+fn detect_num_threads() -> usize {
     let physical = {
         #[cfg(target_os = "macos")]
         {

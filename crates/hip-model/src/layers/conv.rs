@@ -79,7 +79,7 @@ impl EdgeTp {
         // fused position of (instruction, u, k), to build the output permutation
         let mut fused_pos: Vec<Vec<usize>> = vec![Vec::new(); tp.instructions().len()];
         let mut fused_off = 0;
-        let mut w_idx_all: Vec<u32> = Vec::new();
+        let mut w_idx: Vec<u32> = Vec::new();
         for (i1, a) in tp.irreps_in1().iter().enumerate() {
             let paths: Vec<usize> =
                 (0..tp.instructions().len()).filter(|&k| tp.instructions()[k].i_in1 == i1).collect();
@@ -89,7 +89,7 @@ impl EdgeTp {
             let (m, d1) = (a.mul, a.ir.dim());
             let width: usize = paths.iter().map(|&k| tp.irreps_out()[tp.instructions()[k].i_out].ir.dim()).sum();
             let mut b = vec![0.0; d1 * dim_sh * width];
-            let mut col_of = Vec::with_capacity(width); // path of each column
+            let mut col_path = Vec::with_capacity(width); // the path of each column
             let mut col0 = 0;
             for &k in &paths {
                 let ins = &tp.instructions()[k];
@@ -105,26 +105,15 @@ impl EdgeTp {
                         }
                     }
                 }
-                col_of.extend(std::iter::repeat_n((k, col0), d3));
+                for u in 0..m {
+                    fused_pos[k].extend((0..d3).map(|kk| fused_off + u * width + col0 + kk));
+                }
+                col_path.extend(std::iter::repeat_n(k, d3));
                 col0 += d3;
             }
-            let mut w_idx = Vec::with_capacity(m * width);
             for u in 0..m {
-                for &(k, _) in &col_of {
-                    w_idx.push((tp.weight_offsets()[k] + u) as u32);
-                }
+                w_idx.extend(col_path.iter().map(|&k| (tp.weight_offsets()[k] + u) as u32));
             }
-            for (col, &(k, start)) in col_of.iter().enumerate() {
-                if col == start {
-                    let d3 = tp.irreps_out()[tp.instructions()[k].i_out].ir.dim();
-                    for u in 0..m {
-                        for kk in 0..d3 {
-                            fused_pos[k].push(fused_off + u * width + start + kk);
-                        }
-                    }
-                }
-            }
-            w_idx_all.extend(w_idx);
             blocks.push(InputBlock {
                 offset: o1[i1],
                 mul: m,
@@ -139,8 +128,8 @@ impl EdgeTp {
         for (c, &f) in perm.iter().enumerate() {
             perm_inv[f as usize] = c as u32;
         }
-        let perm = Tensor::from_vec(perm.clone(), perm.len(), &device)?;
-        let w_idx = Tensor::from_vec(w_idx_all.clone(), w_idx_all.len(), &device)?;
+        let perm = Tensor::from_vec(perm, perm_inv.len(), &device)?;
+        let w_idx = Tensor::from_vec(w_idx, perm_inv.len(), &device)?;
         let radial = RadialMlp::new(params, &format!("{name}.radial"), num_basis, hidden, tp.weight_numel())?;
         Ok(EdgeTp { tp, blocks, perm, perm_inv, w_idx, radial })
     }
