@@ -5,14 +5,17 @@
     OMP_NUM_THREADS=1 python datasets/generate.py --level wb97x --out datasets/wb97x-small.h5
     python datasets/generate.py --smoke --out /tmp/smoke.h5          # tiny file, < 1 minute
 
-Work is split into tasks (one molecule, or one reaction, at one level). Each finished task is
-written atomically to `<work>/<level>/<task>.pkl`, so a rerun continues where it stopped; the
-HDF5 file is assembled from all finished tasks at the end (`--assemble-only` re-assembles).
-Seeds are derived from task names (crc32), so reruns are deterministic. Two worker processes
-by default; a log goes to `<work>/generate.log`.
+Work is split into tasks: per molecule, a sampling task (`mol_*`: minimum, thermal and displaced
+samples under the geometry filter) and a reaction-discovery task (`disc_*`: saddle searches from
+the minimum, verified TSs, IRCs, endpoint minima; `discovery.py`), plus the hand-written reactions
+(`rxn_*`). Each finished task is written atomically to `<work>/<level>/<task>.pkl.gz` (Hessians as
+float32 upper triangles), so a rerun continues where it stopped and shards can be committed; the
+HDF5 file is assembled from all finished tasks (`--assemble-only` re-assembles). Seeds are derived
+from task names (crc32), so reruns are deterministic. A log goes to `<work>/generate.log`.
+GFN2 v2 shards live in `datasets/shards-v2/` (committed); `--workers 1` leaves a core free.
 
 Levels:
-- gfn2: GFN2-xTB (tblite). Hessians by central differences of analytic gradients (0.005 bohr).
+- gfn2: GFN2-xTB (tblite, `xtb.py`). Hessians by central differences of analytic gradients (0.005 bohr).
 - wb97x: wB97X/6-31G(d) (PySCF, spherical d, grids.level 5). Analytic Hessians, gradients with grid
   response. Smallest molecules only (minutes per Hessian on 2 cores).
 """
@@ -37,20 +40,43 @@ KB_EV = 8.617333262e-5
 FREQ_FACTOR = 521.4708983725064  # cm^-1 for lambda = 1 eV/(A^2 amu), CODATA 2018
 FORMAT_NAME = "hip-hessian-dataset"
 FORMAT_VERSION = 1
+DATA_VERSION = 2  # v2: filtered sampling, discovered reactions with IRCs (datasets/README.md)
 KINDS = ["minimum", "thermal", "displaced", "ts", "path"]
 SPLITS = ["train", "val", "test"]
 
 GFN2_SETTINGS = {
-    "temperatures_K": [300.0, 1000.0, 2000.0],
-    "thermal_per_temperature": 7,
-    "sigmas_A": [0.05, 0.10, 0.15],
-    "displaced_per_sigma": 6,
+    # sampling around each minimum (v2: chemical temperatures and displacements)
+    "temperatures_K": [300.0, 600.0, 1000.0],
+    "thermal_per_temperature": 10,
+    "sigmas_A": [0.02, 0.05, 0.08],
+    "displaced_per_sigma": 8,
     "fd_step_bohr": 0.005,
     "opt_fmax_eV_A": 0.005,
     "ts_fmax_eV_A": 0.005,
     "scan_points": 13,
-    "ts_thermal": {"temperatures_K": [300.0, 1000.0], "per_temperature": 3},
+    "ts_thermal": {"temperatures_K": [300.0, 600.0], "per_temperature": 3},
     "min_mode_cm": 50.0,
+    "max_redraws": 20,
+    # the geometry filter (also checked by `hip data check`)
+    "filter": {
+        "min_pair_ratio": 0.7,            # closest pair >= 0.7 x (sum of covalent radii)
+        "max_e_per_atom_sampled_eV": 0.3,  # thermal/displaced of a molecule: E - E_min <= 0.3 eV/atom
+        "max_e_reaction_eV": 5.0,          # any sample of a reaction: E - E_min <= 5 eV (115 kcal/mol)
+    },
+    # single-ended reaction discovery (datasets/discovery.py)
+    "discovery": {
+        "low_modes": 2, "mode_amplitude_A": 0.35,
+        "random_starts": 2, "random_sigma_A": 0.15,
+        "h_shift_starts": 4, "h13_shift_starts": 3, "bridge_height_A": 0.75,
+        "h2_starts": 2, "h2_distance_A": 1.0,
+        "stretch_starts": 2, "stretch_factor": 1.6,
+        "start_min_ratio": 0.55,
+        "ts_fmax_eV_A": 0.01, "ts_steps": 150,
+        "max_ts_per_molecule": 6,
+        "irc_dx": 0.08, "irc_steps": 120, "irc_fmax_eV_A": 0.05,
+        "irc_points_per_branch": 12,
+        "end_fmax_eV_A": 0.005,
+    },
 }
 WB97X_SETTINGS = {
     "basis": "6-31g*",
@@ -191,8 +217,8 @@ class Level:
 
     def calculator(self, numbers):
         if self.name == "gfn2":
-            from tblite.ase import TBLite
-            return TBLite(method="GFN2-xTB", verbosity=0)
+            import xtb
+            return xtb.TbliteAse()
         return PyscfCalculator()
 
     def atoms(self, numbers, pos):
@@ -202,31 +228,26 @@ class Level:
         return a
 
     def energy_forces(self, numbers, pos):
+        if self.name == "gfn2":
+            import xtb
+            return xtb.energy_forces(numbers, pos)
         a = self.atoms(numbers, pos)
         return float(a.get_potential_energy()), a.get_forces().copy()
 
     def hessian(self, numbers, pos):
-        if self.name == "gfn2":
-            a = self.atoms(numbers, pos)
-            h = GFN2_SETTINGS["fd_step_bohr"] * BOHR
-            n = len(numbers)
-            H = np.zeros((3 * n, 3 * n))
-            x0 = pos.copy()
-            for k in range(3 * n):
-                for sgn in (1, -1):
-                    x = x0.copy()
-                    x[k // 3, k % 3] += sgn * h
-                    a.positions = x
-                    f = a.get_forces()
-                    H[:, k] += -sgn * f.ravel() / (2 * h)
-            return 0.5 * (H + H.T)
-        return pyscf_hessian(numbers, pos)
+        return self.sample(numbers, pos)["hessian"]
 
     def sample(self, numbers, pos):
-        e, f = self.energy_forces(numbers, pos)
-        h = self.hessian(numbers, pos)
+        if self.name == "gfn2":
+            import xtb
+            e, f, h, asym = xtb.hessian(numbers, pos, GFN2_SETTINGS["fd_step_bohr"])
+            extra = {"fd_asym": asym}
+        else:
+            e, f = self.energy_forces(numbers, pos)
+            h = pyscf_hessian(numbers, pos)
+            extra = {}
         return {"numbers": np.asarray(numbers, dtype=np.uint8), "positions": np.asarray(pos, dtype=float),
-                "energy": e, "forces": f, "hessian": h, "sum_rule": sum_rule_residual(h)}
+                "energy": e, "forces": f, "hessian": h, "sum_rule": sum_rule_residual(h), **extra}
 
     def optimize(self, numbers, pos, fmax, steps=1000, constraint=None):
         from ase.optimize import BFGS
@@ -303,9 +324,46 @@ def thermal_displacements(rng, numbers, modes_mw, lam, temperature, count):
     return out
 
 
+def passes_filter(numbers, pos, energy, e_min, reaction):
+    """The v2 geometry filter (settings `filter`): (ok, reason)."""
+    import discovery
+    flt = GFN2_SETTINGS["filter"]
+    ratio = discovery.min_pair_ratio(numbers, pos)
+    if ratio < flt["min_pair_ratio"]:
+        return False, f"closest pair at {ratio:.2f} x covalent radii"
+    de = energy - e_min
+    bound = flt["max_e_reaction_eV"] if reaction else flt["max_e_per_atom_sampled_eV"] * len(numbers)
+    if de > bound:
+        return False, f"{de:.2f} eV above the minimum (bound {bound:.2f})"
+    return True, ""
+
+
+def filtered_sample(level, numbers, draw, e_min, stats, reaction=False):
+    """A sample at a freshly drawn geometry that passes the filter; redraws on a failed filter or
+    SCF (at most `max_redraws` times). Energies are checked before the Hessian is computed."""
+    for _ in range(GFN2_SETTINGS["max_redraws"]):
+        pos = draw()
+        try:
+            e, _ = level.energy_forces(numbers, pos)
+        except Exception:  # noqa: BLE001
+            stats["scf_failed"] = stats.get("scf_failed", 0) + 1
+            continue
+        ok, why = passes_filter(numbers, pos, e, e_min, reaction)
+        if not ok:
+            key = "rejected_distance" if why.startswith("closest") else "rejected_energy"
+            stats[key] = stats.get(key, 0) + 1
+            continue
+        try:
+            return level.sample(numbers, pos)
+        except Exception:  # noqa: BLE001
+            stats["scf_failed"] = stats.get("scf_failed", 0) + 1
+    stats["gave_up"] = stats.get("gave_up", 0) + 1
+    return None
+
+
 def robust_sample(level, numbers, draw, tries=3):
-    """A sample at a freshly drawn geometry; redraws when the electronic structure fails (e.g. an
-    SCF that does not converge at a wild 2000 K geometry). Returns None after `tries` failures."""
+    """A sample at a freshly drawn geometry; redraws when the electronic structure fails (the
+    unfiltered v1 behaviour, still used by the wB97X level). Returns None after `tries` failures."""
     for _ in range(tries):
         try:
             return level.sample(numbers, draw())
@@ -314,42 +372,54 @@ def robust_sample(level, numbers, draw, tries=3):
     return None
 
 
+def gfn2_minimum(level, mid, smiles):
+    """Embedding, BFGS to the level's minimum, re-optimized along any imaginary mode. Returns
+    (numbers, minimum sample, freqs, mass-weighted modes, eigenvalues)."""
+    cfg = GFN2_SETTINGS
+    numbers, pos, _ = embed(smiles, seed_of(mid))
+    pos, ok, nsteps = level.optimize(numbers, pos, cfg["opt_fmax_eV_A"])
+    s = level.sample(numbers, pos)
+    freqs, modes, lam = vib_analysis(numbers, pos, s["hessian"])
+    tries = 0
+    while freqs[0] < -10 and tries < 3:  # a saddle conformer: push along the imaginary mode
+        cart = (modes[:, 0] / np.sqrt(np.repeat(masses_of(numbers), 3))).reshape(-1, 3)
+        pos = pos + 0.1 * cart / np.abs(cart).max()
+        pos, ok, _ = level.optimize(numbers, pos, cfg["opt_fmax_eV_A"])
+        s = level.sample(numbers, pos)
+        freqs, modes, lam = vib_analysis(numbers, pos, s["hessian"])
+        tries += 1
+    s.update(kind="minimum", n_imag=int((freqs < -10).sum()))
+    return numbers, s, freqs, modes, lam
+
+
 def molecule_task(level, mid, smiles, smoke=False):
     rng = np.random.default_rng(seed_of(f"{level.name}:{mid}"))
-    numbers, pos, _ = embed(smiles, seed_of(mid))
     samples = []
+    stats = {}
     if level.name == "gfn2":
         cfg = GFN2_SETTINGS
-        pos, ok, nsteps = level.optimize(numbers, pos, cfg["opt_fmax_eV_A"])
-        h = level.hessian(numbers, pos)
-        freqs, modes, lam = vib_analysis(numbers, pos, h)
-        tries = 0
-        while freqs[0] < -10 and tries < 3:  # a saddle conformer: push along the imaginary mode
-            cart = (modes[:, 0] / np.sqrt(np.repeat(masses_of(numbers), 3))).reshape(-1, 3)
-            pos = pos + 0.1 * cart / np.abs(cart).max()
-            pos, ok, _ = level.optimize(numbers, pos, cfg["opt_fmax_eV_A"])
-            h = level.hessian(numbers, pos)
-            freqs, modes, lam = vib_analysis(numbers, pos, h)
-            tries += 1
-        e, f = level.energy_forces(numbers, pos)
-        samples.append({"numbers": numbers.astype(np.uint8), "positions": pos, "energy": e, "forces": f, "hessian": h,
-                        "sum_rule": sum_rule_residual(h), "kind": "minimum", "n_imag": int((freqs < -10).sum())})
+        numbers, smin, freqs, modes, lam = gfn2_minimum(level, mid, smiles)
+        pos, e_min = smin["positions"], smin["energy"]
+        samples.append(smin)
         n_thermal = 1 if smoke else cfg["thermal_per_temperature"]
         n_disp = 1 if smoke else cfg["displaced_per_sigma"]
         for t in cfg["temperatures_K"]:
             for _ in range(n_thermal):
-                s = robust_sample(level, numbers, lambda: pos + thermal_displacements(rng, numbers, modes, lam, t, 1)[0])
+                s = filtered_sample(level, numbers,
+                                    lambda: pos + thermal_displacements(rng, numbers, modes, lam, t, 1)[0], e_min, stats)
                 if s is not None:
                     s.update(kind="thermal", temperature=t)
                     samples.append(s)
         for sigma in cfg["sigmas_A"]:
             for _ in range(n_disp):
-                s = robust_sample(level, numbers, lambda: pos + rng.normal(scale=sigma, size=pos.shape))
+                s = filtered_sample(level, numbers, lambda: pos + rng.normal(scale=sigma, size=pos.shape), e_min, stats)
                 if s is not None:
                     s.update(kind="displaced", sigma=sigma)
                     samples.append(s)
+        samples[0]["task_stats"] = stats
     else:
         cfg = WB97X_SETTINGS
+        numbers, pos, _ = embed(smiles, seed_of(mid))
         gfn2 = Level("gfn2")
         pos, _, _ = gfn2.optimize(numbers, pos, GFN2_SETTINGS["opt_fmax_eV_A"])
         pos, ok, nsteps = level.optimize(numbers, pos, cfg["opt_fmax_eV_A"], steps=100)
@@ -430,6 +500,107 @@ def drive_scan(level, numbers, pos, drive, maps, npts):
     return points
 
 
+def trace_reaction(level, numbers, ts, e_min, rid, stats):
+    """IRC in both directions from a verified TS sample, `irc_points_per_branch` points of each
+    branch (filtered) and both ends relaxed to minima. Returns (samples, reaction record)."""
+    import discovery
+    dcfg = GFN2_SETTINGS["discovery"]
+    branches = discovery.irc(numbers, ts["positions"], dcfg)
+    samples = []
+    ends = {}
+    for direction, pts in branches.items():
+        for k, p in enumerate(discovery.even_points(pts, dcfg["irc_points_per_branch"])):
+            try:
+                e, _ = level.energy_forces(numbers, p)
+            except Exception:  # noqa: BLE001
+                stats["scf_failed"] = stats.get("scf_failed", 0) + 1
+                continue
+            if not passes_filter(numbers, p, e, e_min, True)[0]:
+                stats["rejected_irc_point"] = stats.get("rejected_irc_point", 0) + 1
+                continue
+            s = level.sample(numbers, p)
+            s.update(kind="path", irc_branch=direction, irc_index=k)
+            samples.append(s)
+        if not pts:
+            continue
+        try:
+            q, ok = discovery.relax(numbers, pts[-1], dcfg["end_fmax_eV_A"])
+            s = level.sample(numbers, q)
+        except Exception:  # noqa: BLE001
+            continue
+        freqs, _, _ = vib_analysis(numbers, q, s["hessian"])
+        if (freqs < -10).sum() == 0 and passes_filter(numbers, q, s["energy"], e_min, True)[0]:
+            s.update(kind="minimum", n_imag=0, irc_end=direction)
+            samples.append(s)
+            ends[direction] = q
+    rec = {"id": rid, "n_irc_points": sum(s["kind"] == "path" for s in samples),
+           "ends_found": sorted(ends), "class": "unknown", "end_keys": {}}
+    if len(ends) == 2:
+        rec["class"] = discovery.classify(numbers, ends["reverse"], ends["forward"])
+    for d, q in ends.items():
+        rec["end_keys"][d] = discovery.graph_key(numbers, q)
+    rec["ts_key"] = discovery.graph_key(numbers, ts["positions"])
+    return samples, rec
+
+
+def discovery_task(level, mid, smiles, smoke=False):
+    """Single-ended reaction discovery from the minimum of one molecule (datasets/discovery.py)."""
+    import discovery
+    dcfg = GFN2_SETTINGS["discovery"]
+    rng = np.random.default_rng(seed_of(f"discovery:{mid}"))
+    numbers, smin, freqs, modes_mw, lam = gfn2_minimum(level, mid, smiles)
+    pos, e_min = smin["positions"], smin["energy"]
+    cart = modes_mw / np.sqrt(np.repeat(masses_of(numbers), 3))[:, None]
+    real = np.where(freqs > 10)[0]
+    starts = discovery.starts(rng, numbers, pos, cart[:, real], dcfg)
+    if smoke:
+        starts = starts[:2]
+    stats = {"starts": len(starts), "converged": 0, "first_order": 0, "duplicates": 0, "rejected_ts": 0}
+    found = []
+    for label, start in starts:
+        if len(found) >= dcfg["max_ts_per_molecule"]:
+            break
+        try:
+            tpos, ok, nsteps = discovery.ts_search(numbers, start, dcfg)
+        except Exception:  # noqa: BLE001
+            stats["search_failed"] = stats.get("search_failed", 0) + 1
+            continue
+        if not ok:
+            continue
+        stats["converged"] += 1
+        try:
+            ts, tfreqs = discovery.verify_ts(numbers, tpos)
+        except Exception:  # noqa: BLE001
+            continue
+        if ts is None:
+            continue
+        stats["first_order"] += 1
+        if not passes_filter(numbers, tpos, ts["energy"], e_min, True)[0]:
+            stats["rejected_ts"] += 1
+            continue
+        if any(discovery.same_structure(numbers, tpos, ts["energy"], f["positions"], f["energy"]) for f in found):
+            stats["duplicates"] += 1
+            continue
+        ts.update(start=label, ts_steps=nsteps)
+        found.append(ts)
+    samples, reactions = [], []
+    for k, ts in enumerate(found):
+        rid = f"{mid}:ts{k}"
+        s = {"numbers": np.asarray(numbers, dtype=np.uint8), "positions": ts["positions"], "energy": ts["energy"],
+             "forces": ts["forces"], "hessian": ts["hessian"], "sum_rule": sum_rule_residual(ts["hessian"]),
+             "fd_asym": ts["fd_asym"], "kind": "ts", "n_imag": 1, "imag_cm": ts["imag_cm"],
+             "ts_steps": ts["ts_steps"], "start": ts["start"], "reaction": rid}
+        path, rec = trace_reaction(level, numbers, ts, e_min, rid, stats)
+        for p in path:
+            p["reaction"] = rid
+        rec.update(start=ts["start"], imag_cm=ts["imag_cm"], barrier_eV=ts["energy"] - e_min, source="discovered")
+        reactions.append(rec)
+        samples += [s] + path
+    for s in samples:
+        s.update(molecule=mid, smiles=smiles)
+    return {"samples": samples, "reactions": reactions, "stats": stats, "min_key": discovery.graph_key(numbers, pos)}
+
+
 def reaction_task(level, rxn, gfn2_result=None, smoke=False):
     rng = np.random.default_rng(seed_of(f"{level.name}:{rxn['id']}"))
     smiles = rxn["smiles"]
@@ -456,26 +627,37 @@ def reaction_task(level, rxn, gfn2_result=None, smoke=False):
         if ts is None:
             raise RuntimeError(f"no first-order saddle found for {rxn['id']}")
         tpos, h, freqs, modes, lam, nsteps = ts
-        e, f = level.energy_forces(numbers, tpos)
-        samples.append({"numbers": numbers.astype(np.uint8), "positions": tpos, "energy": e, "forces": f, "hessian": h,
-                        "sum_rule": sum_rule_residual(h), "kind": "ts", "n_imag": 1,
-                        "imag_cm": float(freqs[0]), "ts_steps": int(nsteps)})
+        stats = {}
+        smin = level.sample(numbers, pos)
+        smin.update(kind="minimum", n_imag=0)
+        e_min = smin["energy"]
+        tsample = level.sample(numbers, tpos)
+        if not passes_filter(numbers, tpos, tsample["energy"], e_min, True)[0]:
+            raise RuntimeError(f"the saddle of {rxn['id']} fails the geometry filter")
+        tsample.update(kind="ts", n_imag=1, imag_cm=float(freqs[0]), ts_steps=int(nsteps))
+        samples += [tsample, smin]
         path = points if not smoke else points[:2]
-        for v, p, _ in path:
-            s = level.sample(numbers, p)
-            s.update(kind="path", coordinate=float(v))
-            samples.append(s)
-        h0 = level.hessian(numbers, pos)
-        e0, f0 = level.energy_forces(numbers, pos)
-        samples.append({"numbers": numbers.astype(np.uint8), "positions": pos, "energy": e0, "forces": f0, "hessian": h0,
-                        "sum_rule": sum_rule_residual(h0), "kind": "minimum"})
+        for v, p, e in path:
+            if passes_filter(numbers, p, e, e_min, True)[0]:
+                s = level.sample(numbers, p)
+                s.update(kind="path", coordinate=float(v))
+                samples.append(s)
+        irc_samples, rec = trace_reaction(level, numbers, tsample, e_min, rxn["id"], stats)
+        samples += irc_samples
+        rec.update(imag_cm=float(freqs[0]), barrier_eV=tsample["energy"] - e_min, source="hand-written",
+                   description=rxn["description"])
         tt = cfg["ts_thermal"]
         for t in tt["temperatures_K"]:
             for _ in range(1 if smoke else tt["per_temperature"]):
-                s = robust_sample(level, numbers, lambda: tpos + thermal_displacements(rng, numbers, modes, lam, t, 1)[0])
+                s = filtered_sample(level, numbers,
+                                    lambda: tpos + thermal_displacements(rng, numbers, modes, lam, t, 1)[0], e_min,
+                                    stats, reaction=True)
                 if s is not None:
                     s.update(kind="thermal", temperature=t)
                     samples.append(s)
+        for s in samples:
+            s.update(reaction=rxn["id"], smiles=canonical(smiles))
+        return {"samples": samples, "reactions": [rec], "stats": stats}
     else:
         if gfn2_result is None:
             raise RuntimeError("the wb97x reaction task needs the gfn2 result of the same reaction")
@@ -498,36 +680,78 @@ def reaction_task(level, rxn, gfn2_result=None, smoke=False):
     return samples
 
 
+def compact(samples):
+    """Hessians as float32 upper triangles (what the HDF5 file stores) to keep shards small."""
+    for s in samples:
+        h = s.pop("hessian", None)
+        if h is not None:
+            s["hessian_triu"] = h[np.triu_indices(h.shape[0])].astype(np.float32)
+    return samples
+
+
+def save_shard(path, payload):
+    import gzip
+    tmp = path + ".tmp"
+    with gzip.open(tmp, "wb", compresslevel=6) as f:
+        pickle.dump(payload, f, protocol=4)
+    os.replace(tmp, path)
+
+
+def load_shard(path):
+    import gzip
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        d = pickle.load(f)
+    for s in d["samples"]:
+        if "hessian" not in s and "hessian_triu" in s:
+            n = 3 * len(s["numbers"])
+            h = np.zeros((n, n))
+            h[np.triu_indices(n)] = s["hessian_triu"]
+            s["hessian"] = h + np.triu(h, 1).T
+    return d
+
+
+def shard_path(work, level_name, name):
+    return os.path.join(work, level_name, name + ".pkl.gz")
+
+
 def run_task(args):
     level_name, task, work, smoke = args
-    path = os.path.join(work, level_name, task["name"] + ".pkl")
-    if os.path.exists(path):
+    path = shard_path(work, level_name, task["name"])
+    if os.path.exists(path) or os.path.exists(path[:-3]):
         return task["name"], "cached", 0.0
     level = Level(level_name)
     t0 = time.time()
     try:
         if task["type"] == "molecule":
-            samples = molecule_task(level, task["id"], task["smiles"], smoke)
+            result = molecule_task(level, task["id"], task["smiles"], smoke)
+        elif task["type"] == "discovery":
+            result = discovery_task(level, task["id"], task["smiles"], smoke)
         else:
             gfn2 = None
             if level_name == "wb97x":
-                gp = os.path.join(work, "gfn2", "rxn_" + task["rxn"]["id"] + ".pkl")
+                gp = shard_path(work, "gfn2", "rxn_" + task["rxn"]["id"])
                 if os.path.exists(gp):
-                    gfn2 = pickle.load(open(gp, "rb"))["samples"]
+                    gfn2 = load_shard(gp)["samples"]
                 else:
-                    gfn2 = reaction_task(Level("gfn2"), task["rxn"])
-            samples = reaction_task(level, task["rxn"], gfn2, smoke)
+                    gfn2 = reaction_task(Level("gfn2"), task["rxn"])["samples"]
+            result = reaction_task(level, task["rxn"], gfn2, smoke)
     except Exception as e:  # noqa: BLE001
         log(work, f"FAILED {level_name}/{task['name']}: {e}\n{traceback.format_exc()}")
         with open(os.path.join(work, level_name, task["name"] + ".failed"), "w") as f:
             f.write(str(e))
         return task["name"], "failed", time.time() - t0
+    if isinstance(result, list):
+        result = {"samples": result}
     wall = time.time() - t0
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        pickle.dump({"samples": samples, "wall_s": wall}, f, protocol=4)
-    os.replace(tmp, path)
-    log(work, f"done {level_name}/{task['name']}: {len(samples)} samples in {wall:.1f} s")
+    result["wall_s"] = wall
+    result["task"] = task["name"]
+    compact(result["samples"])
+    save_shard(path, result)
+    extra = ""
+    if task["type"] == "discovery":
+        extra = f", {len(result['reactions'])} TS, stats {json.dumps(result['stats'])}"
+    log(work, f"done {level_name}/{task['name']}: {len(result['samples'])} samples in {wall:.1f} s{extra}")
     return task["name"], "done", wall
 
 
@@ -535,14 +759,15 @@ def run_task(args):
 # assembly
 
 
-def assign_splits(groups, reaction_groups, seed=12345):
-    """80/10/10 by molecule; molecules with reactions are stratified (60/20/20) so val and test
-    hold reactions too. Deterministic."""
+def assign_splits(groups, group_weight, seed=12345):
+    """Split of whole groups (a group: molecules joined by a reaction, see `molecule_groups`).
+    Groups with transition states are stratified 70/15/15 (in a seeded order, so val and test
+    hold reactions too), the others 80/10/10. Deterministic."""
     rng = np.random.default_rng(seed)
     split = {}
-    rg = sorted(g for g in groups if g in reaction_groups)
-    other = sorted(g for g in groups if g not in reaction_groups)
-    for lst, fr in ((rg, (0.6, 0.2)), (other, (0.8, 0.1))):
+    rg = sorted(g for g in groups if group_weight.get(g, 0) > 0)
+    other = sorted(g for g in groups if group_weight.get(g, 0) == 0)
+    for lst, fr in ((rg, (0.7, 0.15)), (other, (0.8, 0.1))):
         perm = rng.permutation(len(lst))
         n_tr = int(round(fr[0] * len(lst)))
         n_va = int(round(fr[1] * len(lst)))
@@ -551,14 +776,73 @@ def assign_splits(groups, reaction_groups, seed=12345):
     return split
 
 
+def molecule_groups(samples, reactions):
+    """Union of molecules that a reaction connects: a molecule and every listed molecule whose
+    minimum has the bond graph of one of its IRC ends. Splitting by group keeps a test molecule
+    out of training even when it is the product of a training molecule's reaction."""
+    import discovery
+    key_of = {}
+    for s in samples:
+        if s["kind"] == "minimum" and not s.get("irc_end") and s["molecule"] not in key_of:
+            key_of[s["molecule"]] = discovery.graph_key(s["numbers"], s["positions"])
+    mol_of_key = {}
+    for m, k in key_of.items():
+        mol_of_key.setdefault(k, []).append(m)
+    parent = {m: m for m in {s["molecule"] for s in samples}}
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for r in reactions:
+        for k in r.get("end_keys", {}).values():
+            for other in mol_of_key.get(k, []):
+                parent[find(other)] = find(r["molecule"])
+    return {m: find(m) for m in parent}
+
+
+def apply_filter(samples):
+    """Drops samples that break the filter as `hip data check` reads it from the file: closest
+    pair ratio, and E - E_ref with E_ref the lowest `minimum` sample of the same molecule.
+    Returns (kept, dropped counts by kind)."""
+    import discovery
+    flt = GFN2_SETTINGS["filter"]
+    e_ref = {}
+    for s in samples:
+        if s["kind"] == "minimum":
+            e_ref[s["molecule"]] = min(e_ref.get(s["molecule"], np.inf), s["energy"])
+    kept, dropped = [], {}
+    for s in samples:
+        de = s["energy"] - e_ref.get(s["molecule"], s["energy"])
+        bound = flt["max_e_reaction_eV"] if s.get("reaction") else flt["max_e_per_atom_sampled_eV"] * len(s["numbers"])
+        if discovery.min_pair_ratio(s["numbers"], s["positions"]) < flt["min_pair_ratio"] or de > bound + 1e-9:
+            dropped[s["kind"]] = dropped.get(s["kind"], 0) + 1
+        else:
+            kept.append(s)
+    return kept, dropped
+
+
+def read_shards(work, level_name):
+    d = os.path.join(work, level_name)
+    names = sorted(f for f in os.listdir(d) if f.endswith(".pkl") or f.endswith(".pkl.gz"))
+    samples, reactions, stats, task_wall = [], [], {}, 0.0
+    for f in names:
+        sh = load_shard(os.path.join(d, f))
+        samples.extend(sh["samples"])
+        mol = sh["samples"][0]["molecule"] if sh["samples"] else None
+        for r in sh.get("reactions", []):
+            reactions.append(dict(r, molecule_hint=mol))
+        for k, v in sh.get("stats", {}).items():
+            stats[k] = stats.get(k, 0) + v
+        task_wall += sh.get("wall_s", 0.0)
+    return samples, reactions, stats, task_wall, len(names)
+
+
 def assemble(level_name, work, out, settings, smoke, wall_total):
     import h5py
-    shards = sorted(f for f in os.listdir(os.path.join(work, level_name)) if f.endswith(".pkl"))
-    samples, task_wall = [], 0.0
-    for f in shards:
-        d = pickle.load(open(os.path.join(work, level_name, f), "rb"))
-        samples.extend(d["samples"])
-        task_wall += d["wall_s"]
+    samples, reactions, stats, task_wall, n_shards = read_shards(work, level_name)
     if not samples:
         raise SystemExit(f"no finished task in {work}/{level_name}")
     mols = dict(read_molecules())
@@ -568,16 +852,35 @@ def assemble(level_name, work, out, settings, smoke, wall_total):
         can = canonical(s["smiles"])
         s["molecule"] = by_smiles.get(can, s.get("molecule") or s.get("reaction") + "_reactant")
         s["canonical"] = can
+    rxn_mol = {}
+    for s in samples:
+        if s.get("reaction"):
+            rxn_mol.setdefault(s["reaction"], s["molecule"])
+    reactions = [dict(r, molecule=rxn_mol[r["id"]]) for r in reactions if r["id"] in rxn_mol]
+    dropped = {}
+    if level_name == "gfn2":
+        samples, dropped = apply_filter(samples)
+    present = {s.get("reaction") for s in samples if s["kind"] == "ts"}
+    reactions = [r for r in reactions if r["id"] in present]
     mol_ids = sorted({s["molecule"] for s in samples})
     mol_index = {m: i for i, m in enumerate(mol_ids)}
     mol_smiles = {s["molecule"]: s["canonical"] for s in samples}
     rxn_ids = sorted({s["reaction"] for s in samples if s.get("reaction")})
     rxn_index = {r: i for i, r in enumerate(rxn_ids)}
     rxn_desc = {r["id"]: r["description"] for r in read_reactions()}
-    reaction_groups = {s["molecule"] for s in samples if s.get("reaction")}
-    split = assign_splits(mol_ids, reaction_groups)
+    rxn_rec = {r["id"]: r for r in reactions}
+    group = molecule_groups(samples, reactions)
+    ts_per_group = {}
+    for s in samples:
+        if s["kind"] == "ts":
+            ts_per_group[group[s["molecule"]]] = ts_per_group.get(group[s["molecule"]], 0) + 1
+    reaction_groups = {group[s["molecule"]] for s in samples if s.get("reaction")}
+    weights = {g: max(ts_per_group.get(g, 0), 1 if g in reaction_groups else 0) for g in set(group.values())}
+    gsplit = assign_splits(sorted(set(group.values())), weights)
+    split = {m: gsplit[group[m]] for m in mol_ids}
     order = sorted(range(len(samples)), key=lambda k: (mol_index[samples[k]["molecule"]], samples[k].get("reaction") or "",
-                                                        KINDS.index(samples[k]["kind"])))
+                                                        KINDS.index(samples[k]["kind"]),
+                                                        samples[k].get("irc_branch") or "", samples[k].get("irc_index", -1)))
     samples = [samples[k] for k in order]
     n_atoms = np.array([len(s["numbers"]) for s in samples], dtype=np.int32)
     atom_offset = np.concatenate([[0], np.cumsum(n_atoms)[:-1]]).astype(np.int64)
@@ -587,6 +890,28 @@ def assemble(level_name, work, out, settings, smoke, wall_total):
     for s in samples:
         iu = np.triu_indices(3 * len(s["numbers"]))
         triu.append(s["hessian"][iu].astype(np.float32))
+    # per-reaction records: TS sample, IRC-end samples, class
+    ts_sample = np.full(len(rxn_ids), -1, dtype=np.int64)
+    ends = np.full((len(rxn_ids), 2), -1, dtype=np.int64)
+    for k, s in enumerate(samples):
+        r = s.get("reaction")
+        if not r:
+            continue
+        if s["kind"] == "ts":
+            ts_sample[rxn_index[r]] = k
+        if s.get("irc_end"):
+            ends[rxn_index[r], 0 if s["irc_end"] == "reverse" else 1] = k
+    rclass = [rxn_rec.get(r, {}).get("class", "unknown") for r in rxn_ids]
+    rsource = [rxn_rec.get(r, {}).get("source", "hand-written") for r in rxn_ids]
+    descr = []
+    for r in rxn_ids:
+        rec = rxn_rec.get(r, {})
+        if r in rxn_desc:
+            descr.append(rxn_desc[r])
+        else:
+            ek = rec.get("end_keys", {})
+            descr.append(f"{rec.get('class', 'unknown')}: {ek.get('reverse', '?')} >> {ek.get('forward', '?')} "
+                         f"(from start {rec.get('start', '?')})")
     str_dt = h5py.string_dtype("utf-8")
     versions = {}
     for mod in ("numpy", "h5py", "rdkit", "ase", "tblite", "pyscf", "sella"):
@@ -595,13 +920,17 @@ def assemble(level_name, work, out, settings, smoke, wall_total):
             versions[mod] = version(mod)
         except Exception:  # noqa: BLE001
             versions[mod] = "unavailable"
+    summary = {"shards": n_shards, "discovery_stats": stats, "dropped_by_filter": dropped,
+               "reactions_by_class": {c: rclass.count(c) for c in sorted(set(rclass))}}
     tmp = out + ".tmp"
     with h5py.File(tmp, "w") as f:
         f.attrs["format_name"] = FORMAT_NAME
         f.attrs["format_version"] = FORMAT_VERSION
+        f.attrs["data_version"] = DATA_VERSION if level_name == "gfn2" else 1
         f.attrs["level_of_theory"] = "GFN2-xTB" if level_name == "gfn2" else "wB97X/6-31G(d)"
         f.attrs["level_details"] = (
-            "tblite GFN2-xTB; Hessian = central differences of analytic gradients, step 0.005 bohr, symmetrized"
+            f"tblite GFN2-xTB (accuracy 0.1); Hessian = central differences of analytic gradients, step "
+            f"{GFN2_SETTINGS['fd_step_bohr']} bohr, symmetrized"
             if level_name == "gfn2" else
             f"PySCF RKS wb97x, basis 6-31G* spherical, grids.level={WB97X_SETTINGS['grid_level']}, conv_tol 1e-10; "
             "gradients with grid response; analytic Hessian (no grid-response terms), symmetrized")
@@ -611,6 +940,8 @@ def assemble(level_name, work, out, settings, smoke, wall_total):
         f.attrs["generator"] = "datasets/generate.py"
         f.attrs["generator_settings"] = json.dumps({"level": level_name, "smoke": smoke,
                                                     "settings": settings, "split_seed": 12345})
+        f.attrs["filter"] = json.dumps(GFN2_SETTINGS["filter"] if level_name == "gfn2" else {})
+        f.attrs["generation_summary"] = json.dumps(summary)
         f.attrs["software_versions"] = json.dumps(versions)
         f.attrs["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         f.attrs["wall_time_s"] = float(wall_total)
@@ -634,14 +965,22 @@ def assemble(level_name, work, out, settings, smoke, wall_total):
         f.create_dataset("sum_rule_residual", data=np.array([s["sum_rule"] for s in samples], dtype=np.float64))
         f.create_dataset("temperature", data=np.array([s.get("temperature", np.nan) for s in samples]))
         f.create_dataset("sigma", data=np.array([s.get("sigma", np.nan) for s in samples]))
+        f.create_dataset("irc_branch", data=np.array([{"forward": 1, "reverse": -1}.get(s.get("irc_branch")
+                                                       or s.get("irc_end"), 0) for s in samples], dtype=np.int8))
+        f.create_dataset("irc_index", data=np.array([s.get("irc_index", -1) for s in samples], dtype=np.int16))
         f.create_dataset("molecule_id", data=np.array(mol_ids, dtype=object), dtype=str_dt)
         f.create_dataset("molecule_smiles", data=np.array([mol_smiles[m] for m in mol_ids], dtype=object), dtype=str_dt)
         f.create_dataset("reaction_id", data=np.array(rxn_ids, dtype=object), dtype=str_dt)
-        f.create_dataset("reaction_description", data=np.array([rxn_desc.get(r, "") for r in rxn_ids], dtype=object),
-                         dtype=str_dt)
+        f.create_dataset("reaction_description", data=np.array(descr, dtype=object), dtype=str_dt)
+        f.create_dataset("reaction_class", data=np.array(rclass, dtype=object), dtype=str_dt)
+        f.create_dataset("reaction_source", data=np.array(rsource, dtype=object), dtype=str_dt)
+        f.create_dataset("reaction_ts_sample", data=ts_sample)
+        f.create_dataset("reaction_end_samples", data=ends)
     os.replace(tmp, out)
-    print(f"wrote {out}: {len(samples)} samples, {len(mol_ids)} molecules, {len(rxn_ids)} reactions, "
-          f"{os.path.getsize(out) / 1e6:.1f} MB")
+    n_ts = sum(s["kind"] == "ts" for s in samples)
+    by_split = {SPLITS[k]: sum(1 for s in samples if s["kind"] == "ts" and split[s["molecule"]] == k) for k in range(3)}
+    print(f"wrote {out}: {len(samples)} samples, {len(mol_ids)} molecules, {len(rxn_ids)} reactions, {n_ts} TS "
+          f"(by split {by_split}), dropped {dropped}, {os.path.getsize(out) / 1e6:.1f} MB")
 
 
 def main():
@@ -653,6 +992,7 @@ def main():
     ap.add_argument("--smoke", action="store_true", help="3 molecules, 1 sample per setting, no reactions (< 1 min)")
     ap.add_argument("--assemble-only", action="store_true")
     ap.add_argument("--limit", type=int, default=None, help="only the first N molecules (debugging)")
+    ap.add_argument("--only", default=None, help="comma-separated substrings of task names to run (debugging)")
     args = ap.parse_args()
     t0 = time.time()
     if args.work is None:
@@ -660,7 +1000,7 @@ def main():
             import tempfile
             args.work = tempfile.mkdtemp(prefix="hip-smoke-")
         else:
-            args.work = os.path.join(HERE, "work")
+            args.work = os.path.join(HERE, "shards-v2" if args.level == "gfn2" else "work")
     os.makedirs(os.path.join(args.work, args.level), exist_ok=True)
     settings = GFN2_SETTINGS if args.level == "gfn2" else WB97X_SETTINGS
     tasks = []
@@ -672,13 +1012,26 @@ def main():
         mols = [m for m in mols if m[0] in WB97X_MOLECULES]
     if args.limit:
         mols = mols[: args.limit]
-    for mid, smi in mols:
+    # a seeded shuffle of the molecule list, so that a partial run (shards of the first sessions)
+    # covers every chemical family; each molecule's sampling task is followed by its discovery
+    # task, and the hand-written reactions are spread evenly through the list
+    if not args.smoke and args.level == "gfn2":
+        perm = np.random.default_rng(2026).permutation(len(mols))
+        mols = [mols[k] for k in perm]
+    rxns = [] if args.smoke else [r for r in read_reactions()
+                                  if args.level == "gfn2" or r["id"] in WB97X_REACTIONS]
+    every = max(1, len(mols) // max(1, len(rxns)))
+    for k, (mid, smi) in enumerate(mols):
         tasks.append({"type": "molecule", "name": "mol_" + mid, "id": mid, "smiles": smi})
-    if not args.smoke:
-        for rxn in read_reactions():
-            if args.level == "wb97x" and rxn["id"] not in WB97X_REACTIONS:
-                continue
+        if args.level == "gfn2" and (not args.smoke or mid == SMOKE_MOLECULES[-1]):
+            tasks.append({"type": "discovery", "name": "disc_" + mid, "id": mid, "smiles": smi})
+        if k % every == every - 1 and rxns:
+            rxn = rxns.pop(0)
             tasks.append({"type": "reaction", "name": "rxn_" + rxn["id"], "rxn": rxn})
+    for rxn in rxns:
+        tasks.append({"type": "reaction", "name": "rxn_" + rxn["id"], "rxn": rxn})
+    if args.only:
+        tasks = [t for t in tasks if any(o in t["name"] for o in args.only.split(","))]
     if not args.assemble_only:
         log(args.work, f"start level={args.level} tasks={len(tasks)} workers={args.workers} out={args.out}")
         jobs = [(args.level, t, args.work, args.smoke) for t in tasks]
