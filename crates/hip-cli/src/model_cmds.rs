@@ -233,6 +233,11 @@ pub struct TrainArgs {
     /// schedule: a second training stage. Ignores --model-config.
     #[arg(long, conflicts_with = "model_config")]
     pub init_from: Option<PathBuf>,
+    /// Take the backbone (weights and fitted statistics) from this checkpoint and build the head
+    /// from --model-config (whose backbone fields must match): with `head_only = true` in the
+    /// training config, the paper's protocol of a HIP head on a frozen E+F backbone.
+    #[arg(long, conflicts_with = "init_from")]
+    pub backbone_from: Option<PathBuf>,
 }
 
 pub fn train(a: TrainArgs) -> CliResult {
@@ -261,18 +266,23 @@ pub fn train(a: TrainArgs) -> CliResult {
     if train_set.is_empty() {
         return Err(format!("{}: no training samples", a.data.display()));
     }
-    let used: Vec<hip_core::io::dataset::Sample> = if cfg.max_train > 0 && cfg.max_train < train_set.len() {
-        (0..cfg.max_train).map(|k| train_set[k * train_set.len() / cfg.max_train].clone()).collect()
-    } else {
-        train_set.clone()
-    };
-    let model = match &a.init_from {
-        Some(p) => crate::model_io::load_model(Some(p))?,
-        None => {
+    let used: Vec<hip_core::io::dataset::Sample> = hip_model::train::spread_indices(train_set.len(), cfg.max_train)
+        .into_iter()
+        .map(|k| train_set[k].clone())
+        .collect();
+    let model = match (&a.init_from, &a.backbone_from) {
+        (Some(p), _) => crate::model_io::load_model(Some(p))?,
+        (None, Some(p)) => {
+            let hs = hip_model::train::fit_hessian_scale(&used);
+            hip_model::checkpoint::with_backbone_of(p, mcfg, hs, &candle_core::Device::Cpu)
+                .map_err(|e| e.to_string())?
+        }
+        (None, None) => {
             let (refs, scale, nn) = fit_statistics(&used, &mcfg.species, mcfg.cutoff).map_err(|e| e.to_string())?;
             mcfg.reference_energies = refs;
             mcfg.energy_scale = scale;
             mcfg.avg_num_neighbors = nn;
+            mcfg.hessian_scale = hip_model::train::fit_hessian_scale(&used);
             hip_model::HipModel::new(mcfg, &candle_core::Device::Cpu).map_err(|e| e.to_string())?
         }
     };
@@ -294,6 +304,7 @@ pub fn train(a: TrainArgs) -> CliResult {
         "hip_version": env!("CARGO_PKG_VERSION"),
         "command": std::env::args().collect::<Vec<_>>().join(" "),
         "init_from": a.init_from.as_ref().map(|p| p.display().to_string()),
+        "backbone_from": a.backbone_from.as_ref().map(|p| p.display().to_string()),
     });
     let opts = RunOptions { checkpoint: a.out.clone(), resume: a.resume, stop_after: 0, provenance, progress: true };
     let (_, hist) = hip_model::train::train(model, &train_set, &val_set, &cfg, &opts).map_err(|e| e.to_string())?;

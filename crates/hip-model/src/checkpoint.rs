@@ -78,29 +78,74 @@ pub fn load(path: &Path, device: &Device) -> Result<Checkpoint> {
     load_bytes(&bytes, &path.display().to_string(), device)
 }
 
-/// Loads a checkpoint and checks that its architecture equals `expected` (everything but the
-/// fitted reference energies, scale and seed); a mismatch is an error naming the field.
+/// Fields of [`ModelConfig`] fitted to the training data (or a seed), not architecture.
+pub const FITTED_FIELDS: [&str; 5] =
+    ["reference_energies", "energy_scale", "avg_num_neighbors", "hessian_scale", "seed"];
+
+/// Architecture fields (every field of [`ModelConfig`] but [`FITTED_FIELDS`]) in which `a` and
+/// `b` differ, in their serialized order.
+pub fn architecture_differences(a: &ModelConfig, b: &ModelConfig) -> Vec<String> {
+    let table = |c: &ModelConfig| -> toml::Table { toml::from_str(&c.to_toml()).unwrap_or_default() };
+    let (ta, tb) = (table(a), table(b));
+    let mut keys: Vec<&String> = ta.keys().chain(tb.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter().filter(|k| !FITTED_FIELDS.contains(&k.as_str()) && ta.get(*k) != tb.get(*k)).cloned().collect()
+}
+
+/// Loads a checkpoint and checks that its architecture equals `expected` (every field but the
+/// fitted ones, [`FITTED_FIELDS`]); a mismatch is an error naming the fields.
 pub fn load_expecting(path: &Path, expected: &ModelConfig, device: &Device) -> Result<Checkpoint> {
     let ck = load(path, device)?;
-    let (a, b) = (&ck.model.config, expected);
-    let diffs: Vec<&str> = [
-        ("species", a.species != b.species),
-        ("cutoff", a.cutoff != b.cutoff),
-        ("hessian_cutoff", a.hessian_cutoff != b.hessian_cutoff),
-        ("num_bessel", a.num_bessel != b.num_bessel),
-        ("lmax", a.lmax != b.lmax),
-        ("hidden_irreps", a.hidden_irreps != b.hidden_irreps),
-        ("num_layers", a.num_layers != b.num_layers),
-        ("radial_hidden", a.radial_hidden != b.radial_hidden),
-        ("head_irreps", a.head_irreps != b.head_irreps),
-        ("sum_rule", a.sum_rule != b.sum_rule),
-    ]
-    .into_iter()
-    .filter(|(_, d)| *d)
-    .map(|(n, _)| n)
-    .collect();
+    let diffs = architecture_differences(&ck.model.config, expected);
     if !diffs.is_empty() {
         return Err(Error::Checkpoint(format!("{}: config mismatch in {}", path.display(), diffs.join(", "))));
     }
     Ok(ck)
+}
+
+/// A model of architecture `config` whose backbone (every parameter outside `head.*`, and the
+/// fitted reference energies, energy scale and neighbour count) is that of the checkpoint at
+/// `path`; its head is freshly initialized with output scale `hessian_scale`. The backbone fields
+/// of `config` must equal the checkpoint's (an error names those that differ).
+pub fn with_backbone_of(path: &Path, mut config: ModelConfig, hessian_scale: f64, device: &Device) -> Result<HipModel> {
+    let ck = load(path, device)?;
+    let src = &ck.model.config;
+    let head_fields = [
+        "head_irreps",
+        "hessian_cutoff",
+        "sum_rule",
+        "diag_correction",
+        "head_num_bessel",
+        "head_pair_tp",
+        "head_radial_scalars",
+        "head_envelope",
+    ];
+    let diffs: Vec<String> =
+        architecture_differences(src, &config).into_iter().filter(|k| !head_fields.contains(&k.as_str())).collect();
+    if !diffs.is_empty() {
+        return Err(Error::Checkpoint(format!(
+            "{}: the backbone differs from the model config in {}",
+            path.display(),
+            diffs.join(", ")
+        )));
+    }
+    config.reference_energies = src.reference_energies.clone();
+    config.energy_scale = src.energy_scale;
+    config.avg_num_neighbors = src.avg_num_neighbors;
+    config.hessian_scale = hessian_scale;
+    let model = HipModel::new(config, device)?;
+    for (name, var) in model.params.vars() {
+        if name.starts_with("head.") {
+            continue;
+        }
+        let t = ck.model.params.vars().get(name).ok_or_else(|| {
+            Error::Checkpoint(format!("{}: the checkpoint has no backbone parameter {name}", path.display()))
+        })?;
+        if t.dims() != var.dims() {
+            return Err(Error::Checkpoint(format!("{}: backbone parameter {name} has another shape", path.display())));
+        }
+        var.set(t.as_tensor())?;
+    }
+    Ok(model)
 }

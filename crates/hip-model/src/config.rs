@@ -34,6 +34,31 @@ pub struct ModelConfig {
     pub avg_num_neighbors: f64,
     /// Predict diagonal blocks from the exact translational sum rule instead of node features.
     pub sum_rule: bool,
+    /// With `sum_rule`: add a learned node term to the sum-rule diagonal,
+    /// `H_ii = −sym(Σ_{j≠i} H_ij) + N_i + N_iᵀ` (the sum rule then holds only approximately).
+    #[serde(default)]
+    pub diag_correction: bool,
+    /// Bessel functions of the head's radial basis (0: `num_bessel`). The head's basis spans the
+    /// Hessian cutoff, so it needs more functions than the backbone's to resolve bond lengths.
+    #[serde(default)]
+    pub head_num_bessel: usize,
+    /// Couple the two atoms of a pair: an elementwise (`uuu`) tensor product `h_s ⊗ h_t` with
+    /// radial weights joins the two `h ⊗ Y` messages (without it, a message is a sum of a term
+    /// in `h_s` and a term in `h_t`).
+    #[serde(default)]
+    pub head_pair_tp: bool,
+    /// Feed the scalar (`0e`) head features of both atoms into the head's radial MLPs with the
+    /// radial basis: radial weights specific to the pair (its elements and environments).
+    #[serde(default)]
+    pub head_radial_scalars: bool,
+    /// Multiply head blocks by the smooth cutoff envelope of the Hessian cutoff, so that blocks
+    /// vanish continuously at the cutoff.
+    #[serde(default)]
+    pub head_envelope: bool,
+    /// Scale of the head's output blocks, eV/Å² (fitted: RMS of the reference Hessian entries
+    /// of the training set); 1 in models from before it existed.
+    #[serde(default = "one")]
+    pub hessian_scale: f64,
     /// Per-species reference energies, eV (fitted on the training set).
     pub reference_energies: Vec<f64>,
     /// Scale of the atomic energy readout, eV.
@@ -57,11 +82,21 @@ impl Default for ModelConfig {
             head_irreps: "8x0e+8x1e+8x2e".into(),
             avg_num_neighbors: 8.0,
             sum_rule: false,
+            diag_correction: false,
+            head_num_bessel: 0,
+            head_pair_tp: false,
+            head_radial_scalars: false,
+            head_envelope: false,
+            hessian_scale: 1.0,
             reference_energies: vec![0.0; 4],
             energy_scale: 1.0,
             seed: 0,
         }
     }
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 impl ModelConfig {
@@ -73,6 +108,11 @@ impl ModelConfig {
     /// From TOML text; unknown keys are errors.
     pub fn from_toml(text: &str) -> Result<Self, String> {
         toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// Bessel functions of the head's radial basis.
+    pub fn head_bessel(&self) -> usize {
+        if self.head_num_bessel == 0 { self.num_bessel } else { self.head_num_bessel }
     }
 
     /// Index of atomic number `z` in `species`.

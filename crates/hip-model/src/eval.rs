@@ -29,6 +29,9 @@ pub struct EvalReport {
 
 /// Evaluates `model` with `method` on `samples` (masses: IUPAC).
 pub fn evaluate(model: &HipModel, samples: &[&Sample], method: HessianMethod) -> Result<EvalReport> {
+    if samples.is_empty() {
+        return Err(crate::Error::Input("evaluation set is empty: nothing to evaluate".into()));
+    }
     let mut per = Vec::with_capacity(samples.len());
     let (mut e_err, mut f_err, mut f_n, mut secs) = (0.0, 0.0, 0usize, 0.0);
     for s in samples {

@@ -1,18 +1,25 @@
 //! **Where the Hessian is assembled.** The HIP head (method page, section 2):
 //!
-//! 1. Node features `x_i` of the backbone are mapped to the head's irreps, `h_i`.
+//! 1. Node features `x_i` of the backbone (odd-parity channels included) are mapped to the head's
+//!    irreps, `h_i` (e.g. `8x0e+8x1o+8x1e+8x2e`).
 //! 2. On every directed edge `s → t` of the Hessian graph (all pairs closer than
 //!    `hessian_cutoff`), a raw message is built from both endpoints and the edge direction:
-//!    `m_{s→t} = h_s ⊗ Y(r̂_st) ⊕ h_t ⊗ Y(r̂_st)` (two `uvu` tensor products with radial-MLP
-//!    weights), then projected by an equivariant linear layer onto **one channel per degree**
-//!    of `0e + 1e + 2e`: nine numbers `a_e` (bias on `0e` only).
+//!    `m_{s→t} = h_s ⊗ Y(r̂_st) ⊕ h_t ⊗ Y(r̂_st) [⊕ h_s ⊗ h_t]` (two `uvu` tensor products and,
+//!    with `head_pair_tp`, an elementwise `uuu` product that couples the two atoms; all with
+//!    radial-MLP weights from the head's own Bessel basis of `head_num_bessel` functions, and with
+//!    `head_radial_scalars` also from the scalar features of both atoms), then projected by an
+//!    equivariant linear layer onto **one channel per degree** of `0e + 1e + 2e`: nine numbers
+//!    `a_e` (bias on `0e` only). `1o ⊗ Y¹` and `1o ⊗ 1o` are paths to all three degrees.
 //! 3. Irreps → 3×3 with the Clebsch–Gordan change of basis of the `irreps` crate,
-//!    `M_e[a, b] = Σ_k a_e[k] Q[k, a, b]`, `Q^{(L)} = √(2L+1) w3j(1, 1, L)`.
+//!    `M_e[a, b] = s · Σ_k a_e[k] Q[k, a, b]`, `Q^{(L)} = √(2L+1) w3j(1, 1, L)`, with the fitted
+//!    output scale `s = hessian_scale` (eV/Å²) and, with `head_envelope`, times the smooth cutoff
+//!    envelope `u(r_st / hessian_cutoff)`.
 //! 4. Blocks ([`HessianHead::blocks`]): both directions of each pair are edges, and the pair
 //!    block is `H_st = M_{s→t} + M_{t→s}ᵀ` for `s < t` (`H_ts = H_stᵀ` is not stored). Diagonal
 //!    blocks: `H_ii = N_i + N_iᵀ` with `N_i` from `h_i` projected to `0e+1e+2e`; or, with
 //!    `sum_rule`, `H_ii = −sym(Σ_{j≠i} H_ij)`, which makes the translational sum rule exact for
-//!    the symmetric part of the row sums. This is the block-sparse Hessian
+//!    the symmetric part of the row sums; or, with `sum_rule` and `diag_correction`, the sum-rule
+//!    diagonal plus `N_i + N_iᵀ`. This is the block-sparse Hessian
 //!    ([`hip_core::BlockHessian`]): O(atoms + pairs) memory, what large systems use.
 //! 5. Dense assembly ([`HessianHead::forward`]) on a flat buffer with `index_add` (no per-element
 //!    loop): each pair block is added at `(s, t)` and, transposed, at `(t, s)` — the same
@@ -25,9 +32,9 @@ use candle_core::{DType, Tensor};
 use irreps::{Irreps, Rank2};
 
 use crate::graph::Batch;
-use crate::layers::{conv::EdgeTp, linear::EquiLinear};
+use crate::layers::{conv::EdgeTp, linear::EquiLinear, pair_tp::PairTp};
 use crate::model::chunks;
-use crate::radial::bessel_envelope;
+use crate::radial::{bessel_envelope, envelope};
 use crate::sh::spherical_harmonics;
 use crate::{ModelConfig, Params, Result};
 
@@ -51,9 +58,11 @@ pub struct HessianHead {
     to_head: EquiLinear,
     tp_src: EdgeTp,
     tp_dst: EdgeTp,
+    pair_tp: Option<PairTp>,
     edge_proj: EquiLinear,
     node_proj: EquiLinear,
-    /// Rows of `edge_proj` for the fused outputs of `tp_src` then `tp_dst`.
+    /// Rows of `edge_proj` for the fused outputs of `tp_src`, `tp_dst` (then `pair_tp`, in
+    /// descriptor order).
     rows: Tensor,
     q: Tensor,
     cutoff: f64,
@@ -61,6 +70,11 @@ pub struct HessianHead {
     p: usize,
     lmax: usize,
     sum_rule: bool,
+    diag_correction: bool,
+    /// `(offset, count)` of the scalar head features fed to the radial MLPs, if any.
+    radial_scalars: Option<(usize, usize)>,
+    envelope: bool,
+    scale: f64,
 }
 
 impl HessianHead {
@@ -68,35 +82,83 @@ impl HessianHead {
     pub fn new(params: &mut Params, cfg: &ModelConfig, hidden: &Irreps, sh: &Irreps) -> Result<Self> {
         let head: Irreps = cfg.head_irreps.parse()?;
         let target = Rank2::General.irreps(); // 1x0e+1x1e+1x2e
+        let radial_scalars = if cfg.head_radial_scalars {
+            let offs = head.offsets();
+            let k = head.iter().position(|m| m.ir.is_scalar() && m.mul > 0).ok_or_else(|| {
+                crate::Error::Input(format!("head_radial_scalars needs 0e channels in head_irreps \"{head}\""))
+            })?;
+            Some((offs[k], head[k].mul))
+        } else {
+            None
+        };
+        let nb = cfg.head_bessel();
+        let radial_in = nb + radial_scalars.map_or(0, |(_, c)| 2 * c);
         let to_head = EquiLinear::new(params, "head.in", hidden, &head, true)?;
-        let tp_src = EdgeTp::new(params, "head.tp_src", &head, sh, &target, cfg.num_bessel, cfg.radial_hidden)?;
-        let tp_dst = EdgeTp::new(params, "head.tp_dst", &head, sh, &target, cfg.num_bessel, cfg.radial_hidden)?;
-        let mid = tp_src.irreps_out().concat(tp_dst.irreps_out());
+        let tp_src = EdgeTp::new(params, "head.tp_src", &head, sh, &target, radial_in, cfg.radial_hidden)?;
+        let tp_dst = EdgeTp::new(params, "head.tp_dst", &head, sh, &target, radial_in, cfg.radial_hidden)?;
+        let pair_tp = if cfg.head_pair_tp {
+            Some(PairTp::new(params, "head.tp_pair", &head, &target, radial_in, cfg.radial_hidden)?)
+        } else {
+            None
+        };
+        let mut mid = tp_src.irreps_out().concat(tp_dst.irreps_out());
+        if let Some(pt) = &pair_tp {
+            mid = mid.concat(pt.irreps_out());
+        }
         let edge_proj = EquiLinear::new(params, "head.edge_proj", &mid, &target, true)?;
         let node_proj = EquiLinear::new(params, "head.node_proj", &head, &target, true)?;
         let q = Tensor::from_vec(Rank2::General.change_of_basis(), (9, 9), params.device())?;
         let w_src = tp_src.irreps_out().dim() as u32;
-        let rows: Vec<u32> = tp_src
+        let w_dst = tp_dst.irreps_out().dim() as u32;
+        let mut rows: Vec<u32> = tp_src
             .fused_to_descriptor()
             .iter()
             .copied()
             .chain(tp_dst.fused_to_descriptor().iter().map(|r| r + w_src))
             .collect();
+        if let Some(pt) = &pair_tp {
+            rows.extend((0..pt.irreps_out().dim() as u32).map(|r| r + w_src + w_dst));
+        }
         let rows = Tensor::from_vec(rows.clone(), rows.len(), params.device())?;
         Ok(HessianHead {
             to_head,
             tp_src,
             tp_dst,
+            pair_tp,
             edge_proj,
             node_proj,
             rows,
             q,
             cutoff: cfg.hessian_cutoff,
-            num_bessel: cfg.num_bessel,
+            num_bessel: nb,
             p: cfg.envelope_p,
             lmax: cfg.lmax,
             sum_rule: cfg.sum_rule,
+            diag_correction: cfg.diag_correction,
+            radial_scalars,
+            envelope: cfg.head_envelope,
+            scale: cfg.hessian_scale,
         })
+    }
+
+    /// Row-major 3×3 blocks `M_e` `(E, 9)` of directed edges `src → dst` (step 2–3).
+    fn edge_blocks(&self, h: &Tensor, positions: &Tensor, src: &Tensor, dst: &Tensor) -> Result<Tensor> {
+        let vec = (positions.index_select(dst, 0)? - positions.index_select(src, 0)?)?;
+        let r = vec.sqr()?.sum_keepdim(1)?.sqrt()?;
+        let sh = spherical_harmonics(&vec, self.lmax)?;
+        let (hs, ht) = (h.index_select(src, 0)?, h.index_select(dst, 0)?);
+        let mut radial = bessel_envelope(&r, self.cutoff, self.num_bessel, self.p)?;
+        if let Some((off, k)) = self.radial_scalars {
+            radial = Tensor::cat(&[&radial, &hs.narrow(1, off, k)?, &ht.narrow(1, off, k)?], 1)?;
+        }
+        let mut pieces = self.tp_src.forward_fused(&hs, &sh, &self.tp_src.weights_fused(&radial)?)?;
+        pieces.extend(self.tp_dst.forward_fused(&ht, &sh, &self.tp_dst.weights_fused(&radial)?)?);
+        if let Some(pt) = &self.pair_tp {
+            pieces.push(pt.forward_radial(&hs, &ht, &radial)?);
+        }
+        let a = self.edge_proj.forward_permuted(&pieces, &self.rows)?; // (E, 9) irreps coefficients
+        let m = (a.matmul(&self.q)? * self.scale)?; // (E, 9) row-major 3×3 blocks
+        if self.envelope { Ok(m.broadcast_mul(&envelope(&r, self.cutoff, self.p)?)?) } else { Ok(m) }
     }
 
     /// Pair and diagonal blocks of the batch, eV/Å².
@@ -109,25 +171,17 @@ impl HessianHead {
         for (start, len) in chunks(batch.pairs.len()) {
             let (ps, pt) = (batch.pair_src.narrow(0, start, len)?, batch.pair_dst.narrow(0, start, len)?);
             let (src, dst) = (Tensor::cat(&[&ps, &pt], 0)?, Tensor::cat(&[&pt, &ps], 0)?);
-            let vec = (positions.index_select(&dst, 0)? - positions.index_select(&src, 0)?)?;
-            let r = vec.sqr()?.sum_keepdim(1)?.sqrt()?;
-            let sh = spherical_harmonics(&vec, self.lmax)?;
-            let radial = bessel_envelope(&r, self.cutoff, self.num_bessel, self.p)?;
-            let mut pieces =
-                self.tp_src.forward_fused(&h.index_select(&src, 0)?, &sh, &self.tp_src.weights_fused(&radial)?)?;
-            pieces.extend(self.tp_dst.forward_fused(
-                &h.index_select(&dst, 0)?,
-                &sh,
-                &self.tp_dst.weights_fused(&radial)?,
-            )?);
-            let a = self.edge_proj.forward_permuted(&pieces, &self.rows)?; // (2·len, 9) irreps coefficients
-            let m = a.matmul(&self.q)?; // (2·len, 9) = row-major 3×3 blocks M_{s→t}, then M_{t→s}
+            let m = self.edge_blocks(&h, positions, &src, &dst)?; // M_{s→t}, then M_{t→s}
             pair_blocks.push((m.narrow(0, 0, len)? + transpose_blocks(&m.narrow(0, len, len)?)?)?);
         }
         let pairs = match pair_blocks.len() {
             0 => Tensor::zeros((0, 9), DType::F64, x.device())?,
             1 => pair_blocks.pop().expect("one"),
             _ => Tensor::cat(&pair_blocks, 0)?,
+        };
+        let learned = || -> Result<Tensor> {
+            let nb = (self.node_proj.forward(&h)?.matmul(&self.q)? * self.scale)?;
+            Ok((&nb + transpose_blocks(&nb)?)?)
         };
         let diag = if self.sum_rule {
             let mut s = Tensor::zeros((n, 9), DType::F64, x.device())?;
@@ -138,10 +192,10 @@ impl HessianHead {
                     0,
                 )?;
             }
-            ((&s + transpose_blocks(&s)?)? * -0.5)?
+            let d = ((&s + transpose_blocks(&s)?)? * -0.5)?;
+            if self.diag_correction { (d + learned()?)? } else { d }
         } else {
-            let nb = self.node_proj.forward(&h)?.matmul(&self.q)?;
-            (&nb + transpose_blocks(&nb)?)?
+            learned()?
         };
         Ok(HeadBlocks { pairs, diag })
     }

@@ -161,6 +161,12 @@ impl HipModel {
         Ok(Tensor::zeros(m, DType::F64, &self.device)?.index_add(&batch.mol_of_atom, &atomic, 0)?)
     }
 
+    /// Flat direct Hessians of the batch from given node features `x (N, dim_hidden)` (e.g. a
+    /// frozen backbone's, for head-only training), at the batch's positions.
+    pub fn head_hessians(&self, batch: &Batch, x: &Tensor) -> Result<Tensor> {
+        self.head.forward(batch, &batch.positions, x)
+    }
+
     /// The direct Hessian as pair and diagonal blocks (no dense buffer), one forward pass.
     pub fn forward_blocks(&self, batch: &Batch, positions: &Tensor) -> Result<HeadBlocks> {
         let x = self.node_features(batch, positions)?;

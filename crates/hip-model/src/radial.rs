@@ -13,12 +13,16 @@ pub fn bessel_envelope(r: &Tensor, cutoff: f64, num: usize, p: usize) -> Result<
     let n = Tensor::arange(1u32, num as u32 + 1, r.device())?.to_dtype(r.dtype())?.unsqueeze(0)?;
     let arg = r.broadcast_mul(&(n * (std::f64::consts::PI / cutoff))?)?;
     let basis = arg.sin()?.broadcast_div(r)? * (2.0 / cutoff).sqrt();
+    Ok(basis?.broadcast_mul(&envelope(r, cutoff, p)?)?)
+}
+
+/// The polynomial cutoff envelope `u(r / r_c)` of [`bessel_envelope`], `(E, 1) → (E, 1)`.
+pub fn envelope(r: &Tensor, cutoff: f64, p: usize) -> Result<Tensor> {
     let x = (r / cutoff)?;
     let pf = p as f64;
     let xp = x.powf(pf)?;
-    let env = ((((xp.clone() * (-(pf + 1.0) * (pf + 2.0) / 2.0))? + 1.0)? + (xp.mul(&x)? * (pf * (pf + 2.0)))?)?
-        - (xp.mul(&x)?.mul(&x)? * (pf * (pf + 1.0) / 2.0))?)?;
-    Ok(basis?.broadcast_mul(&env)?)
+    Ok(((((xp.clone() * (-(pf + 1.0) * (pf + 2.0) / 2.0))? + 1.0)? + (xp.mul(&x)? * (pf * (pf + 2.0)))?)?
+        - (xp.mul(&x)?.mul(&x)? * (pf * (pf + 1.0) / 2.0))?)?)
 }
 
 /// A dense layer `y = x W / √in + b`.

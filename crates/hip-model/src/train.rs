@@ -1,9 +1,16 @@
 //! Training: L1 loss on energies, forces and Hessians (method page, section 4; weights
 //! `w_E : w_F : w_H`, default 1 : 25 : 10; `w_H = 0` trains the paper's E+F baseline), optional
-//! k-mode subspace loss, AdamW with decoupled weight decay, global gradient-norm clipping, linear
-//! warm-up then cosine learning-rate decay, mini-batches of several molecules as one disjoint
-//! graph, validation after each epoch, and atomic checkpoints with the optimizer state so that an
+//! subspace loss on the k lowest *vibrational* modes of the mass-weighted, Eckart-projected
+//! reference Hessian, AdamW with decoupled weight decay, global gradient-norm clipping, linear
+//! warm-up then cosine learning-rate decay, an exponential moving average (EMA) of the weights
+//! for validation and the checkpoint, mini-batches of several molecules as one disjoint graph,
+//! validation after each epoch, and atomic checkpoints with the optimizer state so that an
 //! interrupted run resumes to bitwise the same weights.
+//!
+//! Two protocols (method page, section 4): end to end on E, F and H, or `head_only` — the
+//! backbone frozen (e.g. the E+F baseline's), its node features computed once per sample, and
+//! only the Hessian head trained on H (+ subspace). The second needs no force backward pass and
+//! makes HIP direct and autodiff share one backbone.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -51,6 +58,17 @@ pub struct TrainConfig {
     pub max_train: usize,
     /// Validate on at most this many samples (0: all).
     pub max_val: usize,
+    /// Train only the Hessian head (parameters named `head.*`) on a frozen backbone.
+    pub head_only: bool,
+    /// Decay of the exponential moving average of the weights (0: off). The EMA weights are the
+    /// ones validated and saved as the model; the raw weights are kept for resuming.
+    pub ema_decay: f64,
+    /// A CPU-time budget in seconds for the optimizer steps (0: none): this process's user +
+    /// system time (from `/proc/self/stat`; wall time where unreadable), so that runs sharing a
+    /// busy machine get equal compute. Training stops at the first step past it, and the
+    /// learning-rate schedule runs over the budget (the fraction used) instead of over `epochs`.
+    /// For ablations at an equal CPU budget; not bitwise reproducible.
+    pub time_budget_s: f64,
 }
 
 impl Default for TrainConfig {
@@ -71,6 +89,9 @@ impl Default for TrainConfig {
             seed: 0,
             max_train: 0,
             max_val: 0,
+            head_only: false,
+            ema_decay: 0.0,
+            time_budget_s: 0.0,
         }
     }
 }
@@ -170,6 +191,19 @@ pub fn learning_rate(cfg: &TrainConfig, step: usize, total: usize) -> f64 {
         return cfg.lr * (step + 1) as f64 / warm as f64;
     }
     let p = (step - warm) as f64 / (total.saturating_sub(warm)).max(1) as f64;
+    cosine(cfg, p)
+}
+
+/// Learning rate when a fraction `f` of the time budget is used (same warm-up and decay).
+pub fn learning_rate_at_fraction(cfg: &TrainConfig, f: f64) -> f64 {
+    let w = cfg.warmup_fraction.max(1e-9);
+    if f < w {
+        return cfg.lr * (f / w).max(1e-3);
+    }
+    cosine(cfg, (f - w) / (1.0 - w).max(1e-9))
+}
+
+fn cosine(cfg: &TrainConfig, p: f64) -> f64 {
     let f =
         cfg.lr_final_fraction + (1.0 - cfg.lr_final_fraction) * 0.5 * (1.0 + (std::f64::consts::PI * p.min(1.0)).cos());
     cfg.lr * f
@@ -209,6 +243,55 @@ pub fn fit_statistics(samples: &[Sample], species: &[u8], cutoff: f64) -> Result
     Ok((refs.iter().copied().collect(), (f2 / nf.max(1) as f64).sqrt().max(1e-3), neigh as f64 / atoms.max(1) as f64))
 }
 
+/// Mean absolute reference Hessian entry (eV/Å²), the head's output scale (`hessian_scale`).
+/// The mean |H|, not the RMS: Hessian entries are heavy-tailed (v1 data: median 0.18, mean 3.5,
+/// RMS 23 eV/Å²), and the loss is L1.
+pub fn fit_hessian_scale(samples: &[Sample]) -> f64 {
+    let (mut s1, mut n) = (0.0, 0usize);
+    for s in samples {
+        s1 += s.hessian.as_slice().iter().map(|x| x.abs()).sum::<f64>();
+        n += s.hessian.as_slice().len();
+    }
+    if n == 0 { 1.0 } else { (s1 / n as f64).max(1e-3) }
+}
+
+/// Indices of at most `max` of `len` samples spread evenly over them (`k · len / max`), or all
+/// when `max` is 0 or not smaller than `len`. Datasets are ordered by molecule, so a prefix
+/// would see only the first molecules; a spread sees all of them.
+pub fn spread_indices(len: usize, max: usize) -> Vec<usize> {
+    if max == 0 || max >= len { (0..len).collect() } else { (0..max).map(|k| k * len / max).collect() }
+}
+
+/// Subspace-loss target of one sample: `U (3N, k)`, the Cartesian displacements of the `k` lowest
+/// vibrational modes of the mass-weighted, Eckart-projected reference (mass-weighted eigenvector
+/// divided by `√m`, IUPAC masses), and their eigenvalues `Λ (k,)` in eV/(Å² amu); so that
+/// `Uᵀ H_pred U` is the predicted mass-weighted Hessian in the reference's mode basis.
+#[derive(Clone, Debug)]
+pub struct SubspaceTarget {
+    /// `(3N, k)`.
+    pub modes: Tensor,
+    /// `(k, k)`, diagonal `Λ`.
+    pub lambda: Tensor,
+}
+
+/// The subspace target of `s` with `k` modes (fewer if the molecule has fewer), `None` for a
+/// molecule without vibrations.
+pub fn subspace_target(s: &Sample, k: usize, device: &Device) -> Result<Option<SubspaceTarget>> {
+    let masses = s.molecule.masses(hip_core::MassConvention::Iupac)?;
+    let vib = hip_tasks::vibrations::Vibrations::new(&s.molecule, &s.hessian, &masses)?;
+    let k = k.min(vib.eigenvalues.len());
+    if k == 0 {
+        return Ok(None);
+    }
+    let d = 3 * s.molecule.len();
+    let u: Vec<f64> = (0..d).flat_map(|r| (0..k).map(move |c| (r, c))).map(|(r, c)| vib.modes[c][r]).collect();
+    let lam: Vec<f64> = (0..k * k).map(|i| if i / k == i % k { vib.eigenvalues[i / k] } else { 0.0 }).collect();
+    Ok(Some(SubspaceTarget {
+        modes: Tensor::from_vec(u, (d, k), device)?,
+        lambda: Tensor::from_vec(lam, (k, k), device)?,
+    }))
+}
+
 /// Losses of one batch (also the validation numbers).
 #[derive(Clone, Copy, Debug, Default, Serialize)]
 pub struct Losses {
@@ -222,47 +305,77 @@ pub struct Losses {
     pub total: f64,
 }
 
-fn batch_loss(model: &HipModel, samples: &[&Sample], cfg: &TrainConfig, device: &Device) -> Result<(Tensor, Losses)> {
-    let mols: Vec<&hip_core::Molecule> = samples.iter().map(|s| &s.molecule).collect();
+/// A training or validation sample with what is precomputed for it.
+struct Item<'a> {
+    sample: &'a Sample,
+    /// Frozen backbone node features `(N, dim)` (head-only training).
+    features: Option<Tensor>,
+    subspace: Option<SubspaceTarget>,
+}
+
+fn prepare<'a>(model: &HipModel, samples: &[&'a Sample], cfg: &TrainConfig) -> Result<Vec<Item<'a>>> {
+    let device = model.device();
+    samples
+        .iter()
+        .map(|&s| {
+            let features = if cfg.head_only {
+                let batch = Batch::new(&[&s.molecule], &model.config, device)?;
+                Some(model.node_features(&batch, &batch.positions)?.detach())
+            } else {
+                None
+            };
+            let subspace = if cfg.w_subspace > 0.0 { subspace_target(s, cfg.subspace_k, device)? } else { None };
+            Ok(Item { sample: s, features, subspace })
+        })
+        .collect()
+}
+
+/// L1 Hessian loss and subspace loss of predicted flat Hessians `hp` of `items`.
+fn hessian_terms(hp: &Tensor, items: &[&Item], batch: &Batch, cfg: &TrainConfig) -> Result<(Tensor, f64)> {
+    let device = hp.device();
+    let h_ref: Vec<f64> = items.iter().flat_map(|it| it.sample.hessian.as_slice().iter().copied()).collect();
+    let h_ref = Tensor::from_vec(h_ref, hp.dims(), device)?;
+    let lh = (hp - &h_ref)?.abs()?.mean_all()?;
+    let mae = lh.to_scalar::<f64>()?;
+    let mut total = (lh * cfg.w_hessian)?;
+    if cfg.w_subspace > 0.0 {
+        let mut acc = Tensor::zeros((), DType::F64, device)?;
+        for (m, it) in items.iter().enumerate() {
+            let Some(t) = &it.subspace else { continue };
+            let d = 3 * it.sample.molecule.len();
+            let hm = hp.narrow(0, batch.h_offsets[m], d * d)?.reshape((d, d))?;
+            let proj = t.modes.t()?.matmul(&hm)?.matmul(&t.modes)?;
+            acc = (acc + (proj - &t.lambda)?.abs()?.mean_all()?)?;
+        }
+        total = (total + ((acc / items.len() as f64)? * cfg.w_subspace)?)?;
+    }
+    Ok((total, mae))
+}
+
+fn batch_loss(model: &HipModel, items: &[&Item], cfg: &TrainConfig, device: &Device) -> Result<(Tensor, Losses)> {
+    let mols: Vec<&hip_core::Molecule> = items.iter().map(|it| &it.sample.molecule).collect();
     let batch = Batch::new(&mols, &model.config, device)?;
+    if cfg.head_only {
+        let feats: Vec<&Tensor> = items.iter().filter_map(|it| it.features.as_ref()).collect();
+        let x = Tensor::cat(&feats, 0)?;
+        let hp = model.head_hessians(&batch, &x)?;
+        let (total, mae) = hessian_terms(&hp, items, &batch, cfg)?;
+        let losses = Losses { energy: f64::NAN, forces: f64::NAN, hessian: mae, total: total.to_scalar::<f64>()? };
+        return Ok((total, losses));
+    }
     let need_h = cfg.w_hessian > 0.0 || cfg.w_subspace > 0.0;
     let (out, forces, _) = model.energy_forces(&batch, need_h)?;
-    let e_ref = Tensor::from_vec(samples.iter().map(|s| s.energy).collect::<Vec<_>>(), samples.len(), device)?;
-    let f_ref: Vec<f64> = samples.iter().flat_map(|s| s.forces.iter().flatten().copied()).collect();
+    let e_ref = Tensor::from_vec(items.iter().map(|it| it.sample.energy).collect::<Vec<_>>(), items.len(), device)?;
+    let f_ref: Vec<f64> = items.iter().flat_map(|it| it.sample.forces.iter().flatten().copied()).collect();
     let f_ref = Tensor::from_vec(f_ref, forces.dims(), device)?;
     let le = (&out.energies - &e_ref)?.abs()?.mean_all()?;
     let lf = (&forces - &f_ref)?.abs()?.mean_all()?;
     let mut total = ((le.clone() * cfg.w_energy)? + (lf.clone() * cfg.w_forces)?)?;
     let mut hessian_mae = f64::NAN;
     if let Some(hp) = &out.hessians {
-        let h_ref: Vec<f64> = samples.iter().flat_map(|s| s.hessian.as_slice().iter().copied()).collect();
-        let h_ref = Tensor::from_vec(h_ref, hp.dims(), device)?;
-        let lh = (hp - &h_ref)?.abs()?.mean_all()?;
-        hessian_mae = lh.to_scalar::<f64>()?;
-        total = (total + (lh * cfg.w_hessian)?)?;
-    }
-    if let (Some(hp), true) = (&out.hessians, cfg.w_subspace > 0.0) {
-        let mut acc = Tensor::zeros((), DType::F64, device)?;
-        for (m, s) in samples.iter().enumerate() {
-            let d = 3 * s.molecule.len();
-            let k = cfg.subspace_k.min(d);
-            let href = nalgebra::DMatrix::from_row_slice(d, d, s.hessian.as_slice());
-            let eig = nalgebra::SymmetricEigen::new(href);
-            let mut order: Vec<usize> = (0..d).collect();
-            order.sort_by(|&a, &b| eig.eigenvalues[a].total_cmp(&eig.eigenvalues[b]));
-            let v: Vec<f64> = (0..d)
-                .flat_map(|r| order[..k].iter().map(move |&c| (r, c)))
-                .map(|(r, c)| eig.eigenvectors[(r, c)])
-                .collect();
-            let v = Tensor::from_vec(v, (d, k), device)?;
-            let lam: Vec<f64> =
-                (0..k * k).map(|i| if i / k == i % k { eig.eigenvalues[order[i / k]] } else { 0.0 }).collect();
-            let lam = Tensor::from_vec(lam, (k, k), device)?;
-            let hm = hp.narrow(0, batch.h_offsets[m], d * d)?.reshape((d, d))?;
-            let proj = v.t()?.matmul(&hm)?.matmul(&v)?;
-            acc = (acc + (proj - lam)?.abs()?.mean_all()?)?;
-        }
-        total = (total + ((acc / samples.len() as f64)? * cfg.w_subspace)?)?;
+        let (th, mae) = hessian_terms(hp, items, &batch, cfg)?;
+        hessian_mae = mae;
+        total = (total + th)?;
     }
     let losses = Losses {
         energy: le.to_scalar::<f64>()?,
@@ -273,11 +386,27 @@ fn batch_loss(model: &HipModel, samples: &[&Sample], cfg: &TrainConfig, device: 
     Ok((total, losses))
 }
 
-/// Mean losses over `samples` (no gradient step), in batches.
+/// Mean losses over `samples` (no gradient step), in batches. An empty set is an error (it has
+/// no errors to report, not zero errors).
 pub fn validate(model: &HipModel, samples: &[&Sample], cfg: &TrainConfig) -> Result<Losses> {
+    let items = prepare(model, samples, cfg)?;
+    let mut l = validate_items(model, &items, cfg)?;
+    if cfg.head_only {
+        let ef = TrainConfig { head_only: false, w_hessian: 0.0, w_subspace: 0.0, ..cfg.clone() };
+        let e = validate_items(model, &prepare(model, samples, &ef)?, &ef)?;
+        (l.energy, l.forces) = (e.energy, e.forces);
+    }
+    Ok(l)
+}
+
+fn validate_items(model: &HipModel, items: &[Item], cfg: &TrainConfig) -> Result<Losses> {
+    if items.is_empty() {
+        return Err(Error::Input("validation set is empty: nothing to evaluate".into()));
+    }
     let mut acc = Losses::default();
     let mut n = 0.0;
-    for chunk in samples.chunks(cfg.batch_size.max(1)) {
+    let refs: Vec<&Item> = items.iter().collect();
+    for chunk in refs.chunks(cfg.batch_size.max(1)) {
         let (_, l) = batch_loss(model, chunk, cfg, model.device())?;
         let w = chunk.len() as f64;
         acc.energy += w * l.energy;
@@ -286,7 +415,6 @@ pub fn validate(model: &HipModel, samples: &[&Sample], cfg: &TrainConfig) -> Res
         acc.total += w * l.total;
         n += w;
     }
-    let n = n.max(1.0);
     Ok(Losses { energy: acc.energy / n, forces: acc.forces / n, hessian: acc.hessian / n, total: acc.total / n })
 }
 
@@ -322,8 +450,150 @@ pub struct RunOptions {
     pub progress: bool,
 }
 
+/// Exponential moving average of the trained weights, with the usual warm-up of the decay
+/// (`min(decay, (1 + t) / (10 + t))` at update `t`) so early weights do not dominate.
+#[derive(Debug, Default)]
+struct Ema {
+    decay: f64,
+    shadow: BTreeMap<String, Tensor>,
+}
+
+impl Ema {
+    /// Updates the average of the variables for which `trained(name)` holds (a frozen backbone
+    /// stays bitwise as it is).
+    fn update(&mut self, vars: &BTreeMap<String, Var>, step: usize, trained: impl Fn(&str) -> bool) -> Result<()> {
+        if self.decay <= 0.0 {
+            return Ok(());
+        }
+        let d = self.decay.min((1.0 + step as f64) / (10.0 + step as f64));
+        for (name, var) in vars.iter().filter(|(n, _)| trained(n)) {
+            let p = var.as_tensor().detach();
+            let new = match self.shadow.get(name) {
+                Some(s) => ((s * d)? + (p * (1.0 - d))?)?,
+                None => p.copy()?,
+            };
+            self.shadow.insert(name.clone(), new);
+        }
+        Ok(())
+    }
+
+    /// Swaps the model's weights with the EMA's (call twice to swap back).
+    fn swap(&mut self, vars: &BTreeMap<String, Var>) -> Result<()> {
+        for (name, var) in vars {
+            if let Some(s) = self.shadow.get_mut(name) {
+                let cur = var.as_tensor().copy()?;
+                var.set(s)?;
+                *s = cur;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// CPU time (user + system) of this process in seconds, from `/proc/self/stat` (clock ticks of
+/// 1/100 s); `None` where it cannot be read.
+pub fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // fields after the parenthesized command name: state is field 3, utime 14, stime 15
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let (u, s) = (f.get(11)?.parse::<f64>().ok()?, f.get(12)?.parse::<f64>().ok()?);
+    Some((u + s) / 100.0)
+}
+
+/// Seconds spent since `start` on the budget clock: CPU time where readable, else wall time.
+struct BudgetClock {
+    cpu0: Option<f64>,
+    wall0: Instant,
+}
+
+impl BudgetClock {
+    fn start() -> Self {
+        BudgetClock { cpu0: process_cpu_seconds(), wall0: Instant::now() }
+    }
+    fn elapsed(&self) -> f64 {
+        match (self.cpu0, process_cpu_seconds()) {
+            (Some(a), Some(b)) => b - a,
+            _ => self.wall0.elapsed().as_secs_f64(),
+        }
+    }
+}
+
+fn shuffled(idx: &[usize], seed: u64, epoch: usize) -> Vec<usize> {
+    let mut order = idx.to_vec();
+    let mut rng = SplitMix64(seed.wrapping_mul(0x9E37_79B9).wrapping_add(epoch as u64));
+    for i in (1..order.len()).rev() {
+        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+        order.swap(i, j);
+    }
+    order
+}
+
+fn progress_bar(show: bool, len: usize, epoch: usize, epochs: usize) -> Option<indicatif::ProgressBar> {
+    show.then(|| {
+        let b = indicatif::ProgressBar::new(len as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} loss {msg} eta {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b.set_prefix(format!("{}/{epochs}", epoch + 1));
+        b
+    })
+}
+
+/// Whether parameter `name` is trained under `cfg` (head-only: the `head.*` parameters).
+pub fn is_trained(cfg: &TrainConfig, name: &str) -> bool {
+    !cfg.head_only || name.starts_with("head.")
+}
+
+/// One optimizer step on a batch; returns its losses.
+fn train_step(
+    model: &HipModel,
+    opt: &mut AdamW,
+    items: &[&Item],
+    cfg: &TrainConfig,
+    lr: f64,
+    device: &Device,
+) -> Result<Losses> {
+    let grads_on = crate::params::ParamGrads::enable();
+    let (loss, l) = batch_loss(model, items, cfg, device)?;
+    let grads = loss.backward()?;
+    drop(grads_on);
+    let mut g: BTreeMap<String, Tensor> = BTreeMap::new();
+    let mut norm2 = 0.0;
+    for (name, var) in model.params.vars() {
+        if !is_trained(cfg, name) {
+            continue;
+        }
+        if let Some(t) = grads.get(var.as_tensor()) {
+            let t = t.detach();
+            norm2 += t.sqr()?.sum_all()?.to_scalar::<f64>()?;
+            g.insert(name.clone(), t);
+        }
+    }
+    let norm = norm2.sqrt();
+    if !norm.is_finite() {
+        return Err(Error::Input(format!("non-finite gradient norm ({norm}) at optimizer step {}", opt.step)));
+    }
+    if norm > cfg.grad_clip {
+        let s = cfg.grad_clip / norm;
+        for t in g.values_mut() {
+            *t = (&*t * s)?;
+        }
+    }
+    opt.update(model.params.vars(), &g, lr, cfg.weight_decay)?;
+    Ok(l)
+}
+
 /// Trains `model` (or the model in the checkpoint when resuming) and returns it with its
-/// history. The checkpoint after each epoch holds weights, optimizer state, configs, history.
+/// history. The checkpoint after each epoch holds weights (the EMA's if on), optimizer state
+/// (and the raw weights as `optim.raw.*` with EMA), configs, history.
+///
+/// Training with force loss needs correct second-order autodiff; [`second_order_self_test`]
+/// runs first and a failure is an error (otherwise training would silently get no force
+/// gradient).
+///
+/// [`second_order_self_test`]: crate::providers::second_order_self_test
 pub fn train(
     mut model: HipModel,
     train_set: &[Sample],
@@ -331,8 +601,15 @@ pub fn train(
     cfg: &TrainConfig,
     opts: &RunOptions,
 ) -> Result<(HipModel, Vec<EpochRecord>)> {
+    if !cfg.head_only && cfg.w_forces > 0.0 {
+        crate::providers::second_order_self_test()?;
+    }
+    if train_set.is_empty() {
+        return Err(Error::Input("training set is empty".into()));
+    }
     let device = model.device().clone();
     let mut opt = AdamW::default();
+    let mut ema = Ema { decay: cfg.ema_decay, ..Default::default() };
     let mut history: Vec<EpochRecord> = Vec::new();
     let mut start_epoch = 0;
     let mut wall_before = 0.0;
@@ -347,73 +624,72 @@ pub fn train(
             )));
         }
         model = ck.model;
-        opt = AdamW::from_state(&ck.optimizer)?;
+        let (raw, state): (BTreeMap<_, _>, BTreeMap<_, _>) =
+            ck.optimizer.into_iter().partition(|(k, _)| k.starts_with("optim.raw."));
+        opt = AdamW::from_state(&state)?;
+        if cfg.ema_decay > 0.0 {
+            // the saved model holds the EMA weights; the raw weights continue training
+            ema.shadow = model
+                .params
+                .tensors()
+                .into_iter()
+                .filter(|(k, _)| is_trained(cfg, k))
+                .map(|(k, t)| t.copy().map(|t| (k, t)))
+                .collect::<candle_core::Result<BTreeMap<_, _>>>()?;
+            for (k, t) in raw {
+                if let Some(var) = model.params.vars().get(&k["optim.raw.".len()..]) {
+                    var.set(&t)?;
+                }
+            }
+        }
         history = ck.training.get("history").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default();
         start_epoch = history.len();
         wall_before = history.last().map_or(0.0, |h| h.wall_s);
     }
-    let train_idx: Vec<usize> = if cfg.max_train > 0 {
-        (0..train_set.len().min(cfg.max_train)).collect()
+    let train_idx = spread_indices(train_set.len(), cfg.max_train);
+    let t_prep = Instant::now();
+    let train_refs: Vec<&Sample> = train_idx.iter().map(|&i| &train_set[i]).collect();
+    let items = prepare(&model, &train_refs, cfg)?;
+    let train_molecules = train_refs.iter().map(|s| &s.molecule_id).collect::<std::collections::BTreeSet<_>>().len();
+    let val_refs: Vec<&Sample> = spread_indices(val_set.len(), cfg.max_val).into_iter().map(|k| &val_set[k]).collect();
+    let val_items = prepare(&model, &val_refs, cfg)?;
+    let val_ef = if cfg.head_only {
+        Some(validate(&model, &val_refs, &TrainConfig { head_only: false, ..cfg.clone() })?)
     } else {
-        (0..train_set.len()).collect()
+        None
     };
-    let n_val = val_set.len();
-    let val: Vec<&Sample> = if cfg.max_val > 0 && cfg.max_val < n_val {
-        (0..cfg.max_val).map(|k| &val_set[k * n_val / cfg.max_val]).collect()
-    } else {
-        val_set.iter().collect()
-    };
+    let prep_s = t_prep.elapsed().as_secs_f64();
+    let budget_used_before = wall_before; // the time budget counts optimizer time, not preparation
+    wall_before += if start_epoch == 0 { prep_s } else { 0.0 };
     let bs = cfg.batch_size.max(1);
-    let steps_per_epoch = train_idx.len().div_ceil(bs);
+    let steps_per_epoch = items.len().div_ceil(bs);
     let total_steps = steps_per_epoch * cfg.epochs;
     let t0 = Instant::now();
+    let clock = BudgetClock::start();
+    let all: Vec<usize> = (0..items.len()).collect();
     for (ran, epoch) in (start_epoch..cfg.epochs).enumerate() {
         if opts.stop_after > 0 && ran >= opts.stop_after {
             break;
         }
-        let mut order = train_idx.clone();
-        let mut rng = SplitMix64(cfg.seed.wrapping_mul(0x9E37_79B9).wrapping_add(epoch as u64));
-        for i in (1..order.len()).rev() {
-            let j = (rng.next_u64() % (i as u64 + 1)) as usize;
-            order.swap(i, j);
-        }
-        let bar = if opts.progress {
-            let b = indicatif::ProgressBar::new(steps_per_epoch as u64);
-            b.set_style(
-                indicatif::ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} loss {msg} eta {eta}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            b.set_prefix(format!("{}/{}", epoch + 1, cfg.epochs));
-            Some(b)
-        } else {
-            None
-        };
+        let order = shuffled(&all, cfg.seed, epoch);
+        let bar = progress_bar(opts.progress, steps_per_epoch, epoch, cfg.epochs);
         let mut loss_sum = 0.0;
+        let mut seen = 0usize;
+        let out_of_time = || cfg.time_budget_s > 0.0 && budget_used_before + clock.elapsed() >= cfg.time_budget_s;
         for chunk in order.chunks(bs) {
-            let samples: Vec<&Sample> = chunk.iter().map(|&i| &train_set[i]).collect();
-            let grads_on = crate::params::ParamGrads::enable();
-            let (loss, l) = batch_loss(&model, &samples, cfg, &device)?;
-            let grads = loss.backward()?;
-            drop(grads_on);
-            let mut g: BTreeMap<String, Tensor> = BTreeMap::new();
-            let mut norm2 = 0.0;
-            for (name, var) in model.params.vars() {
-                if let Some(t) = grads.get(var.as_tensor()) {
-                    let t = t.detach();
-                    norm2 += t.sqr()?.sum_all()?.to_scalar::<f64>()?;
-                    g.insert(name.clone(), t);
-                }
+            if out_of_time() {
+                break; // the budget ends mid-epoch: validate and save what there is
             }
-            let norm = norm2.sqrt();
-            if norm > cfg.grad_clip {
-                let s = cfg.grad_clip / norm;
-                for t in g.values_mut() {
-                    *t = (&*t * s)?;
-                }
-            }
-            let lr = learning_rate(cfg, opt.step, total_steps);
-            opt.update(model.params.vars(), &g, lr, cfg.weight_decay)?;
-            loss_sum += l.total * samples.len() as f64;
+            seen += chunk.len();
+            let batch: Vec<&Item> = chunk.iter().map(|&i| &items[i]).collect();
+            let lr = if cfg.time_budget_s > 0.0 {
+                learning_rate_at_fraction(cfg, (budget_used_before + clock.elapsed()) / cfg.time_budget_s)
+            } else {
+                learning_rate(cfg, opt.step, total_steps)
+            };
+            let l = train_step(&model, &mut opt, &batch, cfg, lr, &device)?;
+            ema.update(model.params.vars(), opt.step, |n| is_trained(cfg, n))?;
+            loss_sum += l.total * batch.len() as f64;
             if let Some(b) = &bar {
                 b.set_message(format!("{:.4}", l.total));
                 b.inc(1);
@@ -422,10 +698,14 @@ pub fn train(
         if let Some(b) = bar {
             b.finish_and_clear();
         }
-        let v = validate(&model, &val, cfg)?;
+        ema.swap(model.params.vars())?; // validate and save the EMA weights
+        let mut v = validate_items(&model, &val_items, cfg)?;
+        if let Some(ef) = &val_ef {
+            (v.energy, v.forces) = (ef.energy, ef.forces);
+        }
         let rec = EpochRecord {
             epoch: epoch + 1,
-            train_loss: loss_sum / train_idx.len().max(1) as f64,
+            train_loss: loss_sum / seen.max(1) as f64,
             val_energy_mae: v.energy,
             val_forces_mae: v.forces,
             val_hessian_mae: v.hessian,
@@ -448,11 +728,25 @@ pub fn train(
             "train_config": cfg,
             "history": history,
             "epochs_done": epoch + 1,
-            "n_train": train_idx.len(),
-            "n_val": val.len(),
+            "n_train": items.len(),
+            "train_molecules": train_molecules,
+            "n_val": val_items.len(),
+            "preparation_s": prep_s,
+            "budget_cpu_s": clock.elapsed(),
             "provenance": opts.provenance,
         });
-        checkpoint::save(&opts.checkpoint, &model, &opt.state(&device)?, &training)?;
+        let mut state = opt.state(&device)?;
+        for (k, t) in &ema.shadow {
+            state.insert(format!("optim.raw.{k}"), t.clone()); // after the swap: the raw weights
+        }
+        checkpoint::save(&opts.checkpoint, &model, &state, &training)?;
+        ema.swap(model.params.vars())?; // back to the raw weights
+        if out_of_time() {
+            break;
+        }
+    }
+    if cfg.ema_decay > 0.0 && !ema.shadow.is_empty() {
+        ema.swap(model.params.vars())?; // return the EMA weights
     }
     Ok((model, history))
 }

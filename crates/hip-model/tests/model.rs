@@ -15,6 +15,28 @@ fn model(sum_rule: bool) -> HipModel {
     HipModel::new(cfg, &Device::Cpu).unwrap()
 }
 
+/// Head configurations that exercise every head option: the v1 head, odd inputs, the pair
+/// product, pair-specific radial weights, the envelope, and the three diagonals.
+fn head_configs() -> Vec<ModelConfig> {
+    let v2 = ModelConfig {
+        head_irreps: "4x0e+3x1o+2x1e+2x2e".into(),
+        head_pair_tp: true,
+        head_radial_scalars: true,
+        head_num_bessel: 12,
+        head_envelope: true,
+        hessian_scale: 2.5,
+        seed: 3,
+        ..Default::default()
+    };
+    vec![
+        ModelConfig { seed: 3, ..Default::default() },
+        ModelConfig { head_irreps: "4x0e+3x1o+2x1e+2x2e".into(), seed: 3, ..Default::default() },
+        v2.clone(),
+        ModelConfig { sum_rule: true, ..v2.clone() },
+        ModelConfig { sum_rule: true, diag_correction: true, ..v2 },
+    ]
+}
+
 fn molecule(seed: u64, n: usize) -> Molecule {
     let mut rng = SplitMix64(seed);
     let z = [8u8, 6, 1, 1, 7, 1, 1, 6, 1, 1];
@@ -97,6 +119,76 @@ fn layers_execute_their_descriptors_exactly() {
     let fused = lin2.forward_permuted(&pieces, &rows).unwrap();
     let (a, b) = (plain.flatten_all().unwrap().to_vec1::<f64>().unwrap(), fused.flatten_all().unwrap().to_vec1());
     assert!(max_abs(&a, &b.unwrap()) < 1e-12, "fused route");
+}
+
+#[test]
+fn every_head_is_bitwise_symmetric_equivariant_and_block_sparse() {
+    for cfg in head_configs() {
+        let m = HipModel::new(cfg.clone(), &Device::Cpu).unwrap();
+        let mol = molecule(6, 7);
+        let h = m.hessian(&mol, HessianMethod::Direct).unwrap();
+        assert_eq!(h.max_asymmetry(), 0.0, "{cfg:?}");
+        assert_eq!(m.hessian_blocks(&mol).unwrap().to_dense(), h, "{cfg:?}");
+        let scale = h.as_slice().iter().fold(1.0f64, |a, x| a.max(x.abs()));
+        let mut rng = SplitMix64(11);
+        let [a, b, c] = rng.angles();
+        let r = angles_to_matrix(a, b, c);
+        let h1 = m.hessian(&rotate(&mol, &r, [0.3, -1.0, 2.0]), HessianMethod::Direct).unwrap();
+        // tolerance 1e-10 relative to the largest entry: the identity is exact, f64 round-off
+        for i in 0..mol.len() {
+            for j in 0..mol.len() {
+                let (b0, b1) = (h.block(i, j), h1.block(i, j));
+                for x in 0..3 {
+                    for y in 0..3 {
+                        let v: f64 = (0..9).map(|kl| r[x][kl / 3] * b0[kl] * r[y][kl % 3]).sum();
+                        assert!((v - b1[x * 3 + y]).abs() < 1e-10 * scale, "{cfg:?}: block ({i},{j})");
+                    }
+                }
+            }
+        }
+        if cfg.sum_rule && !cfg.diag_correction {
+            // the translational sum rule is exact for the symmetric part of the block-row sums
+            for i in 0..mol.len() {
+                let mut sum = [0.0; 9];
+                for j in 0..mol.len() {
+                    for (acc, v) in sum.iter_mut().zip(h.block(i, j)) {
+                        *acc += v;
+                    }
+                }
+                for x in 0..3 {
+                    for y in 0..3 {
+                        assert!((sum[x * 3 + y] + sum[y * 3 + x]).abs() < 1e-10 * scale, "{cfg:?}: row {i}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn pair_product_executes_its_descriptor_exactly() {
+    let dev = Device::Cpu;
+    let mut params = Params::new(5, &dev);
+    let xi: Irreps = "3x0e+2x1o+2x1e+2x2e".parse().unwrap();
+    let targets: Irreps = "1x0e+1x1e+1x2e".parse().unwrap();
+    let tp = hip_model::layers::pair_tp::PairTp::new(&mut params, "pair", &xi, &targets, 6, 8).unwrap();
+    // every path is even and of degree <= 2: 1o x 1o and 2e x 2e reach all three degrees
+    assert!(tp.irreps_out().iter().all(|m| m.ir.p == 1 && m.ir.l <= 2));
+    let mut rng = SplitMix64(3);
+    let e = 4;
+    let (d, nw) = (xi.dim(), tp.descriptor().weight_numel());
+    let x1: Vec<f64> = (0..e * d).map(|_| rng.normal()).collect();
+    let x2: Vec<f64> = (0..e * d).map(|_| rng.normal()).collect();
+    let w: Vec<f64> = (0..e * nw).map(|_| rng.normal()).collect();
+    let t = |v: &Vec<f64>, c: usize| Tensor::from_vec(v.clone(), (e, c), &dev).unwrap();
+    let got = tp.forward(&t(&x1, d), &t(&x2, d), &t(&w, nw)).unwrap().to_vec2::<f64>().unwrap();
+    for k in 0..e {
+        let want = tp
+            .descriptor()
+            .forward(&x1[k * d..(k + 1) * d], &x2[k * d..(k + 1) * d], &w[k * nw..(k + 1) * nw])
+            .unwrap();
+        assert!(max_abs(&got[k], &want) < 1e-12, "edge {k}");
+    }
 }
 
 #[test]

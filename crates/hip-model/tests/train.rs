@@ -73,3 +73,189 @@ fn loss_decreases_and_resume_is_bitwise_identical() {
     let e = checkpoint::load(&tmp("bad.safetensors"), &Device::Cpu).unwrap_err().to_string();
     assert!(e.contains("bad.safetensors"), "{e}");
 }
+
+fn opts(name: &str, stop_after: usize) -> RunOptions {
+    RunOptions {
+        checkpoint: tmp(name),
+        resume: true,
+        stop_after,
+        provenance: serde_json::json!({"test": true}),
+        progress: false,
+    }
+}
+
+fn training_json(name: &str) -> serde_json::Value {
+    checkpoint::load(&tmp(name), &Device::Cpu).unwrap().training
+}
+
+#[test]
+fn a_training_subset_is_spread_over_the_molecules() {
+    // The fixture's train split is ordered by molecule (7 samples of each of 2 molecules); a
+    // prefix of 4 would see one molecule, an even spread sees both.
+    let f = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../hip-core/tests/fixtures/smoke.h5");
+    let train_set = load_split(&f, "train").unwrap();
+    let n_mol = train_set.iter().map(|s| &s.molecule_id).collect::<std::collections::BTreeSet<_>>().len();
+    assert!(n_mol >= 2);
+    assert_eq!(hip_model::train::spread_indices(14, 4), vec![0, 3, 7, 10]);
+    assert_eq!(hip_model::train::spread_indices(5, 0), vec![0, 1, 2, 3, 4]);
+    let cfg = TrainConfig { epochs: 1, batch_size: 4, max_train: 4, ..Default::default() };
+    train(fresh(&train_set), &train_set, &train_set[..2], &cfg, &opts("spread.safetensors", 0)).unwrap();
+    let t = training_json("spread.safetensors");
+    assert_eq!(t["n_train"], 4);
+    assert_eq!(t["train_molecules"], n_mol);
+}
+
+#[test]
+fn empty_evaluation_sets_are_errors() {
+    let samples = data();
+    let model = fresh(&samples);
+    let cfg = TrainConfig::default();
+    let e = hip_model::train::validate(&model, &[], &cfg).unwrap_err().to_string();
+    assert!(e.contains("empty"), "{e}");
+    let e = hip_model::eval::evaluate(&model, &[], hip_model::HessianMethod::Direct).unwrap_err().to_string();
+    assert!(e.contains("empty"), "{e}");
+    let cfg = TrainConfig { epochs: 1, ..Default::default() };
+    let e = train(fresh(&samples), &samples[..4], &[], &cfg, &opts("empty.safetensors", 0)).unwrap_err().to_string();
+    assert!(e.contains("empty"), "{e}");
+}
+
+#[test]
+fn load_expecting_checks_every_architecture_field() {
+    let samples = data();
+    let cfg = TrainConfig { epochs: 1, batch_size: 8, ..Default::default() };
+    let (m, _) = train(fresh(&samples), &samples[..8], &samples[8..12], &cfg, &opts("arch.safetensors", 0)).unwrap();
+    let base = m.config.clone();
+    checkpoint::load_expecting(&tmp("arch.safetensors"), &base, &Device::Cpu).unwrap();
+    // fitted fields may differ
+    let fitted = ModelConfig { energy_scale: 3.0, hessian_scale: 7.0, seed: 99, ..base.clone() };
+    checkpoint::load_expecting(&tmp("arch.safetensors"), &fitted, &Device::Cpu).unwrap();
+    for (field, other) in [
+        ("envelope_p", ModelConfig { envelope_p: base.envelope_p + 1, ..base.clone() }),
+        ("head_pair_tp", ModelConfig { head_pair_tp: !base.head_pair_tp, ..base.clone() }),
+        ("head_num_bessel", ModelConfig { head_num_bessel: 13, ..base.clone() }),
+        ("diag_correction", ModelConfig { diag_correction: !base.diag_correction, ..base.clone() }),
+    ] {
+        let e = checkpoint::load_expecting(&tmp("arch.safetensors"), &other, &Device::Cpu).unwrap_err().to_string();
+        assert!(e.contains(field), "{field}: {e}");
+    }
+}
+
+/// Run by `training_refuses_without_second_order` in a child process without the variable.
+#[test]
+#[ignore]
+fn child_training_without_second_order() {
+    let samples = data();
+    let cfg = TrainConfig { epochs: 1, batch_size: 4, ..Default::default() };
+    match train(fresh(&samples), &samples[..4], &samples[4..6], &cfg, &opts("child.safetensors", 0)) {
+        Ok(_) => println!("CHILD-RESULT: trained"),
+        Err(e) => println!("CHILD-RESULT: {e}"),
+    }
+}
+
+#[test]
+fn training_refuses_without_second_order() {
+    // Without CANDLE_GRAD_DO_NOT_DETACH the force loss has a wrong (missing) parameter
+    // gradient: train() must refuse rather than train silently without it.
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", "child_training_without_second_order", "--nocapture"])
+        .env_remove("CANDLE_GRAD_DO_NOT_DETACH")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("CHILD-RESULT: second-order autodiff is disabled"), "{text}");
+}
+
+fn v2_model(samples: &[hip_core::io::dataset::Sample]) -> HipModel {
+    let mut cfg = ModelConfig {
+        hidden_irreps: "8x0e+4x1o+2x1e+2x2e".into(),
+        head_irreps: "4x0e+2x1o+2x1e+2x2e".into(),
+        head_pair_tp: true,
+        head_radial_scalars: true,
+        head_num_bessel: 12,
+        head_envelope: true,
+        ..Default::default()
+    };
+    let (refs, scale, nn) = fit_statistics(samples, &cfg.species, cfg.cutoff).unwrap();
+    cfg.reference_energies = refs;
+    cfg.energy_scale = scale;
+    cfg.avg_num_neighbors = nn;
+    cfg.hessian_scale = hip_model::train::fit_hessian_scale(samples);
+    HipModel::new(cfg, &Device::Cpu).unwrap()
+}
+
+#[test]
+fn head_only_training_freezes_the_backbone_and_resumes_bitwise_with_ema() {
+    let samples = data();
+    let (train_set, val_set) = samples.split_at(16);
+    let cfg = TrainConfig {
+        epochs: 8,
+        batch_size: 4,
+        lr: 1e-2,
+        w_energy: 0.0,
+        w_forces: 0.0,
+        w_subspace: 5.0,
+        head_only: true,
+        ema_decay: 0.9,
+        ..Default::default()
+    };
+    let start = v2_model(&samples);
+    let before = start.params.tensors();
+    let (full, hist) = train(v2_model(&samples), train_set, val_set, &cfg, &opts("head.safetensors", 0)).unwrap();
+    let after = full.params.tensors();
+    let bits = |t: &candle_core::Tensor| -> Vec<u64> {
+        t.flatten_all().unwrap().to_vec1::<f64>().unwrap().iter().map(|x| x.to_bits()).collect()
+    };
+    let mut head_changed = false;
+    for (name, t) in &before {
+        if name.starts_with("head.") {
+            head_changed |= bits(t) != bits(&after[name]);
+        } else {
+            assert_eq!(bits(t), bits(&after[name]), "backbone parameter {name} changed");
+        }
+    }
+    assert!(head_changed, "the head did not train");
+    assert!(hist.last().unwrap().val_hessian_mae < hist[0].val_hessian_mae, "{hist:?}");
+    assert!(hist[0].val_forces_mae.is_finite(), "head-only validation still reports the frozen F MAE");
+    // interrupted and resumed: bitwise the same EMA weights
+    let _ = train(v2_model(&samples), train_set, val_set, &cfg, &opts("head-part.safetensors", 3)).unwrap();
+    let (resumed, _) = train(v2_model(&samples), train_set, val_set, &cfg, &opts("head-part.safetensors", 0)).unwrap();
+    for (name, t) in &after {
+        assert_eq!(bits(t), bits(&resumed.params.tensors()[name]), "parameter {name} differs after resume");
+    }
+}
+
+#[test]
+fn subspace_targets_are_vibrational_modes_of_the_projected_reference() {
+    // U = the k lowest vibrational modes of the mass-weighted, Eckart-projected reference
+    // (Cartesian displacements): no translation in them (Σ_i m_i U_i = 0 per axis), and
+    // Uᵀ H_ref U = Λ. Raw Cartesian eigenvectors of H fail the first at a minimum. Tolerance
+    // 1e-8 relative: eigen-solver round-off on f32-stored Hessians.
+    let samples = data();
+    for s in &samples {
+        let Some(t) = hip_model::train::subspace_target(s, 8, &Device::Cpu).unwrap() else { continue };
+        let u = t.modes.to_vec2::<f64>().unwrap();
+        let lam = t.lambda.to_vec2::<f64>().unwrap();
+        let k = lam.len();
+        let masses = s.molecule.masses(hip_core::MassConvention::Iupac).unwrap();
+        for c in 0..k {
+            for a in 0..3 {
+                let p: f64 = (0..s.molecule.len()).map(|i| masses[i] * u[3 * i + a][c]).sum();
+                let norm: f64 = (0..u.len()).map(|r| masses[r / 3] * u[r][c] * u[r][c]).sum::<f64>().sqrt();
+                assert!(p.abs() < 1e-8 * norm.max(1.0), "mode {c} translates along {a}: {p}");
+            }
+        }
+        let d = u.len();
+        let scale = lam.iter().enumerate().map(|(i, r)| r[i].abs()).fold(1.0, f64::max);
+        for a in 0..k {
+            for b in 0..k {
+                let mut v = 0.0;
+                for r in 0..d {
+                    for c in 0..d {
+                        v += u[r][a] * s.hessian.get(r, c) * u[c][b];
+                    }
+                }
+                assert!((v - lam[a][b]).abs() < 1e-8 * scale, "UᵀHU ≠ Λ at ({a},{b}): {v} vs {}", lam[a][b]);
+            }
+        }
+    }
+}

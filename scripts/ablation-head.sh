@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Head ablation (issue 12): every variant in models/ablation-v1/*.toml (a model config; the
+# backbone fields equal the E+F baseline's), head-only on the frozen E+F baseline backbone,
+# the same wall-time budget (train-head.toml: time_budget_s), seeds 0 and 1; then each is
+# evaluated with the direct Hessian on 300 validation samples. Resumable: finished runs are kept.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+D=models/ablation-v1
+DATA=${DATA:-datasets/gfn2-train.h5}
+BACKBONE=${BACKBONE:-models/ef-baseline.safetensors}
+export RAYON_NUM_THREADS=1
+for seed in 0 1; do
+  for cfg in "$D"/[A-Z]_*.toml; do
+    v=$(basename "$cfg" .toml)
+    out="$D/runs/$v-s$seed"
+    mkdir -p "$D/runs"
+    [ -f "$out.eval.json" ] && continue
+    sed "s/^seed = 0$/seed = $seed/" "$D/train-head.toml" > "$out.train.toml"
+    sed "s/^seed = 0$/seed = $seed/" "$cfg" > "$out.model.toml"
+    ${HIP:-target/ablation-bin/hip} train --data "$DATA" --config "$out.train.toml" --model-config "$out.model.toml" \
+      --backbone-from "$BACKBONE" --out "$out.safetensors" > "$out.log" 2>&1
+    ${HIP:-target/ablation-bin/hip} eval --data "$DATA" --split val --max 300 --model "$out.safetensors" --method direct --json \
+      > "$out.eval.json.tmp" && mv "$out.eval.json.tmp" "$out.eval.json"
+  done
+done
