@@ -831,9 +831,7 @@ def read_shards(work, level_name):
     for f in names:
         sh = load_shard(os.path.join(d, f))
         samples.extend(sh["samples"])
-        mol = sh["samples"][0]["molecule"] if sh["samples"] else None
-        for r in sh.get("reactions", []):
-            reactions.append(dict(r, molecule_hint=mol))
+        reactions.extend(sh.get("reactions", []))
         for k, v in sh.get("stats", {}).items():
             stats[k] = stats.get(k, 0) + v
         task_wall += sh.get("wall_s", 0.0)

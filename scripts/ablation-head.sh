@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Head ablation (issue 12): every variant in models/ablation-v1/*.toml (a model config; the
 # backbone fields equal the E+F baseline's), head-only on the frozen E+F baseline backbone,
-# the same wall-time budget (train-head.toml: time_budget_s), seeds 0 and 1; then each is
+# the same CPU-time budget (train-head.toml: time_budget_s), seeds 0 and 1; then each is
 # evaluated with the direct Hessian on 300 validation samples. Resumable: finished runs are kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=models/ablation-v1
-DATA=${DATA:-datasets/gfn2-train.h5}
+# the v1 file without its unphysical samples: python datasets/filter_v1.py datasets/gfn2-train.h5 datasets/work/gfn2-v1-filtered.h5
+DATA=${DATA:-datasets/work/gfn2-v1-filtered.h5}
 BACKBONE=${BACKBONE:-models/ef-baseline.safetensors}
 export RAYON_NUM_THREADS=1
 for seed in 0 1; do

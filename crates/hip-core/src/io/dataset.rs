@@ -28,6 +28,9 @@ use hdf5::types::VarLenUnicode;
 
 use crate::{Error, Hessian, Molecule, Result, elements};
 
+mod quality;
+pub use quality::{Filter, KindStats};
+
 /// The format name written in the `format_name` attribute.
 pub const FORMAT_NAME: &str = "hip-hessian-dataset";
 /// The format version this code reads and writes.
@@ -115,6 +118,8 @@ pub struct Dataset {
     pub molecule_smiles: Vec<String>,
     /// Reaction identifiers.
     pub reaction_ids: Vec<String>,
+    /// Reaction classes (optional `reaction_class`; empty if absent).
+    reaction_classes: Vec<String>,
     total_atoms: usize,
     total_hessian: usize,
 }
@@ -266,6 +271,13 @@ impl Dataset {
         let molecule_ids = read_strings(&file, path, "molecule_id")?;
         let molecule_smiles = read_strings(&file, path, "molecule_smiles")?;
         let reaction_ids = read_strings(&file, path, "reaction_id")?;
+        let reaction_classes = read_strings(&file, path, "reaction_class")?;
+        if !reaction_classes.is_empty() && reaction_classes.len() != reaction_ids.len() {
+            return Err(Error::invalid(
+                &ctx,
+                format!("reaction_class has {} entries but reaction_id has {}", reaction_classes.len(), reaction_ids.len()),
+            ));
+        }
         for i in 0..s {
             if split[i] >= split_names.len() {
                 return Err(Error::invalid(
@@ -316,6 +328,7 @@ impl Dataset {
             molecule_ids,
             molecule_smiles,
             reaction_ids,
+            reaction_classes,
             total_atoms,
             total_hessian,
         })
