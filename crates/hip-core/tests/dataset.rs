@@ -227,3 +227,86 @@ fn wrong_format_and_missing_file_are_errors() {
     let e = Dataset::open(&path).unwrap_err().to_string();
     assert!(e.contains("format_name"), "{e}");
 }
+
+fn filter_record(kind: &str, energy: f64, positions: Vec<[f64; 3]>, reaction: Option<&str>) -> Record {
+    let n = positions.len();
+    Record {
+        molecule: Molecule::new(vec![8, 1, 1], positions).unwrap(),
+        energy,
+        forces: vec![[0.1, 0.0, 0.0]; n],
+        hessian: Hessian::from_vec(n, vec![0.0; 9 * n * n]).unwrap(),
+        split: "train".into(),
+        kind: kind.into(),
+        molecule_id: "water".into(),
+        smiles: String::new(),
+        reaction_id: reaction.map(String::from),
+    }
+}
+
+fn declare_filter(path: &Path, json: &str) {
+    let f = hdf5::File::open_rw(path).unwrap();
+    let v: hdf5::types::VarLenUnicode = json.parse().unwrap();
+    f.new_attr::<hdf5::types::VarLenUnicode>().create("filter").unwrap().write_scalar(&v).unwrap();
+}
+
+#[test]
+fn the_declared_geometry_filter_is_checked() {
+    use hip_core::io::dataset::Filter;
+    let water = vec![[0.0, 0.0, 0.0], [0.96, 0.0, 0.0], [-0.24, 0.93, 0.0]];
+    let squeezed = vec![[0.0, 0.0, 0.0], [0.96, 0.0, 0.0], [0.96, 0.30, 0.0]]; // H–H 0.30 Å = 0.48 × 0.62
+    let json = r#"{"min_pair_ratio": 0.7, "max_e_per_atom_sampled_eV": 0.3, "max_e_reaction_eV": 5.0}"#;
+    assert_eq!(Filter::from_json(json), Some(Filter::V2));
+    let cases: [(Vec<Record>, Option<&str>); 4] = [
+        // minimum + a sample 0.8 eV above it (bound 3 × 0.3 = 0.9 eV) + a reaction point 4 eV above
+        (
+            vec![
+                filter_record("minimum", -100.0, water.clone(), None),
+                filter_record("thermal", -99.2, water.clone(), None),
+                filter_record("path", -96.0, water.clone(), Some("r")),
+            ],
+            None,
+        ),
+        (
+            vec![
+                filter_record("minimum", -100.0, water.clone(), None),
+                filter_record("thermal", -99.0, water.clone(), None),
+            ],
+            Some("eV above its molecule's minimum"),
+        ),
+        (
+            vec![
+                filter_record("minimum", -100.0, water.clone(), None),
+                filter_record("path", -94.0, water.clone(), Some("r")),
+            ],
+            Some("bound 5 eV for reaction samples"),
+        ),
+        (
+            vec![
+                filter_record("minimum", -100.0, water.clone(), None),
+                filter_record("displaced", -99.9, squeezed, None),
+            ],
+            Some("sum of covalent radii"),
+        ),
+    ];
+    for (k, (recs, expect)) in cases.into_iter().enumerate() {
+        let path = tmp(&format!("filter-{k}.h5"));
+        write_dataset(&path, "test", &recs, HessianLayout::UpperTriangle, "test").unwrap();
+        assert_eq!(Dataset::open(&path).unwrap().declared_filter(), None, "no filter declared yet");
+        declare_filter(&path, json);
+        let ds = Dataset::open(&path).unwrap();
+        let f = ds.declared_filter().unwrap();
+        match (ds.check_filter(&f), expect) {
+            (Ok(()), None) => {}
+            (Err(e), Some(want)) => {
+                let e = e.to_string();
+                assert!(e.contains(want) && e.contains("sample 1"), "case {k}: {e}");
+                assert!(e.contains(&path.display().to_string()), "case {k}: the error names the file: {e}");
+            }
+            (got, want) => panic!("case {k}: {got:?}, expected {want:?}"),
+        }
+        let stats = ds.kind_stats().unwrap();
+        assert_eq!(stats["minimum"].count, 1);
+        assert!((stats["minimum"].force_rms - (0.01f64 / 3.0).sqrt()).abs() < 1e-12);
+        assert!((stats["minimum"].min_distance - 0.96).abs() < 1e-12);
+    }
+}

@@ -275,7 +275,11 @@ impl Dataset {
         if !reaction_classes.is_empty() && reaction_classes.len() != reaction_ids.len() {
             return Err(Error::invalid(
                 &ctx,
-                format!("reaction_class has {} entries but reaction_id has {}", reaction_classes.len(), reaction_ids.len()),
+                format!(
+                    "reaction_class has {} entries but reaction_id has {}",
+                    reaction_classes.len(),
+                    reaction_ids.len()
+                ),
             ));
         }
         for i in 0..s {
