@@ -55,6 +55,11 @@ pub struct ModelConfig {
     /// vanish continuously at the cutoff.
     #[serde(default)]
     pub head_envelope: bool,
+    /// Extra message-passing layers of the head on the Hessian graph (the paper's 1–3), run on
+    /// the head features before the blocks are read off; messages are averaged over each atom's
+    /// Hessian-graph neighbours.
+    #[serde(default)]
+    pub head_layers: usize,
     /// Scale of the head's output blocks, eV/Å² (fitted: RMS of the reference Hessian entries
     /// of the training set); 1 in models from before it existed.
     #[serde(default = "one")]
@@ -87,6 +92,7 @@ impl Default for ModelConfig {
             head_pair_tp: false,
             head_radial_scalars: false,
             head_envelope: false,
+            head_layers: 0,
             hessian_scale: 1.0,
             reference_energies: vec![0.0; 4],
             energy_scale: 1.0,

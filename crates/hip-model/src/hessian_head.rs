@@ -1,7 +1,8 @@
 //! **Where the Hessian is assembled.** The HIP head (method page, section 2):
 //!
 //! 1. Node features `x_i` of the backbone (odd-parity channels included) are mapped to the head's
-//!    irreps, `h_i` (e.g. `8x0e+8x1o+8x1e+8x2e`).
+//!    irreps, `h_i` (e.g. `8x0e+8x1o+8x1e+8x2e`), then refined by `head_layers` extra
+//!    message-passing layers on the Hessian graph (the paper's 1–3; [`HeadLayer`]).
 //! 2. On every directed edge `s → t` of the Hessian graph (all pairs closer than
 //!    `hessian_cutoff`), a raw message is built from both endpoints and the edge direction:
 //!    `m_{s→t} = h_s ⊗ Y(r̂_st) ⊕ h_t ⊗ Y(r̂_st) [⊕ h_s ⊗ h_t]` (two `uvu` tensor products and,
@@ -32,7 +33,7 @@ use candle_core::{DType, Tensor};
 use irreps::{Irreps, Rank2};
 
 use crate::graph::Batch;
-use crate::layers::{conv::EdgeTp, linear::EquiLinear, pair_tp::PairTp};
+use crate::layers::{conv::EdgeTp, gate::Gate, linear::EquiLinear, pair_tp::PairTp};
 use crate::model::chunks;
 use crate::radial::{bessel_envelope, envelope};
 use crate::sh::spherical_harmonics;
@@ -52,10 +53,65 @@ fn transpose_blocks(m: &Tensor) -> Result<Tensor> {
     Ok(m.reshape((k, 3, 3))?.transpose(1, 2)?.contiguous()?.reshape((k, 9))?)
 }
 
+/// One message-passing layer of the head on the Hessian graph: `h_t ← h_t + gate(W·mean_s(h_s ⊗
+/// Y(r̂_st)) + W_self·h_t)`, the `uvu` convolution with radial weights from the head's basis.
+#[derive(Debug)]
+pub struct HeadLayer {
+    conv: EdgeTp,
+    rows: Tensor,
+    lin: EquiLinear,
+    self_int: EquiLinear,
+    gate: Gate,
+}
+
+impl HeadLayer {
+    fn new(params: &mut Params, name: &str, head: &Irreps, sh: &Irreps, nb: usize, hidden: usize) -> Result<Self> {
+        let gate = Gate::new(head);
+        let conv = EdgeTp::new(params, &format!("{name}.conv"), head, sh, &gate.irreps_in, nb, hidden)?;
+        let lin = EquiLinear::new(params, &format!("{name}.lin"), conv.irreps_out(), &gate.irreps_in, false)?;
+        let self_int = EquiLinear::new(params, &format!("{name}.self"), head, &gate.irreps_in, true)?;
+        let rows = Tensor::from_vec(conv.fused_to_descriptor().to_vec(), conv.irreps_out().dim(), params.device())?;
+        Ok(HeadLayer { conv, rows, lin, self_int, gate })
+    }
+
+    /// `h (N, dim)` → `(N, dim)`; `edges`: directed `(src, dst, sh, radial)` chunks of the
+    /// Hessian graph; `inv_degree (N, 1)`: 1 / number of neighbours (0 for none).
+    fn forward(&self, h: &Tensor, edges: &[EdgeChunk], inv_degree: &Tensor) -> Result<Tensor> {
+        let mut aggs: Vec<Tensor> = Vec::new();
+        for e in edges {
+            let w = self.conv.weights_fused(&e.radial)?;
+            let msgs = self.conv.forward_fused(&h.index_select(&e.src, 0)?, &e.sh, &w)?;
+            for (k, msg) in msgs.iter().enumerate() {
+                if k == aggs.len() {
+                    aggs.push(Tensor::zeros((h.dim(0)?, msg.dim(1)?), DType::F64, h.device())?);
+                }
+                aggs[k] = aggs[k].index_add(&e.dst, msg, 0)?;
+            }
+        }
+        let aggs = aggs.iter().map(|a| a.broadcast_mul(inv_degree)).collect::<candle_core::Result<Vec<_>>>()?;
+        let mixed = if aggs.is_empty() {
+            self.self_int.forward(h)?
+        } else {
+            (self.lin.forward_permuted(&aggs, &self.rows)? + self.self_int.forward(h)?)?
+        };
+        Ok((self.gate.forward(&mixed)? + h)?)
+    }
+}
+
+/// Per-edge inputs of the head layers for one chunk of directed Hessian-graph edges.
+#[derive(Debug)]
+struct EdgeChunk {
+    src: Tensor,
+    dst: Tensor,
+    sh: Tensor,
+    radial: Tensor,
+}
+
 /// The HIP head.
 #[derive(Debug)]
 pub struct HessianHead {
     to_head: EquiLinear,
+    layers: Vec<HeadLayer>,
     tp_src: EdgeTp,
     tp_dst: EdgeTp,
     pair_tp: Option<PairTp>,
@@ -94,6 +150,9 @@ impl HessianHead {
         let nb = cfg.head_bessel();
         let radial_in = nb + radial_scalars.map_or(0, |(_, c)| 2 * c);
         let to_head = EquiLinear::new(params, "head.in", hidden, &head, true)?;
+        let layers = (0..cfg.head_layers)
+            .map(|k| HeadLayer::new(params, &format!("head.mp{k}"), &head, sh, nb, cfg.radial_hidden))
+            .collect::<Result<Vec<_>>>()?;
         let tp_src = EdgeTp::new(params, "head.tp_src", &head, sh, &target, radial_in, cfg.radial_hidden)?;
         let tp_dst = EdgeTp::new(params, "head.tp_dst", &head, sh, &target, radial_in, cfg.radial_hidden)?;
         let pair_tp = if cfg.head_pair_tp {
@@ -122,6 +181,7 @@ impl HessianHead {
         let rows = Tensor::from_vec(rows.clone(), rows.len(), params.device())?;
         Ok(HessianHead {
             to_head,
+            layers,
             tp_src,
             tp_dst,
             pair_tp,
@@ -139,6 +199,36 @@ impl HessianHead {
             envelope: cfg.head_envelope,
             scale: cfg.hessian_scale,
         })
+    }
+
+    /// Head features: `x` mapped to the head irreps, then the head's message-passing layers.
+    fn head_features(&self, batch: &Batch, positions: &Tensor, x: &Tensor) -> Result<Tensor> {
+        let mut h = self.to_head.forward(x)?;
+        if self.layers.is_empty() {
+            return Ok(h);
+        }
+        let n = batch.n_total_atoms();
+        let mut degree = vec![0.0f64; n];
+        for &(s, t) in &batch.pairs {
+            degree[s] += 1.0;
+            degree[t] += 1.0;
+        }
+        let inv: Vec<f64> = degree.iter().map(|&d| if d > 0.0 { 1.0 / d } else { 0.0 }).collect();
+        let inv_degree = Tensor::from_vec(inv, (n, 1), x.device())?;
+        let mut edges = Vec::new();
+        for (start, len) in chunks(batch.pairs.len()) {
+            let (ps, pt) = (batch.pair_src.narrow(0, start, len)?, batch.pair_dst.narrow(0, start, len)?);
+            let (src, dst) = (Tensor::cat(&[&ps, &pt], 0)?, Tensor::cat(&[&pt, &ps], 0)?);
+            let vec = (positions.index_select(&dst, 0)? - positions.index_select(&src, 0)?)?;
+            let r = vec.sqr()?.sum_keepdim(1)?.sqrt()?;
+            let sh = spherical_harmonics(&vec, self.lmax)?;
+            let radial = bessel_envelope(&r, self.cutoff, self.num_bessel, self.p)?;
+            edges.push(EdgeChunk { src, dst, sh, radial });
+        }
+        for layer in &self.layers {
+            h = layer.forward(&h, &edges, &inv_degree)?;
+        }
+        Ok(h)
     }
 
     /// Row-major 3×3 blocks `M_e` `(E, 9)` of directed edges `src → dst` (step 2–3).
@@ -164,7 +254,7 @@ impl HessianHead {
     /// Pair and diagonal blocks of the batch, eV/Å².
     pub fn blocks(&self, batch: &Batch, positions: &Tensor, x: &Tensor) -> Result<HeadBlocks> {
         let n = batch.n_total_atoms();
-        let h = self.to_head.forward(x)?;
+        let h = self.head_features(batch, positions, x)?;
         let mut pair_blocks = Vec::new();
         // pairs in chunks (see `model::EDGE_CHUNK`); each pair's two directed edges together:
         // s → t for the first `len` rows, t → s for the rest

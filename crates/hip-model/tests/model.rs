@@ -33,7 +33,8 @@ fn head_configs() -> Vec<ModelConfig> {
         ModelConfig { head_irreps: "4x0e+3x1o+2x1e+2x2e".into(), seed: 3, ..Default::default() },
         v2.clone(),
         ModelConfig { sum_rule: true, ..v2.clone() },
-        ModelConfig { sum_rule: true, diag_correction: true, ..v2 },
+        ModelConfig { sum_rule: true, diag_correction: true, ..v2.clone() },
+        ModelConfig { head_layers: 2, ..v2 },
     ]
 }
 
