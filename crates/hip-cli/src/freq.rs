@@ -42,6 +42,7 @@ fn run_inner(args: FreqArgs) -> Result<()> {
     let input = crate::input::read_molecule(&args.molecule)?;
     let mol = input.molecule;
     let convention: MassConvention = args.masses.parse()?;
+    let mut warnings = Vec::new();
     let hessian = match (&args.hessian, &input.sample) {
         (Some(path), _) => {
             let m = read_matrix(path)?;
@@ -52,6 +53,7 @@ fn run_inner(args: FreqArgs) -> Result<()> {
         (None, _) => {
             let model =
                 crate::model_io::load_model(args.model.as_deref()).map_err(|e| Error::invalid("hip freq", e))?;
+            warnings = crate::model_io::domain_warnings(&mol, &model).map_err(|e| Error::invalid("hip freq", e))?;
             let method: hip_model::HessianMethod =
                 args.method.parse().map_err(|e: hip_model::Error| Error::invalid("hip freq", e.to_string()))?;
             model.predict(&mol, method).map_err(|e| Error::invalid("hip freq", e.to_string()))?.hessian
@@ -74,6 +76,7 @@ fn run_inner(args: FreqArgs) -> Result<()> {
             "rotor": vib.rotor,
             "reduced_masses_amu": vib.reduced_masses,
             "imaginary_threshold_cm": args.threshold,
+            "warnings": warnings,
         });
         println!("{v}");
     } else {

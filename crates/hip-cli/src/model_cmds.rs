@@ -10,7 +10,7 @@ use hip_model::{HessianMethod, ModelPotential};
 use hip_tasks::optimize::{Report, bfgs, fire, rfo, ts};
 
 use crate::input::read_molecule;
-use crate::model_io::load_model;
+use crate::model_io::{domain_warnings, load_model};
 
 type CliResult = Result<(), String>;
 
@@ -39,6 +39,7 @@ pub struct HessianArgs {
 pub fn hessian(a: HessianArgs) -> CliResult {
     let mol = read_molecule(&a.molecule).map_err(|e| e.to_string())?.molecule;
     let model = load_model(a.model.as_deref())?;
+    let warnings = domain_warnings(&mol, &model)?;
     let t0 = std::time::Instant::now();
     let p = model.predict(&mol, method(&a.method)?).map_err(|e| e.to_string())?;
     let ms = t0.elapsed().as_secs_f64() * 1e3;
@@ -73,7 +74,7 @@ pub fn hessian(a: HessianArgs) -> CliResult {
         println!(
             "{}",
             serde_json::json!({"method": a.method, "energy_ev": p.energy, "forces_ev_a": p.forces, "hessian_ev_a2": p.hessian.as_slice(),
-                "n_atoms": mol.len(), "max_asymmetry": p.hessian.max_asymmetry(), "ms": ms})
+                "n_atoms": mol.len(), "max_asymmetry": p.hessian.max_asymmetry(), "ms": ms, "warnings": warnings})
         );
     } else {
         println!("molecule   {} ({} atoms)", mol.formula(), mol.len());
@@ -114,13 +115,15 @@ pub struct OptArgs {
     pub json: bool,
 }
 
-fn print_report(r: &Report, json: bool, out: Option<&PathBuf>) -> CliResult {
+fn print_report(r: &Report, json: bool, out: Option<&PathBuf>, warnings: &[String]) -> CliResult {
     if let Some(o) = out {
         write_xyz(o, &r.molecule, &format!("{} converged={} energy={:.8}", r.method, r.converged, r.energy))
             .map_err(|e| e.to_string())?;
     }
     if json {
-        println!("{}", serde_json::to_string(r).map_err(|e| e.to_string())?);
+        let mut v = serde_json::to_value(r).map_err(|e| e.to_string())?;
+        v["warnings"] = serde_json::json!(warnings);
+        println!("{v}");
         return Ok(());
     }
     println!("method          {}", r.method);
@@ -142,7 +145,9 @@ fn print_report(r: &Report, json: bool, out: Option<&PathBuf>) -> CliResult {
 
 pub fn opt(a: OptArgs) -> CliResult {
     let mol = read_molecule(&a.molecule).map_err(|e| e.to_string())?.molecule;
-    let pot = ModelPotential { model: Arc::new(load_model(a.model.as_deref())?), method: method(&a.method)? };
+    let model = load_model(a.model.as_deref())?;
+    let warnings = domain_warnings(&mol, &model)?;
+    let pot = ModelPotential { model: Arc::new(model), method: method(&a.method)? };
     let r = match a.optimizer.as_str() {
         "rfo" => {
             let mut o = rfo::RfoOptions { hessian_every: a.hessian_every, ..Default::default() };
@@ -168,7 +173,7 @@ pub fn opt(a: OptArgs) -> CliResult {
         other => return Err(format!("unknown optimizer \"{other}\" (rfo, bfgs, fire)")),
     }
     .map_err(|e| e.to_string())?;
-    print_report(&r, a.json, a.output.as_ref())
+    print_report(&r, a.json, a.output.as_ref(), &warnings)
 }
 
 #[derive(Args, Debug)]
@@ -197,10 +202,12 @@ pub struct TsArgs {
 
 pub fn ts(a: TsArgs) -> CliResult {
     let mol = read_molecule(&a.molecule).map_err(|e| e.to_string())?.molecule;
-    let pot = ModelPotential { model: Arc::new(load_model(a.model.as_deref())?), method: method(&a.method)? };
+    let model = load_model(a.model.as_deref())?;
+    let warnings = domain_warnings(&mol, &model)?;
+    let pot = ModelPotential { model: Arc::new(model), method: method(&a.method)? };
     let o = ts::TsOptions { hessian_every: a.hessian_every, max_steps: a.max_steps, ..Default::default() };
     let r = ts::search(&pot, &mol, &o).map_err(|e| e.to_string())?;
-    print_report(&r, a.json, a.output.as_ref())
+    print_report(&r, a.json, a.output.as_ref(), &warnings)
 }
 
 #[derive(Args, Debug)]

@@ -21,3 +21,14 @@ pub fn load_model(path: Option<&Path>) -> Result<HipModel, String> {
         },
     }
 }
+
+/// The model-domain check of `mol` ([`hip_core::domain::check`] at the model's backbone cutoff):
+/// an error for coincident atoms; warnings, printed to stderr as `warning: ...` and returned for
+/// `--json` output.
+pub fn domain_warnings(mol: &hip_core::Molecule, model: &HipModel) -> Result<Vec<String>, String> {
+    let w = hip_core::domain::check(mol, model.config.cutoff).map_err(|e| e.to_string())?;
+    for m in &w {
+        eprintln!("warning: {m}");
+    }
+    Ok(w)
+}

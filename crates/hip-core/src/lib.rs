@@ -6,6 +6,7 @@
 //! NPY and text matrices). Units everywhere: Å, eV, eV/Å, eV/Å², amu, cm⁻¹.
 
 pub mod block_hessian;
+pub mod domain;
 pub mod elements;
 mod elements_table;
 pub mod error;

@@ -16,6 +16,10 @@ pub struct Molecule {
     pub multiplicity: u32,
 }
 
+/// Largest accepted |coordinate|, Å: a million Å (0.1 mm) is no molecule, and beyond it the
+/// differences of positions lose the precision a Hessian needs.
+pub const MAX_COORDINATE: f64 = 1e6;
+
 impl Molecule {
     /// A neutral singlet, validated (non-empty, known elements, finite coordinates, equal lengths).
     ///
@@ -48,6 +52,12 @@ impl Molecule {
         for (i, p) in self.positions.iter().enumerate() {
             if p.iter().any(|x| !x.is_finite()) {
                 return Err(Error::invalid("molecule", format!("atom {i} has a non-finite coordinate {p:?}")));
+            }
+            if p.iter().any(|x| x.abs() > MAX_COORDINATE) {
+                return Err(Error::invalid(
+                    "molecule",
+                    format!("atom {i} has a coordinate beyond ±{MAX_COORDINATE:e} Å ({p:?}): not a molecular geometry"),
+                ));
             }
         }
         if self.multiplicity == 0 {

@@ -7,6 +7,7 @@
 //! and demos (Müller–Brown, Lennard-Jones, a Morse/angle bonded force field).
 //! This crate never depends on a model.
 
+pub mod linalg;
 pub mod metrics;
 pub mod optimize;
 pub mod potentials;

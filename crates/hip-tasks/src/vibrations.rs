@@ -41,6 +41,8 @@ pub enum RotorType {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Classification {
+    /// A single atom: no vibrations at all.
+    Atom,
     /// No imaginary mode.
     Minimum,
     /// Exactly one imaginary mode.
@@ -62,6 +64,7 @@ impl Classification {
     /// `minimum`, `transition_state`, `higher_order_saddle`.
     pub fn as_str(self) -> &'static str {
         match self {
+            Classification::Atom => "atom",
             Classification::Minimum => "minimum",
             Classification::TransitionState => "transition_state",
             Classification::HigherOrderSaddle => "higher_order_saddle",
@@ -101,7 +104,11 @@ pub fn inertia_tensor(positions: &[[f64; 3]], masses: &[f64]) -> [[f64; 3]; 3] {
 pub fn principal_axes(positions: &[[f64; 3]], masses: &[f64]) -> ([f64; 3], [[f64; 3]; 3]) {
     let im = inertia_tensor(positions, masses);
     let m = DMatrix::from_fn(3, 3, |a, b| im[a][b]);
-    let eig = SymmetricEigen::new(m);
+    // a 3×3 solve with an iteration cap; positions are validated finite, so it converges (the
+    // fallback, the unrotated axes, is never reached for valid input)
+    let Some(eig) = SymmetricEigen::try_new(m, f64::EPSILON, 1000) else {
+        return ([im[0][0], im[1][1], im[2][2]], [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]);
+    };
     let mut order: Vec<usize> = (0..3).collect();
     order.sort_by(|&a, &b| eig.eigenvalues[b].total_cmp(&eig.eigenvalues[a]));
     let moments = [0, 1, 2].map(|k| eig.eigenvalues[order[k]]);
@@ -160,16 +167,16 @@ pub fn rigid_body_vectors(positions: &[[f64; 3]], masses: &[f64]) -> (RotorType,
 
 /// An orthonormal basis (columns of a `3N × (3N − k)` matrix) of the complement of the
 /// rigid-body vectors `tr` (each `3N` long), as PySCF builds it.
-pub fn internal_basis(tr: &[Vec<f64>], dim: usize) -> DMatrix<f64> {
+pub fn internal_basis(tr: &[Vec<f64>], dim: usize) -> Result<DMatrix<f64>> {
     if tr.is_empty() {
-        return DMatrix::identity(dim, dim);
+        return Ok(DMatrix::identity(dim, dim));
     }
     let t = DMatrix::from_fn(dim, tr.len(), |r, c| tr[c][r]);
     let q = t.qr().q();
     let p = DMatrix::identity(dim, dim) - &q * q.transpose();
-    let eig = SymmetricEigen::new(p);
-    let keep: Vec<usize> = (0..dim).filter(|&k| eig.eigenvalues[k] > 1e-7).collect();
-    DMatrix::from_fn(dim, keep.len(), |r, c| eig.eigenvectors[(r, keep[c])])
+    let (values, vectors) = crate::linalg::sym_eigen(&p, "rigid-body projector")?;
+    let keep: Vec<usize> = (0..dim).filter(|&k| values[k] > 1e-7).collect();
+    Ok(DMatrix::from_fn(dim, keep.len(), |r, c| vectors[(r, keep[c])]))
 }
 
 /// The result of a harmonic analysis.
@@ -217,23 +224,20 @@ impl Vibrations {
         let inv_sqrt: Vec<f64> = (0..dim).map(|k| 1.0 / masses[k / 3].sqrt()).collect();
         let h = DMatrix::from_fn(dim, dim, |r, c| hessian.get(r, c) * inv_sqrt[r] * inv_sqrt[c]);
         let (rotor, tr) = rigid_body_vectors(&mol.positions, masses);
-        let b = internal_basis(&tr, dim);
+        let b = internal_basis(&tr, dim)?;
         let hp = b.transpose() * &h * &b;
-        let hp = (&hp + hp.transpose()) * 0.5;
-        let eig = SymmetricEigen::new(hp);
-        let mut order: Vec<usize> = (0..eig.eigenvalues.len()).collect();
-        order.sort_by(|&a, &c| eig.eigenvalues[a].total_cmp(&eig.eigenvalues[c]));
+        // a single atom has no internal coordinates: 0 modes, no solve
+        let (values, vectors) = crate::linalg::sym_eigen(&hp, "projected mass-weighted Hessian")?;
         let factor = wavenumber_factor_cm();
-        let mut eigenvalues = Vec::with_capacity(order.len());
-        let mut frequencies_cm = Vec::with_capacity(order.len());
-        let mut modes = Vec::with_capacity(order.len());
-        let mut reduced_masses = Vec::with_capacity(order.len());
-        let mut mass_weighted_modes = Vec::with_capacity(order.len());
-        for &k in &order {
-            let lam = eig.eigenvalues[k];
+        let mut eigenvalues = Vec::with_capacity(values.len());
+        let mut frequencies_cm = Vec::with_capacity(values.len());
+        let mut modes = Vec::with_capacity(values.len());
+        let mut reduced_masses = Vec::with_capacity(values.len());
+        let mut mass_weighted_modes = Vec::with_capacity(values.len());
+        for (k, &lam) in values.iter().enumerate() {
             eigenvalues.push(lam);
             frequencies_cm.push(lam.signum() * lam.abs().sqrt() * factor);
-            let mw = &b * eig.eigenvectors.column(k);
+            let mw = &b * vectors.column(k);
             let cart: Vec<f64> = (0..dim).map(|r| mw[r] * inv_sqrt[r]).collect();
             let norm2: f64 = cart.iter().map(|x| x * x).sum();
             reduced_masses.push(1.0 / norm2);
@@ -258,6 +262,9 @@ impl Vibrations {
 
     /// Minimum / transition state / higher-order saddle at `threshold_cm`.
     pub fn classify(&self, threshold_cm: f64) -> Classification {
+        if self.rotor == RotorType::Atom {
+            return Classification::Atom;
+        }
         Classification::from_imaginary(self.n_imaginary(threshold_cm))
     }
 
@@ -269,5 +276,6 @@ impl Vibrations {
 
 /// Zero-point energy, eV, of a list of wavenumbers (cm⁻¹): `½ h c Σ_{ν̃ > 0} ν̃`.
 pub fn zpe_ev(frequencies_cm: &[f64]) -> f64 {
-    0.5 * hc_ev_cm() * frequencies_cm.iter().filter(|&&f| f > 0.0).sum::<f64>()
+    // a fold from +0: `sum` of no values is −0.0, which prints as "-0.000000"
+    0.5 * hc_ev_cm() * frequencies_cm.iter().filter(|&&f| f > 0.0).fold(0.0, |a, f| a + f)
 }

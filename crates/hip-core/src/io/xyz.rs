@@ -54,9 +54,18 @@ pub fn parse_xyz(text: &str, path: &Path) -> Result<Vec<Frame>> {
         }
         let comment = lines.get(i + 1).ok_or_else(|| Error::parse(path, count_line + 1, "missing comment line"))?;
         let info = parse_info(comment);
+        if let Some(why) = periodic(&info) {
+            return Err(Error::parse(
+                path,
+                count_line + 1,
+                format!("periodic systems are not supported ({why}); give an isolated molecule"),
+            ));
+        }
         let (species_col, pos_col) = columns(&info).map_err(|m| Error::parse(path, count_line + 1, m))?;
-        let mut numbers = Vec::with_capacity(n);
-        let mut positions = Vec::with_capacity(n);
+        // capacity bounded by the lines that exist: a count line of 10¹⁴ must not allocate
+        let available = lines.len().saturating_sub(i + 2);
+        let mut numbers = Vec::with_capacity(n.min(available));
+        let mut positions = Vec::with_capacity(n.min(available));
         for k in 0..n {
             let line_no = i + 3 + k;
             let line = lines.get(i + 2 + k).ok_or_else(|| {
@@ -113,6 +122,21 @@ pub fn parse_xyz(text: &str, path: &Path) -> Result<Vec<Frame>> {
         return Err(Error::parse(path, 1, "no frame: the file is empty"));
     }
     Ok(frames)
+}
+
+/// Why an extended-XYZ comment describes a periodic system (`pbc` with a `T`, or a `Lattice`
+/// without `pbc="F F F"`), or `None`.
+fn periodic(info: &BTreeMap<String, String>) -> Option<String> {
+    let pbc = info.iter().find(|(k, _)| k.eq_ignore_ascii_case("pbc")).map(|(_, v)| v.clone());
+    let lattice = info.keys().any(|k| k.eq_ignore_ascii_case("lattice"));
+    match pbc {
+        Some(v) if v.split_whitespace().any(|t| matches!(t, "T" | "t" | "True" | "true" | "1")) => {
+            Some(format!("pbc=\"{v}\""))
+        }
+        Some(_) => None,
+        None if lattice => Some("Lattice= without pbc=\"F F F\"".into()),
+        None => None,
+    }
 }
 
 /// `key=value` pairs (values may be double-quoted). Plain comments give an empty map.
@@ -234,6 +258,10 @@ mod tests {
             ("1\nc\nH 0 0\n", ":3:", "SYMBOL x y z"),
             ("0\nc\n", ":1:", "0 atoms"),
             ("", ":1:", "empty"),
+            ("99999999999999\nc\nH 0 0 0\n", ":4:", "file ends after 1"),
+            ("1\nLattice=\"5 0 0 0 5 0 0 0 5\" pbc=\"T T T\"\nH 0 0 0\n", ":2:", "periodic systems are not supported"),
+            ("1\nLattice=\"5 0 0 0 5 0 0 0 5\"\nH 0 0 0\n", ":2:", "periodic"),
+            ("1\nc\nH 1e308 0 0\n", ":1:", "not a molecular geometry"),
         ];
         for (text, at, what) in cases {
             let e = parse(text).unwrap_err().to_string();

@@ -2,7 +2,7 @@
 //! with no Hessian calls — the baseline a model Hessian should beat.
 
 use hip_core::{Molecule, Potential, Result};
-use nalgebra::{DMatrix, DVector, SymmetricEigen};
+use nalgebra::{DMatrix, DVector};
 
 use super::{Evaluator, Report, RunEnd, Thresholds, hessian_update, max_rms};
 
@@ -46,7 +46,11 @@ pub fn minimize(pot: &dyn Potential, start: &Molecule, opts: &BfgsOptions) -> Re
     let (mut fmax, mut frms);
     loop {
         let (b, gs);
-        (b, gs, fmax, frms) = ev.project(&x, &g);
+        (b, gs, fmax, frms) = ev.project(&x, &g)?;
+        if b.ncols() == 0 {
+            converged = true; // a single atom: no internal coordinate to optimize
+            break;
+        }
         if opts.thresholds.converged(fmax, frms, last_max_step, last_rms_step) {
             converged = true;
             break;
@@ -56,14 +60,11 @@ pub fn minimize(pot: &dyn Potential, start: &Molecule, opts: &BfgsOptions) -> Re
         }
         steps += 1;
         let hs = b.transpose() * &h * &b;
-        let eig = SymmetricEigen::new((&hs + hs.transpose()) * 0.5);
+        let (lam, vectors) = crate::linalg::sym_eigen(&hs, "BFGS Hessian")?;
         // Newton step with |λ| (safe if the update ever lost definiteness)
-        let gt = eig.eigenvectors.transpose() * &gs;
-        let st = DVector::from_iterator(
-            gt.len(),
-            gt.iter().zip(eig.eigenvalues.iter()).map(|(gi, l)| -gi / l.abs().max(1e-8)),
-        );
-        let mut dx = &b * (&eig.eigenvectors * st);
+        let gt = vectors.transpose() * &gs;
+        let st = DVector::from_iterator(gt.len(), gt.iter().zip(&lam).map(|(gi, l)| -gi / l.abs().max(1e-8)));
+        let mut dx = &b * (&vectors * st);
         let len = dx.norm();
         if len > opts.max_step {
             dx *= opts.max_step / len;

@@ -52,7 +52,7 @@ pub fn minimize(pot: &dyn Potential, start: &Molecule, opts: &FireOptions) -> Re
     let (mut converged, mut steps) = (false, 0);
     let (mut fmax, mut frms);
     loop {
-        let b = ev.basis(&x);
+        let b = ev.basis(&x)?;
         let f = -(&b * (b.transpose() * &g));
         (fmax, frms) = max_rms(&f);
         if opts.thresholds.converged(fmax, frms, last_max_step, last_rms_step) {

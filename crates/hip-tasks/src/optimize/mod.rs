@@ -21,7 +21,7 @@ pub mod ts;
 
 use hip_core::units::{BOHR_ANGSTROM, HARTREE_PER_BOHR_EV_PER_ANGSTROM};
 use hip_core::{EnergyForces, Hessian, MassConvention, Molecule, Potential, Result};
-use nalgebra::{DMatrix, DVector, SymmetricEigen};
+use nalgebra::{DMatrix, DVector};
 
 use crate::vibrations::{
     Classification, DEFAULT_IMAGINARY_THRESHOLD_CM, Vibrations, internal_basis, rigid_body_vectors,
@@ -133,18 +133,17 @@ pub struct FinalPoint {
 /// molecules, plain Hessian eigenvalues for surfaces that are not rigid-body invariant.
 pub fn classify(pot: &dyn Potential, mol: &Molecule) -> Result<FinalPoint> {
     let h = pot.hessian(mol)?;
-    if pot.rigid_body_invariant() && mol.len() > 1 {
+    if pot.rigid_body_invariant() {
         let vib = Vibrations::new(mol, &h, &mol.masses(MassConvention::Iupac)?)?;
         let n = vib.n_imaginary(DEFAULT_IMAGINARY_THRESHOLD_CM);
         Ok(FinalPoint {
-            classification: Classification::from_imaginary(n),
+            classification: vib.classify(DEFAULT_IMAGINARY_THRESHOLD_CM),
             n_imaginary: n,
             spectrum: vib.frequencies_cm,
         })
     } else {
         let m = DMatrix::from_row_slice(h.dim(), h.dim(), h.as_slice());
-        let mut ev: Vec<f64> = SymmetricEigen::new(m).eigenvalues.iter().copied().collect();
-        ev.sort_by(f64::total_cmp);
+        let (ev, _) = crate::linalg::sym_eigen(&m, "final Hessian")?;
         let n = ev.iter().filter(|&&l| l < -1e-6).count();
         Ok(FinalPoint { classification: Classification::from_imaginary(n), n_imaginary: n, spectrum: ev })
     }
@@ -179,9 +178,10 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Orthonormal basis of the internal (non-rigid-body) space at `x`, Cartesian, unit masses.
-    pub fn basis(&self, x: &[f64]) -> DMatrix<f64> {
+    /// Empty (zero columns) for a single atom.
+    pub fn basis(&self, x: &[f64]) -> Result<DMatrix<f64>> {
         if !self.project {
-            return DMatrix::identity(x.len(), x.len());
+            return Ok(DMatrix::identity(x.len(), x.len()));
         }
         let positions: Vec<[f64; 3]> = x.chunks(3).map(|c| [c[0], c[1], c[2]]).collect();
         let (_, tr) = rigid_body_vectors(&positions, &vec![1.0; positions.len()]);
@@ -194,11 +194,11 @@ impl<'a> Evaluator<'a> {
 
     /// Projected gradient at `x`: the internal basis `B`, `Bᵀg`, and max/RMS of the projected
     /// force (what the convergence test reads).
-    pub fn project(&self, x: &[f64], g: &DVector<f64>) -> (DMatrix<f64>, DVector<f64>, f64, f64) {
-        let b = self.basis(x);
+    pub fn project(&self, x: &[f64], g: &DVector<f64>) -> Result<(DMatrix<f64>, DVector<f64>, f64, f64)> {
+        let b = self.basis(x)?;
         let gs = b.transpose() * g;
         let (fmax, frms) = max_rms(&(&b * &gs));
-        (b, gs, fmax, frms)
+        Ok((b, gs, fmax, frms))
     }
 
     /// The report of a finished run (classifying the final geometry if asked).

@@ -1,7 +1,7 @@
 //! RFO minimization with a trust radius and exact or BFGS-updated Hessians.
 
 use hip_core::{Molecule, Potential, Result};
-use nalgebra::{DVector, SymmetricEigen};
+use nalgebra::DVector;
 
 use super::step::{predicted_change, rfo_step};
 use super::{Evaluator, Report, RunEnd, Thresholds, Trust, hessian_update, max_rms};
@@ -50,7 +50,11 @@ pub fn minimize(pot: &dyn Potential, start: &Molecule, opts: &RfoOptions) -> Res
     let (mut fmax, mut frms);
     loop {
         let (b, gs);
-        (b, gs, fmax, frms) = ev.project(&x, &g);
+        (b, gs, fmax, frms) = ev.project(&x, &g)?;
+        if b.ncols() == 0 {
+            converged = true; // a single atom: no internal coordinate to optimize
+            break;
+        }
         if opts.thresholds.converged(fmax, frms, last_max_step, last_rms_step) {
             converged = true;
             break;
@@ -60,12 +64,11 @@ pub fn minimize(pot: &dyn Potential, start: &Molecule, opts: &RfoOptions) -> Res
         }
         steps += 1;
         let hs = b.transpose() * &h * &b;
-        let eig = SymmetricEigen::new((&hs + hs.transpose()) * 0.5);
-        let lam: Vec<f64> = eig.eigenvalues.iter().copied().collect();
-        let gt: Vec<f64> = (eig.eigenvectors.transpose() * &gs).iter().copied().collect();
+        let (lam, vectors) = crate::linalg::sym_eigen(&hs, "RFO Hessian")?;
+        let gt: Vec<f64> = (vectors.transpose() * &gs).iter().copied().collect();
         let s_eig = rfo_step(&lam, &gt, trust);
         let pred = predicted_change(&lam, &gt, &s_eig);
-        let dx = &b * (&eig.eigenvectors * DVector::from_vec(s_eig));
+        let dx = &b * (&vectors * DVector::from_vec(s_eig));
         let x_new: Vec<f64> = x.iter().zip(dx.iter()).map(|(a, d)| a + d).collect();
         let (e_new, g_new) = ev.energy_gradient(&x_new)?;
         let de = e_new - e;

@@ -8,7 +8,7 @@
 //! shrinks when the quadratic model's prediction is poor and grows when it is good.
 
 use hip_core::{Molecule, Potential, Result};
-use nalgebra::{DVector, SymmetricEigen};
+use nalgebra::DVector;
 
 use super::step::{predicted_change, prfo_step};
 use super::{Evaluator, Report, RunEnd, Thresholds, Trust, hessian_update, max_rms};
@@ -45,6 +45,12 @@ impl Default for TsOptions {
 
 /// Searches for a first-order saddle point starting from `start`.
 pub fn search(pot: &dyn Potential, start: &Molecule, opts: &TsOptions) -> Result<Report> {
+    if start.len() < 2 && pot.rigid_body_invariant() {
+        return Err(hip_core::Error::invalid(
+            "transition-state search",
+            "a single atom has no internal coordinates, so it has no transition state",
+        ));
+    }
     let mut ev = Evaluator::new(pot, start)?;
     let mut x = start.flat_positions();
     let (mut e, mut g) = ev.energy_gradient(&x)?;
@@ -57,7 +63,13 @@ pub fn search(pot: &dyn Potential, start: &Molecule, opts: &TsOptions) -> Result
     let (mut fmax, mut frms);
     loop {
         let b;
-        (b, _, fmax, frms) = ev.project(&x, &g);
+        (b, _, fmax, frms) = ev.project(&x, &g)?;
+        if b.ncols() == 0 {
+            return Err(hip_core::Error::invalid(
+                "transition-state search",
+                "a single atom has no internal coordinates, so it has no transition state",
+            ));
+        }
         if opts.thresholds.converged(fmax, frms, last_max_step, last_rms_step) {
             converged = true;
             break;
@@ -67,11 +79,8 @@ pub fn search(pot: &dyn Potential, start: &Molecule, opts: &TsOptions) -> Result
         }
         steps += 1;
         let hs = b.transpose() * &h * &b;
-        let eig = SymmetricEigen::new((&hs + hs.transpose()) * 0.5);
-        let mut order: Vec<usize> = (0..eig.eigenvalues.len()).collect();
-        order.sort_by(|&i, &j| eig.eigenvalues[i].total_cmp(&eig.eigenvalues[j]));
-        let lam: Vec<f64> = order.iter().map(|&i| eig.eigenvalues[i]).collect();
-        let vecs: Vec<DVector<f64>> = order.iter().map(|&i| &b * eig.eigenvectors.column(i)).collect();
+        let (lam, vectors) = crate::linalg::sym_eigen(&hs, "TS-search Hessian")?;
+        let vecs: Vec<DVector<f64>> = (0..lam.len()).map(|i| &b * vectors.column(i)).collect();
         let t = match &followed {
             None => opts.mode.min(lam.len() - 1),
             Some(prev) => (0..vecs.len())
