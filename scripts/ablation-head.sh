@@ -3,6 +3,7 @@
 # backbone fields equal the E+F baseline's), head-only on the frozen E+F baseline backbone,
 # the same CPU-time budget (train-head.toml: time_budget_s), seeds 0 and 1; then each is
 # evaluated with the direct Hessian on 300 validation samples. Resumable: finished runs are kept.
+# ORDER="cfg1.toml cfg2.toml ..." runs those variants first (in that order).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 D=models/ablation-v1
@@ -10,8 +11,9 @@ D=models/ablation-v1
 DATA=${DATA:-datasets/work/gfn2-v1-filtered.h5}
 BACKBONE=${BACKBONE:-models/ef-baseline.safetensors}
 export RAYON_NUM_THREADS=1
+ORDER=${ORDER:-$(ls "$D"/[A-Z]_*.toml)}
 for seed in 0 1; do
-  for cfg in "$D"/[A-Z]_*.toml; do
+  for cfg in $ORDER; do
     v=$(basename "$cfg" .toml)
     out="$D/runs/$v-s$seed"
     mkdir -p "$D/runs"

@@ -379,6 +379,25 @@ pub fn eval(a: EvalArgs) -> CliResult {
         println!("frequency MAE       {}", h.frequency_mae_cm.map_or("n/a".into(), |f| format!("{f:.1} cm^-1")));
         println!("ZPE error           {:.4} eV", h.zpe_error_ev);
         println!("time per Hessian    {:.1} ms", r.ms_per_hessian);
+        println!(
+            "{:<10} {:>5} {:>8} {:>8} {:>8} {:>8} {:>8} {:>6} {:>6} {:>9}",
+            "kind", "n", "E MAE", "F MAE", "H MAE", "eig MAE", "λ1 MAE", "|cos|", "neg=", "freq MAE"
+        );
+        for (k, kr) in &r.by_kind {
+            let h = &kr.hessian;
+            println!(
+                "{k:<10} {:>5} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>6.3} {:>6.3} {:>9}",
+                kr.n_samples,
+                kr.energy_mae_ev,
+                kr.forces_mae_ev_a,
+                h.hessian_mae,
+                h.eigenvalue_mae,
+                h.lambda1_mae,
+                h.cos_v1,
+                h.neg_count_agreement,
+                h.frequency_mae_cm.map_or("n/a".into(), |f| format!("{f:.1}"))
+            );
+        }
     }
     Ok(())
 }

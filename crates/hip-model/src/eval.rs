@@ -1,6 +1,7 @@
 //! Evaluation of any Hessian provider on dataset samples: energy/force errors and the section-6
 //! Hessian metrics ([`hip_tasks::metrics`]), averaged over molecules (samples).
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use hip_core::MassConvention;
@@ -25,6 +26,21 @@ pub struct EvalReport {
     pub hessian: HessianMetrics,
     /// Mean wall time of one Hessian (including energy and forces), ms.
     pub ms_per_hessian: f64,
+    /// The same numbers per sample kind (`minimum`, `thermal`, `displaced`, `ts`, `path`).
+    pub by_kind: BTreeMap<String, KindReport>,
+}
+
+/// Evaluation numbers of the samples of one kind.
+#[derive(Clone, Debug, Serialize)]
+pub struct KindReport {
+    /// Samples of this kind.
+    pub n_samples: usize,
+    /// mean |ΔE|, eV.
+    pub energy_mae_ev: f64,
+    /// mean |ΔF| per component, eV/Å.
+    pub forces_mae_ev_a: f64,
+    /// Section-6 metrics (means over these samples).
+    pub hessian: HessianMetrics,
 }
 
 /// Evaluates `model` with `method` on `samples` (masses: IUPAC).
@@ -33,26 +49,42 @@ pub fn evaluate(model: &HipModel, samples: &[&Sample], method: HessianMethod) ->
         return Err(crate::Error::Input("evaluation set is empty: nothing to evaluate".into()));
     }
     let mut per = Vec::with_capacity(samples.len());
-    let (mut e_err, mut f_err, mut f_n, mut secs) = (0.0, 0.0, 0usize, 0.0);
+    // per sample: (kind, |ΔE|, Σ|ΔF|, number of force components)
+    let mut rows: Vec<(&str, f64, f64, usize)> = Vec::with_capacity(samples.len());
+    let mut secs = 0.0;
     for s in samples {
         let t0 = Instant::now();
         let p = model.predict(&s.molecule, method)?;
         secs += t0.elapsed().as_secs_f64();
-        e_err += (p.energy - s.energy).abs();
-        for (a, b) in p.forces.iter().flatten().zip(s.forces.iter().flatten()) {
-            f_err += (a - b).abs();
-            f_n += 1;
-        }
+        let f_err: f64 = p.forces.iter().flatten().zip(s.forces.iter().flatten()).map(|(a, b)| (a - b).abs()).sum();
+        rows.push((s.kind.as_str(), (p.energy - s.energy).abs(), f_err, 3 * s.forces.len()));
         let masses = s.molecule.masses(MassConvention::Iupac)?;
         per.push(metrics::compare(&s.molecule, &masses, &p.hessian, &s.hessian)?);
     }
-    let n = samples.len().max(1) as f64;
+    let summarize = |idx: &[usize]| -> KindReport {
+        let n = idx.len().max(1) as f64;
+        let e = idx.iter().map(|&i| rows[i].1).sum::<f64>() / n;
+        let (f, nf) = idx.iter().fold((0.0, 0usize), |(a, c), &i| (a + rows[i].2, c + rows[i].3));
+        let m: Vec<HessianMetrics> = idx.iter().map(|&i| per[i].clone()).collect();
+        KindReport {
+            n_samples: idx.len(),
+            energy_mae_ev: e,
+            forces_mae_ev_a: f / nf.max(1) as f64,
+            hessian: metrics::average(&m),
+        }
+    };
+    let mut kinds: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        kinds.entry(r.0.to_string()).or_default().push(i);
+    }
+    let all = summarize(&(0..samples.len()).collect::<Vec<_>>());
     Ok(EvalReport {
         method: method.name().to_string(),
         n_samples: samples.len(),
-        energy_mae_ev: e_err / n,
-        forces_mae_ev_a: f_err / f_n.max(1) as f64,
-        hessian: metrics::average(&per),
-        ms_per_hessian: 1e3 * secs / n,
+        energy_mae_ev: all.energy_mae_ev,
+        forces_mae_ev_a: all.forces_mae_ev_a,
+        hessian: all.hessian,
+        ms_per_hessian: 1e3 * secs / samples.len() as f64,
+        by_kind: kinds.iter().map(|(k, idx)| (k.clone(), summarize(idx))).collect(),
     })
 }
