@@ -70,9 +70,10 @@ pub fn read_npy(path: &Path) -> Result<Matrix> {
         return Err(bad(format!("expected a 2-D array, shape is {dims:?}")));
     }
     let payload = &bytes[start + header_len..];
-    let n = dims[0] * dims[1];
-    if payload.len() != 8 * n {
-        return Err(bad(format!("shape {dims:?} needs {} bytes of data, the file has {}", 8 * n, payload.len())));
+    let need = dims[0].checked_mul(dims[1]).and_then(|n| n.checked_mul(8));
+    if need != Some(payload.len()) {
+        let need = need.map_or("more than 2^64".to_string(), |b| b.to_string());
+        return Err(bad(format!("shape {dims:?} needs {need} bytes of data, the file has {}", payload.len())));
     }
     let data = payload.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
     Ok(Matrix { rows: dims[0], cols: dims[1], data })
@@ -139,6 +140,19 @@ pub fn write_text(path: &Path, rows: usize, cols: usize, data: &[f64]) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn npy_shapes_that_overflow_are_errors() {
+        // 2^62 × 4 × 8 bytes wraps to 0 in 64-bit arithmetic: it must not read as an empty matrix
+        let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904, 4), }";
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        bytes.extend((header.len() as u16).to_le_bytes());
+        bytes.extend(header.as_bytes());
+        let p = std::env::temp_dir().join(format!("hip-npy-overflow-{}.npy", std::process::id()));
+        std::fs::write(&p, &bytes).unwrap();
+        let e = read_npy(&p).unwrap_err().to_string();
+        assert!(e.contains("more than 2^64"), "{e}");
+    }
 
     #[test]
     fn npy_and_text_round_trip() {
