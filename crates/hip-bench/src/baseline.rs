@@ -18,35 +18,62 @@ pub struct Check {
     pub ok: bool,
 }
 
+/// One check of a baselined value: `Some(b)` in the baseline must have a current value, or the
+/// check fails as missing (a benchmark that stops producing a number must not pass).
+fn check(out: &mut Vec<Check>, name: String, b: Option<f64>, c: Option<f64>, bound: impl Fn(f64) -> f64, lower: bool) {
+    let Some(b) = b else { return };
+    let bd = bound(b);
+    match c {
+        Some(c) => {
+            out.push(Check { name, baseline: b, current: c, bound: bd, ok: if lower { c <= bd } else { c >= bd } })
+        }
+        None => {
+            out.push(Check { name: format!("{name} (missing)"), baseline: b, current: f64::NAN, bound: bd, ok: false })
+        }
+    }
+}
+
 /// Ratios may fall to half the baseline (timing noise on a shared 2-core machine is large);
 /// direct/(E+F) may double. Accuracy is deterministic for fixed weights and data, so errors may
-/// grow by 5 % (+1e-9) and agreements/cosines may drop by 0.02.
+/// grow by 5 % (+1e-9) and agreements/cosines may drop by 0.02. Every measurement the baseline
+/// has must be in the current run: a missing one is a failed check.
 pub fn compare(current: &Results, baseline: &Results) -> Vec<Check> {
     let mut out = Vec::new();
     for b in &baseline.ratios {
-        let Some(c) = current.ratios.iter().find(|c| c.n_atoms == b.n_atoms) else { continue };
-        let mut push_min = |name: String, bv: Option<f64>, cv: Option<f64>, frac: f64| {
-            if let (Some(bv), Some(cv)) = (bv, cv) {
-                out.push(Check { name, baseline: bv, current: cv, bound: bv * frac, ok: cv >= bv * frac });
-            }
-        };
-        push_min(format!("AD/direct @ {} atoms", b.n_atoms), b.autodiff_over_direct, c.autodiff_over_direct, 0.5);
-        push_min(format!("FD/direct @ {} atoms", b.n_atoms), b.fd_over_direct, c.fd_over_direct, 0.5);
-        let pairs = [
-            ("direct/(E+F)", b.direct_over_energy_forces, c.direct_over_energy_forces),
-            ("(direct+forces)/(E+F)", b.direct_with_forces_over_energy_forces, c.direct_with_forces_over_energy_forces),
-        ];
-        for (what, bv, cv) in pairs {
-            if let (Some(bv), Some(cv)) = (bv, cv) {
-                out.push(Check {
-                    name: format!("{what} @ {} atoms", b.n_atoms),
-                    baseline: bv,
-                    current: cv,
-                    bound: 2.0 * bv,
-                    ok: cv <= 2.0 * bv,
-                });
-            }
-        }
+        let c = current.ratios.iter().find(|c| c.n_atoms == b.n_atoms);
+        let n = b.n_atoms;
+        check(
+            &mut out,
+            format!("AD/direct @ {n} atoms"),
+            b.autodiff_over_direct,
+            c.and_then(|c| c.autodiff_over_direct),
+            |v| 0.5 * v,
+            false,
+        );
+        check(
+            &mut out,
+            format!("FD/direct @ {n} atoms"),
+            b.fd_over_direct,
+            c.and_then(|c| c.fd_over_direct),
+            |v| 0.5 * v,
+            false,
+        );
+        check(
+            &mut out,
+            format!("direct/(E+F) @ {n} atoms"),
+            b.direct_over_energy_forces,
+            c.and_then(|c| c.direct_over_energy_forces),
+            |v| 2.0 * v,
+            true,
+        );
+        check(
+            &mut out,
+            format!("(direct+forces)/(E+F) @ {n} atoms"),
+            b.direct_with_forces_over_energy_forces,
+            c.and_then(|c| c.direct_with_forces_over_energy_forces),
+            |v| 2.0 * v,
+            true,
+        );
     }
     let lower = [
         "energy_mae_ev",
@@ -58,27 +85,16 @@ pub fn compare(current: &Results, baseline: &Results) -> Vec<Check> {
         "frequency_mae_cm",
     ];
     let higher = ["cos_v1", "neg_count_agreement", "ts_agreement"];
+    let get = |v: &serde_json::Value, k: &str| {
+        v.get(k).or_else(|| v.get("hessian").and_then(|h| h.get(k))).and_then(|x| x.as_f64())
+    };
     for (prov, bv) in &baseline.accuracy {
-        let Some(cv) = current.accuracy.get(prov) else { continue };
-        let get = |v: &serde_json::Value, k: &str| {
-            v.get(k).or_else(|| v.get("hessian").and_then(|h| h.get(k))).and_then(|x| x.as_f64())
-        };
+        let cv = current.accuracy.get(prov);
         for k in lower {
-            if let (Some(b), Some(c)) = (get(bv, k), get(cv, k)) {
-                let bound = b * 1.05 + 1e-9;
-                out.push(Check { name: format!("{prov} {k}"), baseline: b, current: c, bound, ok: c <= bound });
-            }
+            check(&mut out, format!("{prov} {k}"), get(bv, k), cv.and_then(|c| get(c, k)), |b| b * 1.05 + 1e-9, true);
         }
         for k in higher {
-            if let (Some(b), Some(c)) = (get(bv, k), get(cv, k)) {
-                out.push(Check {
-                    name: format!("{prov} {k}"),
-                    baseline: b,
-                    current: c,
-                    bound: b - 0.02,
-                    ok: c >= b - 0.02,
-                });
-            }
+            check(&mut out, format!("{prov} {k}"), get(bv, k), cv.and_then(|c| get(c, k)), |b| b - 0.02, false);
         }
     }
     out

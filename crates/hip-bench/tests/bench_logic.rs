@@ -67,6 +67,20 @@ fn regression_check_flags_slower_ratios_and_worse_accuracy() {
     assert!(slow.iter().any(|c| !c.ok && c.name.contains("AD/direct")));
     let worse = compare(&results(100.0, 0.6), &base);
     assert!(worse.iter().any(|c| !c.ok && c.name.contains("hessian_mae")));
+    // a measurement that disappears fails: a missing ratio row, a missing ratio, a missing
+    // provider, a missing metric
+    let mut gone = results(100.0, 0.5);
+    gone.ratios.clear();
+    assert!(compare(&gone, &base).iter().any(|c| !c.ok && c.name == "AD/direct @ 20 atoms (missing)"));
+    let mut gone = results(100.0, 0.5);
+    gone.ratios[0].autodiff_over_direct = None;
+    assert!(compare(&gone, &base).iter().any(|c| !c.ok && c.name.contains("AD/direct") && c.name.contains("missing")));
+    let mut gone = results(100.0, 0.5);
+    gone.accuracy.clear();
+    assert!(compare(&gone, &base).iter().any(|c| !c.ok && c.name == "direct hessian_mae (missing)"));
+    let mut gone = results(100.0, 0.5);
+    gone.accuracy.insert("direct".into(), serde_json::json!({"hessian": {"hessian_mae": 0.5}}));
+    assert!(compare(&gone, &base).iter().any(|c| !c.ok && c.name == "direct cos_v1 (missing)"));
 }
 
 #[test]
