@@ -34,7 +34,8 @@ def main():
              " | ".join(cell([ad["hessian"][k]]) for k, _ in KEYS) + " |"]
     for v, rs in sorted(runs.items()):
         eps = [e for _, e, _ in rs if e]
-        lines.append(f"| {v} | {len(rs)} | {round(sum(eps) / len(eps)) if eps else "–"} | " +
+        epochs = round(sum(eps) / len(eps)) if eps else "–"
+        lines.append(f"| {v} | {len(rs)} | {epochs} | " +
                      " | ".join(cell([r["hessian"][k] for r, _, _ in rs]) for k, _ in KEYS) + " |")
     out = os.path.join(D, "ABLATION.md")
     body = open(out).read().split("<!-- table -->")[0] if os.path.exists(out) else ""
