@@ -472,8 +472,8 @@ pub fn frequencies(model: &HipModel, path: &Path) -> Result<FreqCheck, String> {
 /// Writes `results.json` and `REPORT.md`.
 pub fn write_outputs(r: &Results, dir: &Path, plots: &[(&str, &str)]) -> Result<(), String> {
     let json = serde_json::to_string_pretty(r).map_err(|e| e.to_string())?;
-    std::fs::write(dir.join("results.json"), json).map_err(|e| format!("{}: {e}", dir.display()))?;
-    std::fs::write(dir.join("REPORT.md"), report::markdown(r, plots)).map_err(|e| format!("{}: {e}", dir.display()))
+    hip_core::io::atomic::write(&dir.join("results.json"), json).map_err(|e| e.to_string())?;
+    hip_core::io::atomic::write(&dir.join("REPORT.md"), report::markdown(r, plots)).map_err(|e| e.to_string())
 }
 
 /// Machine description for reports.

@@ -93,13 +93,20 @@ where
     root.present().map_err(|e| e.to_string())
 }
 
+/// Renders one image file atomically (temporary file, then rename).
+fn atomic(path: &Path, draw: impl FnOnce(&Path) -> Result<(), String>) -> Result<(), String> {
+    hip_core::io::atomic::produce(path, draw).map_err(|e| e.to_string())
+}
+
 /// Log–log line plot to `stem.svg` and `stem.png`.
 pub fn line_plot(stem: &Path, title: &str, xl: &str, yl: &str, series: &[Series]) -> Result<(), String> {
     init_fonts();
-    let svg = stem.with_extension("svg");
-    draw_lines(SVGBackend::new(&svg, (800, 560)).into_drawing_area(), title, xl, yl, series)?;
-    let png = stem.with_extension("png");
-    draw_lines(BitMapBackend::new(&png, (800, 560)).into_drawing_area(), title, xl, yl, series)
+    atomic(&stem.with_extension("svg"), |p| {
+        draw_lines(SVGBackend::new(p, (800, 560)).into_drawing_area(), title, xl, yl, series)
+    })?;
+    atomic(&stem.with_extension("png"), |p| {
+        draw_lines(BitMapBackend::new(p, (800, 560)).into_drawing_area(), title, xl, yl, series)
+    })
 }
 
 fn draw_scatter<DB: DrawingBackend>(
@@ -161,20 +168,10 @@ pub fn scatter_plot(
     diagonal: bool,
 ) -> Result<(), String> {
     init_fonts();
-    draw_scatter(
-        SVGBackend::new(&stem.with_extension("svg"), (700, 640)).into_drawing_area(),
-        title,
-        xl,
-        yl,
-        sets,
-        diagonal,
-    )?;
-    draw_scatter(
-        BitMapBackend::new(&stem.with_extension("png"), (700, 640)).into_drawing_area(),
-        title,
-        xl,
-        yl,
-        sets,
-        diagonal,
-    )
+    atomic(&stem.with_extension("svg"), |p| {
+        draw_scatter(SVGBackend::new(p, (700, 640)).into_drawing_area(), title, xl, yl, sets, diagonal)
+    })?;
+    atomic(&stem.with_extension("png"), |p| {
+        draw_scatter(BitMapBackend::new(p, (700, 640)).into_drawing_area(), title, xl, yl, sets, diagonal)
+    })
 }

@@ -122,7 +122,7 @@ pub fn write_npy(path: &Path, rows: usize, cols: usize, data: &[f64]) -> Result<
     for x in data {
         bytes.extend_from_slice(&x.to_le_bytes());
     }
-    std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
+    super::atomic::write(path, bytes)
 }
 
 /// Writes a whitespace-separated text matrix with full precision.
@@ -134,7 +134,7 @@ pub fn write_text(path: &Path, rows: usize, cols: usize, data: &[f64]) -> Result
         s.push_str(&row.join(" "));
         s.push('\n');
     }
-    std::fs::write(path, s).map_err(|e| Error::io(path, e))
+    super::atomic::write(path, s)
 }
 
 #[cfg(test)]

@@ -217,7 +217,7 @@ pub fn format_xyz(mol: &Molecule, comment: &str) -> String {
 
 /// Writes one frame to `path`.
 pub fn write_xyz(path: &Path, mol: &Molecule, comment: &str) -> Result<()> {
-    std::fs::write(path, format_xyz(mol, comment)).map_err(|e| Error::io(path, e))
+    super::atomic::write(path, format_xyz(mol, comment))
 }
 
 #[cfg(test)]
