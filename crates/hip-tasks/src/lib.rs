@@ -11,6 +11,7 @@ pub mod linalg;
 pub mod metrics;
 pub mod optimize;
 pub mod potentials;
+pub mod reaction;
 pub mod thermo;
 pub mod vibrations;
 
