@@ -93,6 +93,56 @@ where
     root.present().map_err(|e| e.to_string())
 }
 
+fn draw_profile<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    title: &str,
+    xl: &str,
+    yl: &str,
+    series: &[Series],
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let all: Vec<(f64, f64)> =
+        series.iter().flat_map(|s| s.points.iter().copied()).filter(|p| p.0.is_finite() && p.1.is_finite()).collect();
+    if all.is_empty() {
+        return root.present().map_err(|e| e.to_string());
+    }
+    let (x0, x1) = all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, p| (a.0.min(p.0), a.1.max(p.0)));
+    let (y0, y1) = all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, p| (a.0.min(p.1), a.1.max(p.1)));
+    let (px, py) = (0.05 * (x1 - x0).max(1e-9), 0.1 * (y1 - y0).max(1e-9));
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(x0 - px..x1 + px, y0 - py..y1 + py)
+        .map_err(|e| e.to_string())?;
+    chart.configure_mesh().x_desc(xl).y_desc(yl).label_style(("sans-serif", 14)).draw().map_err(|e| e.to_string())?;
+    for (k, s) in series.iter().enumerate() {
+        let color = if s.reference { RGBColor(120, 120, 120) } else { COLORS[k % COLORS.len()] };
+        chart
+            .draw_series(LineSeries::new(s.points.clone(), color.stroke_width(2)))
+            .map_err(|e| e.to_string())?
+            .label(s.label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+        chart.draw_series(s.points.iter().map(|&p| Circle::new(p, 3, color.filled()))).map_err(|e| e.to_string())?;
+    }
+    legend_and_present(&mut chart, &root)
+}
+
+/// Linear-axes line plot (e.g. a reaction energy profile) to `stem.svg` and `stem.png`.
+pub fn profile_plot(stem: &Path, title: &str, xl: &str, yl: &str, series: &[Series]) -> Result<(), String> {
+    init_fonts();
+    atomic(&stem.with_extension("svg"), |p| {
+        draw_profile(SVGBackend::new(p, (800, 560)).into_drawing_area(), title, xl, yl, series)
+    })?;
+    atomic(&stem.with_extension("png"), |p| {
+        draw_profile(BitMapBackend::new(p, (800, 560)).into_drawing_area(), title, xl, yl, series)
+    })
+}
+
 /// Renders one image file atomically (temporary file, then rename).
 fn atomic(path: &Path, draw: impl FnOnce(&Path) -> Result<(), String>) -> Result<(), String> {
     hip_core::io::atomic::produce(path, draw).map_err(|e| e.to_string())

@@ -7,6 +7,7 @@ mod freq;
 mod input;
 mod model_cmds;
 mod model_io;
+mod reaction;
 
 use clap::{Parser, Subcommand};
 
@@ -31,6 +32,12 @@ enum Command {
     Opt(model_cmds::OptArgs),
     /// Transition-state search (RS-P-RFO) on the model.
     Ts(model_cmds::TsArgs),
+    /// From reactant and product to a verified TS: NEB, TS search, frequencies, IRC, ends.
+    Reaction(reaction::ReactionArgs),
+    /// Climbing-image NEB between reactant and product (IDPP initial band).
+    Neb(reaction::NebArgs),
+    /// The IRC from a transition state in both directions, ends minimized.
+    Irc(reaction::IrcArgs),
     /// Train a model on a dataset.
     Train(model_cmds::TrainArgs),
     /// Evaluate a model on a dataset split (section-6 metrics).
@@ -54,6 +61,9 @@ fn main() {
         Command::Hessian(a) => model_cmds::hessian(a),
         Command::Opt(a) => model_cmds::opt(a),
         Command::Ts(a) => model_cmds::ts(a),
+        Command::Reaction(a) => reaction::reaction(a),
+        Command::Neb(a) => reaction::neb_cmd(a),
+        Command::Irc(a) => reaction::irc_cmd(a),
         Command::Train(a) => model_cmds::train(a),
         Command::Eval(a) => model_cmds::eval(a),
         Command::Bench(a) => bench::bench(a),

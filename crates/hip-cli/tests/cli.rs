@@ -285,3 +285,34 @@ fn model_commands_end_to_end() {
     assert_clean_failure(&hip(&["hessian", ws, "--model", bad.to_str().unwrap()]), "bad.safetensors");
     assert_clean_failure(&hip(&["hessian", ws, "--model", m, "--method", "magic"]), "unknown Hessian method");
 }
+
+fn example(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/reaction").join(name).display().to_string()
+}
+
+#[test]
+fn reaction_pipeline_runs_end_to_end_and_writes_its_outputs() {
+    let dir = tmp("rx");
+    let out = hip(&["reaction", &example("hcn.xyz"), &example("hnc.xyz"), "-o", dir.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in ["neb", "ts", "ts_success", "intended", "criteria", "warnings"] {
+        assert!(v.get(key).is_some(), "summary has no {key}: {v}");
+    }
+    for f in ["band.xyz", "ts.xyz", "profile.png", "profile.svg", "summary.json"] {
+        assert!(dir.join(f).exists(), "{f} missing");
+    }
+    // the band file holds every image
+    let band = hip_core::io::xyz::read_xyz_frames(&dir.join("band.xyz")).unwrap();
+    assert_eq!(band.len(), 9);
+    // reactant and product with other atom orders are one clear error
+    let swapped = tmp("nch.xyz");
+    let hcn = hip_core::io::xyz::read_xyz(Path::new(&example("hcn.xyz"))).unwrap();
+    let mol = Molecule::new(vec![hcn.numbers[1], hcn.numbers[0], hcn.numbers[2]], hcn.positions.clone()).unwrap();
+    write_xyz(&swapped, &mol, "swapped").unwrap();
+    let out = hip(&["reaction", &example("hcn.xyz"), swapped.to_str().unwrap(), "-o", dir.to_str().unwrap()]);
+    assert_clean_failure(&out, "same atom order");
+    // hip irc from a point that is not a saddle is a clear error
+    let out = hip(&["irc", &example("hcn.xyz"), "-o", tmp("irc.xyz").to_str().unwrap()]);
+    assert_clean_failure(&out, "not a saddle point");
+}

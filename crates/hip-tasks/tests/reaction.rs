@@ -135,3 +135,26 @@ fn ammonia_inversion_from_reactant_and_product() {
     assert!(ok, "IRC ends: RMSD to R {to_r:?}, to P {to_p:?}");
     assert!(path.forward.energies.last().unwrap() < &pot.energy_forces(&t.molecule).unwrap().energy);
 }
+
+#[test]
+fn the_pipeline_runs_reactant_to_product_and_grades_the_ends() {
+    use hip_tasks::reaction::pipeline::{EndMatch, PipelineOptions, run};
+    let planar = ammonia_planar();
+    let pot = Analytic(BondedForceField::new(&planar).unwrap());
+    let (mut up, mut down) = (planar.clone(), planar.clone());
+    up.positions[0][2] = 0.1;
+    down.positions[0][2] = -0.1;
+    let r = rfo::minimize(&pot, &up, &rfo::RfoOptions::default()).unwrap().molecule;
+    let p = rfo::minimize(&pot, &down, &rfo::RfoOptions::default()).unwrap().molecule;
+    let out = run(&pot, &r, &p, &PipelineOptions::default()).unwrap();
+    assert!(out.ts_success && out.intended, "{:?} {:?}", out.ends, out.end_rmsd);
+    let ends = out.ends.unwrap();
+    assert!(ends.contains(&EndMatch::Reactant) && ends.contains(&EndMatch::Product));
+    // from R to R there is no reaction to find: the ends cannot be one R and one P
+    let same = run(&pot, &r, &r, &PipelineOptions::default());
+    assert!(same.map_or(true, |o| !o.intended));
+    // different atom orders are a clear error
+    let swapped = Molecule::new(vec![1, 7, 1, 1], r.positions.clone()).unwrap();
+    let e = run(&pot, &r, &swapped, &PipelineOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("same atom order"), "{e}");
+}

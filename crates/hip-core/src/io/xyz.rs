@@ -215,6 +215,12 @@ pub fn format_xyz(mol: &Molecule, comment: &str) -> String {
     s
 }
 
+/// Writes several frames to one (multi-frame) XYZ file, atomically.
+pub fn write_xyz_frames(path: &Path, frames: &[(&Molecule, String)]) -> Result<()> {
+    let text: String = frames.iter().map(|(m, c)| format_xyz(m, c)).collect();
+    super::atomic::write(path, text)
+}
+
 /// Writes one frame to `path`.
 pub fn write_xyz(path: &Path, mol: &Molecule, comment: &str) -> Result<()> {
     super::atomic::write(path, format_xyz(mol, comment))

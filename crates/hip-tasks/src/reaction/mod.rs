@@ -6,9 +6,11 @@
 //! - [`neb`]: climbing-image NEB (improved tangent, springs, FIRE on the band), whose climbing
 //!   image is the TS guess;
 //! - [`irc`]: the intrinsic reaction coordinate from a TS in both directions (mass-weighted
-//!   steepest descent, Euler predictor–corrector), each end then minimized with RFO.
+//!   steepest descent, Euler predictor–corrector), each end then minimized with RFO;
+//! - [`pipeline`]: NEB → TS search → frequency check → IRC → "intended" (ends = R and P).
 
 pub mod align;
 pub mod interpolate;
 pub mod irc;
 pub mod neb;
+pub mod pipeline;

@@ -1,0 +1,243 @@
+//! `hip reaction R.xyz P.xyz`, `hip neb R.xyz P.xyz`, `hip irc TS.xyz`: the reaction tools of
+//! `hip_tasks::reaction` on the model.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::Args;
+use hip_core::Molecule;
+use hip_core::io::xyz::{write_xyz, write_xyz_frames};
+use hip_model::ModelPotential;
+use hip_tasks::reaction::{interpolate, irc, neb, pipeline};
+
+use crate::input::read_molecule;
+use crate::model_io::{domain_warnings, load_model};
+
+type CliResult = Result<(), String>;
+
+/// What every reaction command shares.
+#[derive(Args, Debug)]
+pub struct ModelChoice {
+    /// Model checkpoint (default: the embedded model).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Hessian for the TS search and IRC: direct (HIP head), autodiff or fd.
+    #[arg(long, default_value = "direct")]
+    pub method: String,
+}
+
+impl ModelChoice {
+    fn potential(&self, mols: &[&Molecule]) -> Result<(ModelPotential, Vec<String>), String> {
+        let model = load_model(self.model.as_deref())?;
+        let mut warnings = Vec::new();
+        for m in mols {
+            warnings.extend(domain_warnings(m, &model)?);
+        }
+        let method = self.method.parse().map_err(|e: hip_model::Error| e.to_string())?;
+        Ok((ModelPotential { model: Arc::new(model), method }, warnings))
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ReactionArgs {
+    /// Reactant (XYZ or FILE.h5:INDEX).
+    pub reactant: String,
+    /// Product, same atoms in the same order.
+    pub product: String,
+    #[command(flatten)]
+    pub model: ModelChoice,
+    /// Images of the band, end points included.
+    #[arg(long, default_value_t = 9)]
+    pub images: usize,
+    /// Output folder: band.xyz, ts.xyz, irc.xyz, profile.png/.svg, summary.json.
+    #[arg(short = 'o', long, default_value = "reaction-out")]
+    pub output: PathBuf,
+    /// Print the summary JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn comment(what: &str, e: f64) -> String {
+    format!("{what} energy={e:.8}")
+}
+
+fn irc_frames<'a>(ts: &'a Molecule, r: &'a irc::IrcResult) -> Vec<(&'a Molecule, String)> {
+    let mut frames: Vec<(&Molecule, String)> =
+        r.reverse.path.iter().zip(&r.reverse.energies).rev().map(|(m, e)| (m, comment("irc-reverse", *e))).collect();
+    frames.push((ts, comment("ts", r.ts_energy)));
+    frames.extend(r.forward.path.iter().zip(&r.forward.energies).map(|(m, e)| (m, comment("irc-forward", *e))));
+    frames
+}
+
+fn profile(dir: &Path, band: &neb::NebResult, path: Option<&irc::IrcResult>) -> Result<(), String> {
+    let e0 = band.energies[0];
+    let mut series = vec![hip_bench::plots::Series {
+        label: "NEB band".into(),
+        points: band
+            .energies
+            .iter()
+            .enumerate()
+            .map(|(k, e)| (k as f64 / (band.energies.len() - 1) as f64, e - e0))
+            .collect(),
+        reference: false,
+    }];
+    if let Some(r) = path {
+        let mut pts: Vec<f64> = r.reverse.energies.iter().rev().copied().collect();
+        pts.push(r.ts_energy);
+        pts.extend(&r.forward.energies);
+        let n = pts.len().max(2) - 1;
+        series.push(hip_bench::plots::Series {
+            label: "IRC (reverse → TS → forward)".into(),
+            points: pts.iter().enumerate().map(|(k, e)| (k as f64 / n as f64, e - e0)).collect(),
+            reference: false,
+        });
+    }
+    hip_bench::plots::profile_plot(
+        &dir.join("profile"),
+        "Reaction energy profile",
+        "path (fraction)",
+        "E − E(R) (eV)",
+        &series,
+    )
+}
+
+pub fn reaction(a: ReactionArgs) -> CliResult {
+    let r = read_molecule(&a.reactant).map_err(|e| e.to_string())?.molecule;
+    let p = read_molecule(&a.product).map_err(|e| e.to_string())?.molecule;
+    let (pot, warnings) = a.model.potential(&[&r, &p])?;
+    std::fs::create_dir_all(&a.output).map_err(|e| format!("{}: {e}", a.output.display()))?;
+    let opts = pipeline::PipelineOptions { n_images: a.images, ..Default::default() };
+    let out = pipeline::run(&pot, &r, &p, &opts).map_err(|e| e.to_string())?;
+    let err = |e: hip_core::Error| e.to_string();
+    let band: Vec<(&Molecule, String)> =
+        out.neb.images.iter().zip(&out.neb.energies).map(|(m, e)| (m, comment("neb", *e))).collect();
+    write_xyz_frames(&a.output.join("band.xyz"), &band).map_err(err)?;
+    write_xyz(&a.output.join("ts.xyz"), &out.ts.molecule, &comment("ts", out.ts.energy)).map_err(err)?;
+    if let Some(ir) = &out.irc {
+        write_xyz_frames(&a.output.join("irc.xyz"), &irc_frames(&out.ts.molecule, ir)).map_err(err)?;
+    }
+    profile(&a.output, &out.neb, out.irc.as_ref())?;
+    let mut v = serde_json::to_value(&out).map_err(|e| e.to_string())?;
+    v["method"] = serde_json::json!(a.model.method);
+    v["reactant"] = serde_json::json!(a.reactant);
+    v["product"] = serde_json::json!(a.product);
+    v["warnings"] = serde_json::json!(warnings);
+    v["criteria"] = serde_json::json!({
+        "ts_success": "TS search converged (Gaussian thresholds) with exactly one mode below -10 cm^-1 by the same Hessian method",
+        "intended": "one IRC end has the reactant's bond graph and the other the product's (1.2 x covalent radii); when both share a graph, the closer by RMSD after alignment, below 0.25 A",
+    });
+    hip_core::io::atomic::write(
+        &a.output.join("summary.json"),
+        serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?,
+    )
+    .map_err(err)?;
+    if a.json {
+        println!("{v}");
+    } else {
+        println!(
+            "NEB           converged={} steps={} max force {:.3} eV/Å, climbing image {:?}",
+            out.neb.converged, out.neb.steps, out.neb.max_force, out.neb.climbing
+        );
+        println!("TS search     converged={} steps={} E={:.6} eV", out.ts.converged, out.ts.steps, out.ts.energy);
+        println!("TS success    {} (one imaginary mode below -10 cm^-1)", out.ts_success);
+        if let (Some(ends), Some(d)) = (&out.ends, &out.end_rmsd) {
+            println!(
+                "IRC ends      forward {:?} (RMSD to R/P {:.3}/{:.3} Å), reverse {:?} ({:.3}/{:.3} Å)",
+                ends[0], d[0][0], d[0][1], ends[1], d[1][0], d[1][1]
+            );
+        }
+        println!("intended      {}", out.intended);
+        println!(
+            "written       {}/{{band.xyz, ts.xyz, irc.xyz, profile.png, profile.svg, summary.json}}",
+            a.output.display()
+        );
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct NebArgs {
+    /// Reactant.
+    pub reactant: String,
+    /// Product, same atoms in the same order.
+    pub product: String,
+    #[command(flatten)]
+    pub model: ModelChoice,
+    /// Images, end points included.
+    #[arg(long, default_value_t = 9)]
+    pub images: usize,
+    /// The relaxed band (multi-frame XYZ).
+    #[arg(short = 'o', long, default_value = "band.xyz")]
+    pub output: PathBuf,
+    /// JSON output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn neb_cmd(a: NebArgs) -> CliResult {
+    let r = read_molecule(&a.reactant).map_err(|e| e.to_string())?.molecule;
+    let p = read_molecule(&a.product).map_err(|e| e.to_string())?.molecule;
+    let (pot, warnings) = a.model.potential(&[&r, &p])?;
+    let p = interpolate::aligned(&r, &p).map_err(|e| e.to_string())?;
+    let band = interpolate::idpp_band(&r, &p, a.images).map_err(|e| e.to_string())?;
+    let out = neb::neb(&pot, band, &neb::NebOptions::default()).map_err(|e| e.to_string())?;
+    let frames: Vec<(&Molecule, String)> =
+        out.images.iter().zip(&out.energies).map(|(m, e)| (m, comment("neb", *e))).collect();
+    write_xyz_frames(&a.output, &frames).map_err(|e| e.to_string())?;
+    if a.json {
+        let mut v = serde_json::to_value(&out).map_err(|e| e.to_string())?;
+        v["warnings"] = serde_json::json!(warnings);
+        println!("{v}");
+    } else {
+        println!(
+            "NEB converged={} steps={} max force {:.3} eV/Å, climbing image {:?}; band written to {}",
+            out.converged,
+            out.steps,
+            out.max_force,
+            out.climbing,
+            a.output.display()
+        );
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct IrcArgs {
+    /// The transition state.
+    pub ts: String,
+    #[command(flatten)]
+    pub model: ModelChoice,
+    /// Step length, amu^½·Å.
+    #[arg(long, default_value_t = 0.05)]
+    pub step: f64,
+    /// The path reverse → TS → forward (multi-frame XYZ).
+    #[arg(short = 'o', long, default_value = "irc.xyz")]
+    pub output: PathBuf,
+    /// JSON output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn irc_cmd(a: IrcArgs) -> CliResult {
+    let ts = read_molecule(&a.ts).map_err(|e| e.to_string())?.molecule;
+    let (pot, warnings) = a.model.potential(&[&ts])?;
+    let opts = irc::IrcOptions { step: a.step, ..Default::default() };
+    let out = irc::irc(&pot, &ts, &opts).map_err(|e| e.to_string())?;
+    write_xyz_frames(&a.output, &irc_frames(&ts, &out)).map_err(|e| e.to_string())?;
+    if a.json {
+        let mut v = serde_json::to_value(&out).map_err(|e| e.to_string())?;
+        v["warnings"] = serde_json::json!(warnings);
+        println!("{v}");
+    } else {
+        for (name, b) in [("forward", &out.forward), ("reverse", &out.reverse)] {
+            println!(
+                "{name:<8} {} points, ended: {}, end E = {:.6} eV",
+                b.path.len(),
+                b.end_reason,
+                b.end_report.as_ref().map_or(f64::NAN, |r| r.energy)
+            );
+        }
+        println!("written  {}", a.output.display());
+    }
+    Ok(())
+}
