@@ -35,8 +35,10 @@ pub struct Options {
     pub large_sizes: Vec<usize>,
     /// Run the PyTorch/e3nn peer script (path) on the provider-comparison sizes.
     pub peer: Option<PathBuf>,
-    /// Repetitions for the fast providers.
+    /// Timed runs of every provider, at least (interleaved protocol, `speed` module docs).
     pub reps: usize,
+    /// Time the interleaved rounds take at least, per size, s.
+    pub budget_s: f64,
     /// Measure memory in child processes (needs `exe`).
     pub memory: bool,
     /// The `hip` executable for memory probes.
@@ -176,7 +178,7 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
         progress.stage(&format!("timing providers at {n} atoms"));
         let mol = molecules::alkane(n);
         let skip: Vec<&str> = if n > o.max_slow_atoms { vec!["autodiff", "fd"] } else { vec![] };
-        let mut rows = speed::time_providers(&model, &mol, o.reps, &skip).map_err(err)?;
+        let mut rows = speed::time_providers(&model, &mol, o.reps, o.budget_s, &skip).map_err(err)?;
         if o.memory {
             for row in &mut rows {
                 row.peak_rss_mb = probe_in_child(o, &row.provider, n);
@@ -185,6 +187,8 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
         r.speed.extend(rows);
         r.ratios.push(RatioRow {
             n_atoms: n,
+            autodiff_over_direct_with_forces: speed::ratio_to(&r.speed, "autodiff", "direct_with_forces", n),
+            fd_over_direct_with_forces: speed::ratio_to(&r.speed, "fd", "direct_with_forces", n),
             autodiff_over_direct: speed::ratio(&r.speed, "autodiff", n),
             fd_over_direct: speed::ratio(&r.speed, "fd", n),
             direct_over_energy_forces: speed::ratio(&r.speed, "energy_forces", n).map(|x| 1.0 / x),
@@ -203,21 +207,16 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
             progress.stage(&format!("block-sparse direct Hessian at {n} atoms"));
             let mol = molecules::alkane_bundle(n);
             let mut pairs = 0;
-            let ms = speed::median_ms(
-                || {
+            let mut calls: Vec<speed::Call> = vec![(
+                "direct_blocks",
+                Box::new(|| {
                     pairs = model.hessian_blocks(&mol)?.pairs().len();
                     Ok(())
-                },
-                if n > 300 { 1 } else { 3 },
-            )
-            .map_err(err)?;
-            r.large.push(speed::SpeedRow {
-                n_atoms: n,
-                provider: "direct_blocks".into(),
-                median_ms: ms,
-                peak_rss_mb: None,
-                n_pairs: Some(pairs),
-            });
+                }),
+            )];
+            let times = speed::time_interleaved(&mut calls, if n > 300 { 1 } else { 3 }, 0.0).map_err(err)?;
+            drop(calls);
+            r.large.push(speed::SpeedRow { n_pairs: Some(pairs), ..speed::row_of(n, "direct_blocks", &times[0]) });
         }
         if let Some(k) = speed::scaling_exponent(&r.large, "direct_blocks", 100) {
             r.scaling.insert("direct_blocks_large".into(), k);

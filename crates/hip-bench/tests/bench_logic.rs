@@ -8,7 +8,7 @@ use hip_bench::report::{RatioRow, Results, markdown, peer_ratios};
 use hip_bench::speed::{SpeedRow, pair_scaling_exponent, ratio, scaling_exponent};
 
 fn row(n: usize, provider: &str, ms: f64) -> SpeedRow {
-    SpeedRow { n_atoms: n, provider: provider.into(), median_ms: ms, peak_rss_mb: None, n_pairs: None }
+    hip_bench::speed::row_of(n, provider, &[ms])
 }
 
 #[test]
@@ -49,6 +49,8 @@ fn results(ad_ratio: f64, hessian_mae: f64) -> Results {
     let mut r = Results::default();
     r.ratios.push(RatioRow {
         n_atoms: 20,
+        autodiff_over_direct_with_forces: Some(ad_ratio / 2.0),
+        fd_over_direct_with_forces: None,
         autodiff_over_direct: Some(ad_ratio),
         fd_over_direct: None,
         direct_over_energy_forces: Some(1.2),
@@ -108,4 +110,32 @@ fn peer_output_is_parsed_and_compared_at_equal_sizes() {
     let md = markdown(&r, &[]);
     assert!(md.contains("## Peer: PyTorch + e3nn"), "{md}");
     assert!(md.contains("| 20 | 12.00 | 900.0 | 30.0 | 1.50 |"), "{md}");
+}
+
+#[test]
+fn providers_are_timed_interleaved_with_equal_runs() {
+    use std::cell::RefCell;
+    let order = RefCell::new(Vec::new());
+    let mut calls: Vec<hip_bench::speed::Call> = ["a", "b", "c"]
+        .iter()
+        .map(|&name| {
+            let order = &order;
+            let f: Box<dyn FnMut() -> hip_model::Result<()>> = Box::new(move || {
+                order.borrow_mut().push(name);
+                Ok(())
+            });
+            (name, f)
+        })
+        .collect();
+    let times = hip_bench::speed::time_interleaved(&mut calls, 5, 0.0).unwrap();
+    drop(calls);
+    assert!(times.iter().all(|t| t.len() == 5), "every provider gets the same number of runs");
+    assert!(times.iter().all(|t| t.windows(2).all(|w| w[0] <= w[1])), "sorted");
+    // one warm-up each, then rounds a b c a b c ...
+    let seq = order.into_inner();
+    assert_eq!(&seq[..3], &["a", "b", "c"]);
+    assert!(seq[3..].chunks(3).all(|c| c == ["a", "b", "c"]), "{seq:?}");
+    let row = hip_bench::speed::row_of(7, "a", &times[0]);
+    assert_eq!(row.runs, 5);
+    assert!(row.min_ms.unwrap() <= row.median_ms && row.median_ms <= row.max_ms.unwrap());
 }
