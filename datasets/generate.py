@@ -991,6 +991,9 @@ def main():
     ap.add_argument("--assemble-only", action="store_true")
     ap.add_argument("--limit", type=int, default=None, help="only the first N molecules (debugging)")
     ap.add_argument("--only", default=None, help="comma-separated substrings of task names to run (debugging)")
+    ap.add_argument("--reverse", action="store_true",
+                    help="work through the task list from its end (a second process beside a running one: "
+                         "finished shards are skipped, so the two meet in the middle)")
     args = ap.parse_args()
     t0 = time.time()
     if args.work is None:
@@ -1030,6 +1033,8 @@ def main():
         tasks.append({"type": "reaction", "name": "rxn_" + rxn["id"], "rxn": rxn})
     if args.only:
         tasks = [t for t in tasks if any(o in t["name"] for o in args.only.split(","))]
+    if args.reverse:
+        tasks = tasks[::-1]
     if not args.assemble_only:
         log(args.work, f"start level={args.level} tasks={len(tasks)} workers={args.workers} out={args.out}")
         jobs = [(args.level, t, args.work, args.smoke) for t in tasks]
