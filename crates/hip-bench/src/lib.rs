@@ -112,29 +112,43 @@ impl Progress {
 }
 
 /// Child-process memory probe: runs one Hessian with `provider` on an `n`-atom alkane and returns
-/// `(baseline VmHWM, peak VmHWM)` in kB.
-pub fn memory_probe(model: &HipModel, provider: &str, n: usize) -> hip_model::Result<(u64, u64)> {
+/// `(resident set before, peak during)` in kB, the high-water mark reset just before the call
+/// ([`memory`]). No warm-up call: freed memory stays resident in the allocator, so a second
+/// call would measure only what the first did not leave behind.
+pub fn memory_probe(model: &HipModel, provider: &str, n: usize) -> Result<(u64, u64), String> {
     let mol = molecules::alkane(n);
-    let before = memory::vm_hwm_kb().unwrap_or(0);
-    match provider {
-        "energy_forces" => drop(model.predict_energy_forces(&mol)?),
-        "direct_with_forces" => drop(model.predict(&mol, HessianMethod::Direct)?),
-        p => drop(model.hessian(&mol, p.parse::<HessianMethod>()?)?),
-    }
-    Ok((before, memory::vm_hwm_kb().unwrap_or(0)))
+    let call = || -> hip_model::Result<()> {
+        match provider {
+            "energy_forces" => drop(model.predict_energy_forces(&mol)?),
+            "direct_with_forces" => drop(model.predict(&mol, HessianMethod::Direct)?),
+            p => drop(model.hessian(&mol, p.parse::<HessianMethod>()?)?),
+        }
+        Ok(())
+    };
+    let before = memory::reset_high_water_mark()?;
+    call().map_err(|e| e.to_string())?;
+    Ok((before, memory::vm_hwm_kb()?))
 }
 
-fn probe_in_child(o: &Options, provider: &str, n: usize) -> Option<f64> {
-    let exe = o.exe.as_ref()?;
+/// Peak memory of one call above the resident set before it, MB, from a child process; an
+/// error (naming the provider and size) when it cannot be measured.
+fn probe_in_child(o: &Options, provider: &str, n: usize) -> Result<f64, String> {
+    let what = format!("memory probe of {provider} at {n} atoms");
+    let exe = o.exe.as_ref().ok_or_else(|| format!("{what}: no executable to run the probe in"))?;
     let mut cmd = std::process::Command::new(exe);
     cmd.args(["bench-probe", "--provider", provider, "--atoms", &n.to_string()]);
     if let Some(m) = &o.model_path {
         cmd.arg("--model").arg(m);
     }
-    let out = cmd.output().ok()?;
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
-    let (b, p) = (v["baseline_kb"].as_f64()?, v["peak_kb"].as_f64()?);
-    Some((p - b).max(0.0) / 1024.0)
+    let out = cmd.output().map_err(|e| format!("{what}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("{what}: {}", String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("{what}: unreadable output ({e})"))?;
+    let (b, p) = (v["baseline_kb"].as_f64(), v["peak_kb"].as_f64());
+    let (b, p) = b.zip(p).ok_or_else(|| format!("{what}: output without baseline_kb/peak_kb: {v}"))?;
+    Ok((p - b).max(0.0) / 1024.0)
 }
 
 fn spread(samples: &[Sample], max: usize) -> Vec<&Sample> {
@@ -181,7 +195,7 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
         let mut rows = speed::time_providers(&model, &mol, o.reps, o.budget_s, &skip).map_err(err)?;
         if o.memory {
             for row in &mut rows {
-                row.peak_rss_mb = probe_in_child(o, &row.provider, n);
+                row.peak_rss_mb = Some(probe_in_child(o, &row.provider, n)?);
             }
         }
         r.speed.extend(rows);

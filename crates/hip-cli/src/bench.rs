@@ -145,7 +145,7 @@ pub struct ProbeArgs {
 
 pub fn probe(a: ProbeArgs) -> Result<(), String> {
     let model = load_model(a.model.as_deref())?;
-    let (b, p) = hip_bench::memory_probe(&model, &a.provider, a.atoms).map_err(|e| e.to_string())?;
+    let (b, p) = hip_bench::memory_probe(&model, &a.provider, a.atoms)?;
     println!("{}", serde_json::json!({"baseline_kb": b, "peak_kb": p}));
     Ok(())
 }
