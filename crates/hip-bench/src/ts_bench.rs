@@ -1,12 +1,20 @@
 //! Transition-state searches from displaced transition states: RS-P-RFO with the HIP Hessian
 //! every step, with the autodiff Hessian every step, and with one initial (direct) Hessian
-//! followed by Bofill quasi-Newton updates. Success: converged with exactly one imaginary mode.
+//! followed by Bofill quasi-Newton updates.
+//!
+//! **One grader for every search**: each endpoint is classified by the *autodiff Hessian of the
+//! model that was searched* — the exact Hessian of that surface — whatever Hessian drove the
+//! search (`graded_by`), and compared with the reference TS by RMSD after optimal alignment
+//! (Kabsch; [`MATCH_RMSD`]). Success: converged with exactly one imaginary mode below −10 cm⁻¹
+//! by the grader. The searched method's own classification is kept as a separate column.
 
 use std::sync::Arc;
 
-use hip_core::Molecule;
+use hip_core::{MassConvention, Molecule};
 use hip_model::{HessianMethod, HipModel, ModelPotential};
 use hip_tasks::optimize::ts;
+use hip_tasks::reaction::align;
+use hip_tasks::{DEFAULT_IMAGINARY_THRESHOLD_CM, Vibrations};
 use irreps::rotation::SplitMix64;
 use serde::{Deserialize, Serialize};
 
@@ -22,15 +30,33 @@ pub struct TsRun {
     pub hessian: String,
     /// Converged by the Gaussian criteria within 50 steps.
     pub converged: bool,
-    /// Imaginary modes of the final geometry (by the same Hessian method).
+    /// Imaginary modes (below −10 cm⁻¹) of the final geometry by the grader.
     pub n_imaginary: usize,
+    /// The Hessian that classified the endpoint (`autodiff`: the exact Hessian of the model).
+    #[serde(default)]
+    pub graded_by: String,
+    /// Imaginary modes by the Hessian method that drove the search (its own view).
+    #[serde(default)]
+    pub n_imaginary_own: usize,
+    /// Final geometry within [`MATCH_RMSD`] of the reference TS after alignment.
+    #[serde(default)]
+    pub matches_reference: bool,
+    /// Energy+force calls.
+    #[serde(default)]
+    pub energy_calls: usize,
+    /// Hessian calls.
+    #[serde(default)]
+    pub hessian_calls: usize,
     /// Steps taken.
     pub steps: usize,
     /// Wall time, s.
     pub seconds: f64,
-    /// RMSD of the final geometry from the reference TS, Å.
+    /// RMSD of the final geometry from the reference TS after optimal alignment, Å.
     pub rmsd_to_reference: f64,
 }
+
+/// RMSD (after alignment) below which an endpoint *is* the reference TS, Å.
+pub const MATCH_RMSD: f64 = 0.1;
 
 /// Counts per Hessian type.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -39,16 +65,33 @@ pub struct TsSummary {
     pub runs: usize,
     /// Converged.
     pub converged: usize,
-    /// Converged with exactly one imaginary mode.
+    /// Converged with exactly one imaginary mode (by the grader).
     pub success: usize,
+    /// Successes that are the reference TS (RMSD after alignment < [`MATCH_RMSD`]).
+    #[serde(default)]
+    pub matches_reference: usize,
+    /// Converged with one imaginary mode by the search's own Hessian.
+    #[serde(default)]
+    pub own_success: usize,
+    /// Runs where the own classification agrees with the grader's (1 imaginary mode or not).
+    #[serde(default)]
+    pub own_agrees: usize,
+    /// Mean Hessian calls per run.
+    #[serde(default)]
+    pub mean_hessian_calls: f64,
+    /// Mean wall time per run, s.
+    #[serde(default)]
+    pub mean_seconds: f64,
     /// Mean steps of the converged runs.
     pub mean_steps: f64,
 }
 
-fn rmsd(a: &Molecule, b: &Molecule) -> f64 {
-    let s: f64 =
-        a.positions.iter().zip(&b.positions).map(|(p, q)| (0..3).map(|k| (p[k] - q[k]).powi(2)).sum::<f64>()).sum();
-    (s / a.len() as f64).sqrt()
+/// Imaginary modes below −10 cm⁻¹ of `mol` by the autodiff Hessian of `model` (IUPAC masses).
+pub fn grade(model: &HipModel, mol: &Molecule) -> hip_core::Result<usize> {
+    let h =
+        model.hessian(mol, HessianMethod::Autodiff).map_err(|e| hip_core::Error::invalid("grader", e.to_string()))?;
+    let vib = Vibrations::new(mol, &h, &mol.masses(MassConvention::Iupac)?)?;
+    Ok(vib.n_imaginary(DEFAULT_IMAGINARY_THRESHOLD_CM))
 }
 
 /// Runs the three variants from `repeats` displacements of each `(name, ts)` at each σ.
@@ -76,16 +119,23 @@ pub fn ts_searches(
                     let opts = ts::TsOptions { hessian_every: every, ..Default::default() };
                     let t0 = std::time::Instant::now();
                     let r = ts::search(&pot, &start, &opts)?;
-                    let fp = r.final_point.as_ref().map_or(usize::MAX, |f| f.n_imaginary);
+                    let seconds = t0.elapsed().as_secs_f64();
+                    let own = r.final_point.as_ref().map_or(usize::MAX, |f| f.n_imaginary);
+                    let d = align::rmsd(ts0, &r.molecule)?;
                     out.push(TsRun {
                         name: name.clone(),
                         sigma,
                         hessian: label.into(),
                         converged: r.converged,
-                        n_imaginary: fp,
+                        n_imaginary: grade(&model, &r.molecule)?,
+                        graded_by: "autodiff".into(),
+                        n_imaginary_own: own,
+                        matches_reference: d < MATCH_RMSD,
+                        energy_calls: r.energy_calls,
+                        hessian_calls: r.hessian_calls,
                         steps: r.steps,
-                        seconds: t0.elapsed().as_secs_f64(),
-                        rmsd_to_reference: rmsd(&r.molecule, ts0),
+                        seconds,
+                        rmsd_to_reference: d,
                     });
                 }
             }
@@ -98,10 +148,16 @@ pub fn ts_searches(
 pub fn summarize(runs: &[TsRun], label: &str) -> TsSummary {
     let rs: Vec<&TsRun> = runs.iter().filter(|r| r.hessian == label).collect();
     let conv: Vec<&&TsRun> = rs.iter().filter(|r| r.converged).collect();
+    let n = rs.len().max(1) as f64;
     TsSummary {
         runs: rs.len(),
         converged: conv.len(),
         success: conv.iter().filter(|r| r.n_imaginary == 1).count(),
+        matches_reference: conv.iter().filter(|r| r.n_imaginary == 1 && r.matches_reference).count(),
+        own_success: conv.iter().filter(|r| r.n_imaginary_own == 1).count(),
+        own_agrees: rs.iter().filter(|r| (r.n_imaginary == 1) == (r.n_imaginary_own == 1)).count(),
+        mean_hessian_calls: rs.iter().map(|r| r.hessian_calls as f64).sum::<f64>() / n,
+        mean_seconds: rs.iter().map(|r| r.seconds).sum::<f64>() / n,
         mean_steps: if conv.is_empty() {
             f64::NAN
         } else {

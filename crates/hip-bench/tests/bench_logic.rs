@@ -139,3 +139,21 @@ fn providers_are_timed_interleaved_with_equal_runs() {
     assert_eq!(row.runs, 5);
     assert!(row.min_ms.unwrap() <= row.median_ms && row.median_ms <= row.max_ms.unwrap());
 }
+
+#[test]
+fn ts_searches_are_graded_by_the_autodiff_hessian_of_the_searched_model() {
+    use std::sync::Arc;
+    let model =
+        Arc::new(hip_model::HipModel::new(hip_model::ModelConfig::default(), &candle_core::Device::Cpu).unwrap());
+    let ts0 = hip_core::Molecule::new(vec![8, 1, 1], vec![[0.0; 3], [0.96, 0.0, 0.0], [-0.24, 0.93, 0.0]]).unwrap();
+    let runs = hip_bench::ts_bench::ts_searches(model.clone(), &[("w".into(), ts0)], &[0.05], 1, false).unwrap();
+    assert_eq!(runs.len(), 2);
+    for r in &runs {
+        assert_eq!(r.graded_by, "autodiff");
+        let end = r.rmsd_to_reference;
+        assert!(end.is_finite() && (r.matches_reference == (end < hip_bench::ts_bench::MATCH_RMSD)));
+    }
+    let s = hip_bench::ts_bench::summarize(&runs, "hip");
+    assert_eq!(s.runs, 1);
+    assert!(s.success <= s.converged && s.matches_reference <= s.success && s.own_agrees <= s.runs);
+}

@@ -425,14 +425,23 @@ pub struct EpochRecord {
     pub epoch: usize,
     /// Mean training loss.
     pub train_loss: f64,
-    /// Validation energy MAE, eV.
+    /// Validation energy MAE, eV (NaN without validation samples; JSON `null`).
+    #[serde(deserialize_with = "nan_if_null")]
     pub val_energy_mae: f64,
     /// Validation force MAE, eV/Å.
+    #[serde(deserialize_with = "nan_if_null")]
     pub val_forces_mae: f64,
-    /// Validation Hessian MAE (direct head), eV/Å².
+    /// Validation Hessian MAE (direct head), eV/Å² (NaN when the loss has no Hessian).
+    #[serde(deserialize_with = "nan_if_null")]
     pub val_hessian_mae: f64,
     /// Wall time so far, s.
     pub wall_s: f64,
+}
+
+/// JSON has no NaN: serde_json writes it as `null`, which reads back as NaN here (without this a
+/// history with a NaN would not deserialize, and a resumed run would lose its history).
+fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// Where to write checkpoints and what to record in them.
@@ -653,7 +662,8 @@ pub fn train(
     let train_molecules = train_refs.iter().map(|s| &s.molecule_id).collect::<std::collections::BTreeSet<_>>().len();
     let val_refs: Vec<&Sample> = spread_indices(val_set.len(), cfg.max_val).into_iter().map(|k| &val_set[k]).collect();
     let val_items = prepare(&model, &val_refs, cfg)?;
-    let val_ef = if cfg.head_only {
+    // without validation samples the validation numbers are NaN (never a perfect 0)
+    let val_ef = if cfg.head_only && !val_refs.is_empty() {
         Some(validate(&model, &val_refs, &TrainConfig { head_only: false, ..cfg.clone() })?)
     } else {
         None
@@ -699,7 +709,8 @@ pub fn train(
             b.finish_and_clear();
         }
         ema.swap(model.params.vars())?; // validate and save the EMA weights
-        let mut v = validate_items(&model, &val_items, cfg)?;
+        let nan = Losses { energy: f64::NAN, forces: f64::NAN, hessian: f64::NAN, total: f64::NAN };
+        let mut v = if val_items.is_empty() { nan } else { validate_items(&model, &val_items, cfg)? };
         if let Some(ef) = &val_ef {
             (v.energy, v.forces) = (ef.energy, ef.forces);
         }

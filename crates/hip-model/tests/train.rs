@@ -114,9 +114,18 @@ fn empty_evaluation_sets_are_errors() {
     assert!(e.contains("empty"), "{e}");
     let e = hip_model::eval::evaluate(&model, &[], hip_model::HessianMethod::Direct).unwrap_err().to_string();
     assert!(e.contains("empty"), "{e}");
+    // training without validation samples reports NaN validation errors, not zeros
     let cfg = TrainConfig { epochs: 1, ..Default::default() };
-    let e = train(fresh(&samples), &samples[..4], &[], &cfg, &opts("empty.safetensors", 0)).unwrap_err().to_string();
-    assert!(e.contains("empty"), "{e}");
+    let (_, hist) = train(fresh(&samples), &samples[..4], &[], &cfg, &opts("empty.safetensors", 0)).unwrap();
+    assert!(hist[0].val_energy_mae.is_nan() && hist[0].val_forces_mae.is_nan() && hist[0].val_hessian_mae.is_nan());
+    // and the NaN history survives the checkpoint: resuming for a second epoch continues it
+    let cfg2 = TrainConfig { epochs: 2, ..cfg.clone() };
+    let (_, first) = train(fresh(&samples), &samples[..4], &[], &cfg2, &opts("empty-resume.safetensors", 1)).unwrap();
+    let (_, hist2) = train(fresh(&samples), &samples[..4], &[], &cfg2, &opts("empty-resume.safetensors", 0)).unwrap();
+    assert_eq!(hist2.len(), 2);
+    assert_eq!(hist2[0].wall_s.to_bits(), first[0].wall_s.to_bits(), "the resumed run kept its first epoch");
+    let e = train(fresh(&samples), &[], &samples[..2], &cfg, &opts("empty2.safetensors", 0)).unwrap_err().to_string();
+    assert!(e.contains("training set is empty"), "{e}");
 }
 
 #[test]
