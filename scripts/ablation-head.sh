@@ -12,17 +12,24 @@ DATA=${DATA:-datasets/work/gfn2-v1-filtered.h5}
 BACKBONE=${BACKBONE:-models/ef-baseline.safetensors}
 export RAYON_NUM_THREADS=1
 ORDER=${ORDER:-$(ls "$D"/[A-Z]_*.toml)}
-for seed in 0 1; do
-  for cfg in $ORDER; do
-    v=$(basename "$cfg" .toml)
-    out="$D/runs/$v-s$seed"
-    mkdir -p "$D/runs"
-    [ -f "$out.eval.json" ] && continue
-    sed "s/^seed = 0$/seed = $seed/" "$D/train-head.toml" > "$out.train.toml"
-    sed "s/^seed = 0$/seed = $seed/" "$cfg" > "$out.model.toml"
-    ${HIP:-target/ablation-bin/hip} train --data "$DATA" --config "$out.train.toml" --model-config "$out.model.toml" \
-      --backbone-from "$BACKBONE" --out "$out.safetensors" > "$out.log" 2>&1
-    ${HIP:-target/ablation-bin/hip} eval --data "$DATA" --split val --max 300 --model "$out.safetensors" --method direct --json \
-      > "$out.eval.json.tmp" && mv "$out.eval.json.tmp" "$out.eval.json"
+# RUNS="F:1 J:0 ..." runs exactly those variant:seed pairs, in that order
+if [ -z "${RUNS:-}" ]; then
+  RUNS=""
+  for seed in 0 1; do
+    for cfg in $ORDER; do RUNS="$RUNS $(basename "$cfg" .toml | cut -d_ -f1):$seed"; done
   done
+fi
+for run in $RUNS; do
+  letter=${run%%:*}; seed=${run##*:}
+  cfg=$(ls "$D"/"$letter"_*.toml)
+  v=$(basename "$cfg" .toml)
+  out="$D/runs/$v-s$seed"
+  mkdir -p "$D/runs"
+  [ -f "$out.eval.json" ] && continue
+  sed "s/^seed = 0$/seed = $seed/" "$D/train-head.toml" > "$out.train.toml"
+  sed "s/^seed = 0$/seed = $seed/" "$cfg" > "$out.model.toml"
+  ${HIP:-target/ablation-bin/hip} train --data "$DATA" --config "$out.train.toml" --model-config "$out.model.toml" \
+    --backbone-from "$BACKBONE" --out "$out.safetensors" > "$out.log" 2>&1
+  ${HIP:-target/ablation-bin/hip} eval --data "$DATA" --split val --max 300 --model "$out.safetensors" --method direct --json \
+    > "$out.eval.json.tmp" && mv "$out.eval.json.tmp" "$out.eval.json"
 done
