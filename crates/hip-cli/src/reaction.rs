@@ -57,6 +57,17 @@ pub struct ReactionArgs {
     pub json: bool,
 }
 
+/// A spinner on stderr when it is a terminal (hidden otherwise, so logs stay clean).
+fn spinner() -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let b = indicatif::ProgressBar::new_spinner();
+    b.enable_steady_tick(std::time::Duration::from_millis(200));
+    b
+}
+
 fn comment(what: &str, e: f64) -> String {
     format!("{what} energy={e:.8}")
 }
@@ -180,7 +191,9 @@ pub fn neb_cmd(a: NebArgs) -> CliResult {
     let (pot, warnings) = a.model.potential(&[&r, &p])?;
     let p = interpolate::aligned(&r, &p).map_err(|e| e.to_string())?;
     let band = interpolate::idpp_band(&r, &p, a.images).map_err(|e| e.to_string())?;
-    let out = neb::neb(&pot, band, &neb::NebOptions::default()).map_err(|e| e.to_string())?;
+    let bar = spinner();
+    let out = neb::neb_with_progress(&pot, band, &neb::NebOptions::default(), &bar).map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
     let frames: Vec<(&Molecule, String)> =
         out.images.iter().zip(&out.energies).map(|(m, e)| (m, comment("neb", *e))).collect();
     write_xyz_frames(&a.output, &frames).map_err(|e| e.to_string())?;

@@ -312,6 +312,8 @@ fn reaction_pipeline_runs_end_to_end_and_writes_its_outputs() {
     write_xyz(&swapped, &mol, "swapped").unwrap();
     let out = hip(&["reaction", &example("hcn.xyz"), swapped.to_str().unwrap(), "-o", dir.to_str().unwrap()]);
     assert_clean_failure(&out, "same atom order");
+    // an empty evaluation is an error, not a perfect score
+    assert_clean_failure(&hip(&["eval", "--data", &fixture(), "--split", "test", "--max", "0"]), "empty");
     // hip irc from a point that is not a saddle is a clear error
     let out = hip(&["irc", &example("hcn.xyz"), "-o", tmp("irc.xyz").to_str().unwrap()]);
     assert_clean_failure(&out, "not a saddle point");

@@ -219,3 +219,13 @@ pub fn relax_band(
 pub fn neb(pot: &dyn Potential, band: Vec<Molecule>, opts: &NebOptions) -> Result<NebResult> {
     relax_band(band, |_, mol| pot.energy_forces(mol), opts, None)
 }
+
+/// [`neb`] with a progress line (band step and largest force) on `progress`.
+pub fn neb_with_progress(
+    pot: &dyn Potential,
+    band: Vec<Molecule>,
+    opts: &NebOptions,
+    progress: &indicatif::ProgressBar,
+) -> Result<NebResult> {
+    relax_band(band, |_, mol| pot.energy_forces(mol), opts, Some(progress))
+}
