@@ -117,8 +117,10 @@ pub fn reaction(a: ReactionArgs) -> CliResult {
     let p = read_molecule(&a.product).map_err(|e| e.to_string())?.molecule;
     let (pot, warnings) = a.model.potential(&[&r, &p])?;
     std::fs::create_dir_all(&a.output).map_err(|e| format!("{}: {e}", a.output.display()))?;
-    let opts = pipeline::PipelineOptions { n_images: a.images, ..Default::default() };
+    let bar = spinner();
+    let opts = pipeline::PipelineOptions { n_images: a.images, progress: Some(bar.clone()), ..Default::default() };
     let out = pipeline::run(&pot, &r, &p, &opts).map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
     let err = |e: hip_core::Error| e.to_string();
     let band: Vec<(&Molecule, String)> =
         out.neb.images.iter().zip(&out.neb.energies).map(|(m, e)| (m, comment("neb", *e))).collect();

@@ -29,6 +29,8 @@ pub struct PipelineOptions {
     pub irc: IrcOptions,
     /// RMSD below which an IRC end counts as R or P when their bond graphs are equal, Å.
     pub rmsd_tolerance: f64,
+    /// Progress line (stage, NEB step and force), if any.
+    pub progress: Option<indicatif::ProgressBar>,
 }
 
 impl Default for PipelineOptions {
@@ -39,6 +41,7 @@ impl Default for PipelineOptions {
             ts: ts::TsOptions::default(),
             irc: IrcOptions::default(),
             rmsd_tolerance: 0.25,
+            progress: None,
         }
     }
 }
@@ -114,14 +117,25 @@ fn classify_end(end: &Molecule, r: &Molecule, p: &Molecule, tol: f64) -> Result<
 pub fn run(pot: &dyn Potential, r: &Molecule, p: &Molecule, opts: &PipelineOptions) -> Result<PipelineResult> {
     same_atoms(r, p, "reaction")?;
     let p = if pot.rigid_body_invariant() { aligned(r, p)? } else { p.clone() };
+    let stage = |m: &str| {
+        if let Some(b) = &opts.progress {
+            b.set_message(m.to_string());
+        }
+    };
+    stage("IDPP band");
     let band = idpp_band(r, &p, opts.n_images)?;
-    let band = neb(pot, band, &opts.neb)?;
+    let band = match &opts.progress {
+        Some(b) => super::neb::neb_with_progress(pot, band, &opts.neb, b)?,
+        None => neb(pot, band, &opts.neb)?,
+    };
+    stage("TS search from the climbing image");
     let t = ts::search(pot, band.ts_guess(), &opts.ts)?;
     let n_imag =
         t.final_point.as_ref().map(|f| f.spectrum.iter().filter(|&&x| x < DEFAULT_IMAGINARY_THRESHOLD_CM).count());
     let ts_success = t.converged && n_imag == Some(1);
     let (mut path, mut ends, mut end_rmsd, mut intended) = (None, None, None, false);
     if ts_success {
+        stage("IRC");
         let ir = irc(pot, &t.molecule, &opts.irc)?;
         let (mf, df) = classify_end(&ir.forward.end, r, &p, opts.rmsd_tolerance)?;
         let (mr, dr) = classify_end(&ir.reverse.end, r, &p, opts.rmsd_tolerance)?;
