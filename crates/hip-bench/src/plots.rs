@@ -61,9 +61,26 @@ where
         .build_cartesian_2d((x0 * 0.8..x1 * 1.25).log_scale(), (y0 * 0.7..y1 * 1.5).log_scale())
         .map_err(|e| e.to_string())?;
     chart.configure_mesh().x_desc(xl).y_desc(yl).label_style(("sans-serif", 14)).draw().map_err(|e| e.to_string())?;
+    draw_series_lines(&mut chart, series, |p| p.0 > 0.0 && p.1 > 0.0)?;
+    legend_and_present(&mut chart, &root)
+}
+
+/// Every series as a line with point markers (reference series grey and thin), points kept by
+/// `keep` (log axes need positive values).
+fn draw_series_lines<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    series: &[Series],
+    keep: impl Fn(&(f64, f64)) -> bool,
+) -> Result<(), String>
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
     for (k, s) in series.iter().enumerate() {
         let color = if s.reference { RGBColor(120, 120, 120) } else { COLORS[k % COLORS.len()] };
-        let pts: Vec<(f64, f64)> = s.points.iter().copied().filter(|p| p.0 > 0.0 && p.1 > 0.0).collect();
+        let pts: Vec<(f64, f64)> = s.points.iter().copied().filter(|p| keep(p)).collect();
         chart
             .draw_series(LineSeries::new(pts.clone(), color.stroke_width(if s.reference { 1 } else { 2 })))
             .map_err(|e| e.to_string())?
@@ -71,7 +88,7 @@ where
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
         chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled()))).map_err(|e| e.to_string())?;
     }
-    legend_and_present(&mut chart, &root)
+    Ok(())
 }
 
 /// Draws the legend (upper left) and writes the file: the last step of every plot.
@@ -120,15 +137,7 @@ where
         .build_cartesian_2d(x0 - px..x1 + px, y0 - py..y1 + py)
         .map_err(|e| e.to_string())?;
     chart.configure_mesh().x_desc(xl).y_desc(yl).label_style(("sans-serif", 14)).draw().map_err(|e| e.to_string())?;
-    for (k, s) in series.iter().enumerate() {
-        let color = if s.reference { RGBColor(120, 120, 120) } else { COLORS[k % COLORS.len()] };
-        chart
-            .draw_series(LineSeries::new(s.points.clone(), color.stroke_width(2)))
-            .map_err(|e| e.to_string())?
-            .label(s.label.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
-        chart.draw_series(s.points.iter().map(|&p| Circle::new(p, 3, color.filled()))).map_err(|e| e.to_string())?;
-    }
+    draw_series_lines(&mut chart, series, |p| p.0.is_finite() && p.1.is_finite())?;
     legend_and_present(&mut chart, &root)
 }
 

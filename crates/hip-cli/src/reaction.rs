@@ -38,8 +38,9 @@ impl ModelChoice {
     }
 }
 
+/// Reactant, product and the band between them (`hip reaction`, `hip neb`).
 #[derive(Args, Debug)]
-pub struct ReactionArgs {
+pub struct Endpoints {
     /// Reactant (XYZ or FILE.h5:INDEX).
     pub reactant: String,
     /// Product, same atoms in the same order.
@@ -49,6 +50,22 @@ pub struct ReactionArgs {
     /// Images of the band, end points included.
     #[arg(long, default_value_t = 9)]
     pub images: usize,
+}
+
+impl Endpoints {
+    /// Reactant, product, the model potential and the domain warnings of both.
+    fn read(&self) -> Result<(Molecule, Molecule, ModelPotential, Vec<String>), String> {
+        let r = read_molecule(&self.reactant).map_err(|e| e.to_string())?.molecule;
+        let p = read_molecule(&self.product).map_err(|e| e.to_string())?.molecule;
+        let (pot, warnings) = self.model.potential(&[&r, &p])?;
+        Ok((r, p, pot, warnings))
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ReactionArgs {
+    #[command(flatten)]
+    pub ends: Endpoints,
     /// Output folder: band.xyz, ts.xyz, irc.xyz, profile.png/.svg, summary.json.
     #[arg(short = 'o', long, default_value = "reaction-out")]
     pub output: PathBuf,
@@ -113,12 +130,10 @@ fn profile(dir: &Path, band: &neb::NebResult, path: Option<&irc::IrcResult>) -> 
 }
 
 pub fn reaction(a: ReactionArgs) -> CliResult {
-    let r = read_molecule(&a.reactant).map_err(|e| e.to_string())?.molecule;
-    let p = read_molecule(&a.product).map_err(|e| e.to_string())?.molecule;
-    let (pot, warnings) = a.model.potential(&[&r, &p])?;
+    let (r, p, pot, warnings) = a.ends.read()?;
     std::fs::create_dir_all(&a.output).map_err(|e| format!("{}: {e}", a.output.display()))?;
     let bar = spinner();
-    let opts = pipeline::PipelineOptions { n_images: a.images, progress: Some(bar.clone()), ..Default::default() };
+    let opts = pipeline::PipelineOptions { n_images: a.ends.images, progress: Some(bar.clone()), ..Default::default() };
     let out = pipeline::run(&pot, &r, &p, &opts).map_err(|e| e.to_string())?;
     bar.finish_and_clear();
     let err = |e: hip_core::Error| e.to_string();
@@ -131,9 +146,9 @@ pub fn reaction(a: ReactionArgs) -> CliResult {
     }
     profile(&a.output, &out.neb, out.irc.as_ref())?;
     let mut v = serde_json::to_value(&out).map_err(|e| e.to_string())?;
-    v["method"] = serde_json::json!(a.model.method);
-    v["reactant"] = serde_json::json!(a.reactant);
-    v["product"] = serde_json::json!(a.product);
+    v["method"] = serde_json::json!(a.ends.model.method);
+    v["reactant"] = serde_json::json!(a.ends.reactant);
+    v["product"] = serde_json::json!(a.ends.product);
     v["warnings"] = serde_json::json!(warnings);
     v["criteria"] = serde_json::json!({
         "ts_success": "TS search converged (Gaussian thresholds) with exactly one mode below -10 cm^-1 by the same Hessian method",
@@ -170,15 +185,8 @@ pub fn reaction(a: ReactionArgs) -> CliResult {
 
 #[derive(Args, Debug)]
 pub struct NebArgs {
-    /// Reactant.
-    pub reactant: String,
-    /// Product, same atoms in the same order.
-    pub product: String,
     #[command(flatten)]
-    pub model: ModelChoice,
-    /// Images, end points included.
-    #[arg(long, default_value_t = 9)]
-    pub images: usize,
+    pub ends: Endpoints,
     /// The relaxed band (multi-frame XYZ).
     #[arg(short = 'o', long, default_value = "band.xyz")]
     pub output: PathBuf,
@@ -188,11 +196,9 @@ pub struct NebArgs {
 }
 
 pub fn neb_cmd(a: NebArgs) -> CliResult {
-    let r = read_molecule(&a.reactant).map_err(|e| e.to_string())?.molecule;
-    let p = read_molecule(&a.product).map_err(|e| e.to_string())?.molecule;
-    let (pot, warnings) = a.model.potential(&[&r, &p])?;
+    let (r, p, pot, warnings) = a.ends.read()?;
     let p = interpolate::aligned(&r, &p).map_err(|e| e.to_string())?;
-    let band = interpolate::idpp_band(&r, &p, a.images).map_err(|e| e.to_string())?;
+    let band = interpolate::idpp_band(&r, &p, a.ends.images).map_err(|e| e.to_string())?;
     let bar = spinner();
     let out = neb::neb_with_progress(&pot, band, &neb::NebOptions::default(), &bar).map_err(|e| e.to_string())?;
     bar.finish_and_clear();

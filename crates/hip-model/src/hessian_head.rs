@@ -98,12 +98,16 @@ impl HeadLayer {
     }
 }
 
-/// Per-edge inputs of the head layers for one chunk of directed Hessian-graph edges.
+/// Per-edge geometry of one chunk of Hessian-graph pairs, both directions: `s → t` for the
+/// first `len` rows, `t → s` for the rest.
 #[derive(Debug)]
 struct EdgeChunk {
     src: Tensor,
     dst: Tensor,
+    /// `|r_st|`, `(2·len, 1)`.
+    r: Tensor,
     sh: Tensor,
+    /// The head's Bessel basis × envelope, `(2·len, num_bessel)`.
     radial: Tensor,
 }
 
@@ -201,11 +205,24 @@ impl HessianHead {
         })
     }
 
-    /// Head features: `x` mapped to the head irreps, then the head's message-passing layers.
-    fn head_features(&self, batch: &Batch, positions: &Tensor, x: &Tensor) -> Result<Tensor> {
+    /// The edge geometry of pairs `start..start + len`, both directions.
+    fn edge_chunk(&self, batch: &Batch, positions: &Tensor, start: usize, len: usize) -> Result<EdgeChunk> {
+        let (ps, pt) = (batch.pair_src.narrow(0, start, len)?, batch.pair_dst.narrow(0, start, len)?);
+        let (src, dst) = (Tensor::cat(&[&ps, &pt], 0)?, Tensor::cat(&[&pt, &ps], 0)?);
+        let vec = (positions.index_select(&dst, 0)? - positions.index_select(&src, 0)?)?;
+        let r = vec.sqr()?.sum_keepdim(1)?.sqrt()?;
+        let sh = spherical_harmonics(&vec, self.lmax)?;
+        let radial = bessel_envelope(&r, self.cutoff, self.num_bessel, self.p)?;
+        Ok(EdgeChunk { src, dst, r, sh, radial })
+    }
+
+    /// Head features: `x` mapped to the head irreps, then the head's message-passing layers,
+    /// with the edge chunks those layers built (reused by the blocks; without layers none are
+    /// kept, so per-edge tensors are freed chunk by chunk).
+    fn head_features(&self, batch: &Batch, positions: &Tensor, x: &Tensor) -> Result<(Tensor, Vec<EdgeChunk>)> {
         let mut h = self.to_head.forward(x)?;
         if self.layers.is_empty() {
-            return Ok(h);
+            return Ok((h, Vec::new()));
         }
         let n = batch.n_total_atoms();
         let mut degree = vec![0.0f64; n];
@@ -215,53 +232,50 @@ impl HessianHead {
         }
         let inv: Vec<f64> = degree.iter().map(|&d| if d > 0.0 { 1.0 / d } else { 0.0 }).collect();
         let inv_degree = Tensor::from_vec(inv, (n, 1), x.device())?;
-        let mut edges = Vec::new();
-        for (start, len) in chunks(batch.pairs.len()) {
-            let (ps, pt) = (batch.pair_src.narrow(0, start, len)?, batch.pair_dst.narrow(0, start, len)?);
-            let (src, dst) = (Tensor::cat(&[&ps, &pt], 0)?, Tensor::cat(&[&pt, &ps], 0)?);
-            let vec = (positions.index_select(&dst, 0)? - positions.index_select(&src, 0)?)?;
-            let r = vec.sqr()?.sum_keepdim(1)?.sqrt()?;
-            let sh = spherical_harmonics(&vec, self.lmax)?;
-            let radial = bessel_envelope(&r, self.cutoff, self.num_bessel, self.p)?;
-            edges.push(EdgeChunk { src, dst, sh, radial });
-        }
+        let edges = chunks(batch.pairs.len())
+            .map(|(start, len)| self.edge_chunk(batch, positions, start, len))
+            .collect::<Result<Vec<_>>>()?;
         for layer in &self.layers {
             h = layer.forward(&h, &edges, &inv_degree)?;
         }
-        Ok(h)
+        Ok((h, edges))
     }
 
     /// Row-major 3×3 blocks `M_e` `(E, 9)` of directed edges `src → dst` (step 2–3).
-    fn edge_blocks(&self, h: &Tensor, positions: &Tensor, src: &Tensor, dst: &Tensor) -> Result<Tensor> {
-        let vec = (positions.index_select(dst, 0)? - positions.index_select(src, 0)?)?;
-        let r = vec.sqr()?.sum_keepdim(1)?.sqrt()?;
-        let sh = spherical_harmonics(&vec, self.lmax)?;
-        let (hs, ht) = (h.index_select(src, 0)?, h.index_select(dst, 0)?);
-        let mut radial = bessel_envelope(&r, self.cutoff, self.num_bessel, self.p)?;
+    fn edge_blocks(&self, h: &Tensor, e: &EdgeChunk) -> Result<Tensor> {
+        let (sh, r) = (&e.sh, &e.r);
+        let (hs, ht) = (h.index_select(&e.src, 0)?, h.index_select(&e.dst, 0)?);
+        let mut radial = e.radial.clone();
         if let Some((off, k)) = self.radial_scalars {
             radial = Tensor::cat(&[&radial, &hs.narrow(1, off, k)?, &ht.narrow(1, off, k)?], 1)?;
         }
-        let mut pieces = self.tp_src.forward_fused(&hs, &sh, &self.tp_src.weights_fused(&radial)?)?;
-        pieces.extend(self.tp_dst.forward_fused(&ht, &sh, &self.tp_dst.weights_fused(&radial)?)?);
+        let mut pieces = self.tp_src.forward_fused(&hs, sh, &self.tp_src.weights_fused(&radial)?)?;
+        pieces.extend(self.tp_dst.forward_fused(&ht, sh, &self.tp_dst.weights_fused(&radial)?)?);
         if let Some(pt) = &self.pair_tp {
             pieces.push(pt.forward_radial(&hs, &ht, &radial)?);
         }
         let a = self.edge_proj.forward_permuted(&pieces, &self.rows)?; // (E, 9) irreps coefficients
         let m = (a.matmul(&self.q)? * self.scale)?; // (E, 9) row-major 3×3 blocks
-        if self.envelope { Ok(m.broadcast_mul(&envelope(&r, self.cutoff, self.p)?)?) } else { Ok(m) }
+        if self.envelope { Ok(m.broadcast_mul(&envelope(r, self.cutoff, self.p)?)?) } else { Ok(m) }
     }
 
     /// Pair and diagonal blocks of the batch, eV/Å².
     pub fn blocks(&self, batch: &Batch, positions: &Tensor, x: &Tensor) -> Result<HeadBlocks> {
         let n = batch.n_total_atoms();
-        let h = self.head_features(batch, positions, x)?;
+        let (h, built) = self.head_features(batch, positions, x)?;
         let mut pair_blocks = Vec::new();
         // pairs in chunks (see `model::EDGE_CHUNK`); each pair's two directed edges together:
         // s → t for the first `len` rows, t → s for the rest
-        for (start, len) in chunks(batch.pairs.len()) {
-            let (ps, pt) = (batch.pair_src.narrow(0, start, len)?, batch.pair_dst.narrow(0, start, len)?);
-            let (src, dst) = (Tensor::cat(&[&ps, &pt], 0)?, Tensor::cat(&[&pt, &ps], 0)?);
-            let m = self.edge_blocks(&h, positions, &src, &dst)?; // M_{s→t}, then M_{t→s}
+        for (k, (start, len)) in chunks(batch.pairs.len()).enumerate() {
+            let fresh;
+            let e = match built.get(k) {
+                Some(e) => e,
+                None => {
+                    fresh = self.edge_chunk(batch, positions, start, len)?;
+                    &fresh
+                }
+            };
+            let m = self.edge_blocks(&h, e)?; // M_{s→t}, then M_{t→s}
             pair_blocks.push((m.narrow(0, 0, len)? + transpose_blocks(&m.narrow(0, len, len)?)?)?);
         }
         let pairs = match pair_blocks.len() {

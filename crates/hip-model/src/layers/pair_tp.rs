@@ -151,11 +151,6 @@ impl PairTp {
         self.tp.irreps_out()
     }
 
-    /// Per-edge weights `(E, weight_numel)` from radial features (descriptor layout).
-    pub fn weights(&self, radial: &Tensor) -> Result<Tensor> {
-        self.radial.forward(radial)
-    }
-
     /// `x1, x2 (E, dim)`, `radial (E, radial_in)` → `(E, dim_out)` in descriptor order.
     pub fn forward_radial(&self, x1: &Tensor, x2: &Tensor, radial: &Tensor) -> Result<Tensor> {
         let w = self.radial.forward_columns(radial, &self.w_idx)?; // (E, dim_out), descriptor order
