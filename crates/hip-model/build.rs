@@ -1,5 +1,5 @@
-//! Embeds `models/hip-default.safetensors` into the binary when it exists, so that an installed
-//! `hip` finds its default model without any path.
+//! Embeds `models/hip-default.safetensors` into hip-model when it exists, so that the `hip` binary
+//! and the Python package find their default model without any path (`default_model`).
 fn main() {
     let manifest = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let model = manifest.join("../../models/hip-default.safetensors");

@@ -2,24 +2,16 @@
 
 use std::path::Path;
 
-use candle_core::Device;
-use hip_model::{HipModel, checkpoint};
+use hip_model::HipModel;
 
-/// The embedded default model (`models/hip-default.safetensors` at build time).
-#[cfg(has_default_model)]
-const DEFAULT_MODEL: Option<&[u8]> = Some(include_bytes!(env!("HIP_DEFAULT_MODEL_PATH")));
-#[cfg(not(has_default_model))]
-const DEFAULT_MODEL: Option<&[u8]> = None;
-
-/// Loads `path`, or the embedded default.
+/// Loads `path`, or the embedded default (`hip_model::default_model`).
 pub fn load_model(path: Option<&Path>) -> Result<HipModel, String> {
-    match path {
-        Some(p) => checkpoint::load(p, &Device::Cpu).map(|c| c.model).map_err(|e| e.to_string()),
-        None => match DEFAULT_MODEL {
-            Some(bytes) => checkpoint::load_bytes(bytes, "embedded default model", &Device::Cpu).map(|c| c.model).map_err(|e| e.to_string()),
-            None => Err("this build has no default model (models/hip-default.safetensors was absent at build time): pass --model PATH".into()),
-        },
-    }
+    hip_model::default_model::load(path).map_err(|e| match (path, e) {
+        (None, hip_model::Error::Checkpoint(m)) if hip_model::default_model::bytes().is_none() => {
+            m.replace("a model path", "--model PATH")
+        }
+        (_, e) => e.to_string(),
+    })
 }
 
 /// The model-domain check of `mol` ([`hip_core::domain::check`] at the model's backbone cutoff):

@@ -15,6 +15,7 @@
 
 pub mod checkpoint;
 pub mod config;
+pub mod default_model;
 pub mod eval;
 pub mod graph;
 pub mod hessian_head;

@@ -105,6 +105,24 @@ impl HipModel {
         }
     }
 
+    /// Direct Hessians of several molecules from **one batched forward pass** (no backward pass):
+    /// the same values as [`Self::hessian`] with `Direct` for each molecule alone, up to
+    /// floating-point summation order. An empty list gives an empty result.
+    pub fn hessians_direct(&self, mols: &[&Molecule]) -> Result<Vec<Hessian>> {
+        if mols.is_empty() {
+            return Ok(Vec::new());
+        }
+        let batch = Batch::new(mols, &self.config, self.device())?;
+        let out = self.forward(&batch, &batch.positions, true)?;
+        let h = out.hessians.expect("requested").to_vec1::<f64>()?;
+        let mut result = Vec::with_capacity(mols.len());
+        for (k, m) in mols.iter().enumerate() {
+            let block = h[batch.h_offsets[k]..batch.h_offsets[k + 1]].to_vec();
+            result.push(Hessian::from_vec(m.len(), block)?);
+        }
+        Ok(result)
+    }
+
     /// The direct Hessian, block-sparse: one 3×3 block per atom and per atom pair within
     /// `hessian_cutoff`, from one forward pass with no dense `(3N)²` buffer anywhere. Memory
     /// and time are O(atoms + pairs), so this is the call for large systems; for pairs inside

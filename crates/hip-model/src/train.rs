@@ -13,7 +13,7 @@
 //! makes HIP direct and autodiff share one backbone.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor, Var};
@@ -762,8 +762,9 @@ pub fn train(
     Ok((model, history))
 }
 
-/// Reads the samples of `split` from a dataset file.
-pub fn load_split(path: &Path, split: &str) -> Result<Vec<Sample>> {
+/// Reads the samples of `split` from a dataset file (cargo feature `hdf5`).
+#[cfg(feature = "hdf5")]
+pub fn load_split(path: &std::path::Path, split: &str) -> Result<Vec<Sample>> {
     let ds = hip_core::io::dataset::Dataset::open(path)?;
     ds.indices_in_split(split).into_iter().map(|i| ds.sample(i).map_err(Error::from)).collect()
 }

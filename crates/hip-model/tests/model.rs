@@ -370,3 +370,22 @@ fn autodiff_refuses_without_second_order() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("CHILD-RESULT: second-order autodiff is disabled"), "{text}");
 }
+
+#[test]
+fn batched_direct_hessians_are_each_molecules_own() {
+    // One forward pass over a batch of molecules of different sizes: each Hessian must be the one
+    // of that molecule alone. Molecules do not interact across the batch, so only the order of
+    // floating-point sums can differ: 1e-12 relative to the largest entry.
+    let m = model(true);
+    let mols = [molecule(1, 3), molecule(2, 7), molecule(3, 5)];
+    let refs: Vec<&Molecule> = mols.iter().collect();
+    let batched = m.hessians_direct(&refs).unwrap();
+    assert_eq!(batched.len(), mols.len());
+    for (mol, h) in mols.iter().zip(&batched) {
+        let alone = m.hessian(mol, HessianMethod::Direct).unwrap();
+        let scale = alone.as_slice().iter().fold(1.0f64, |a, v| a.max(v.abs()));
+        let err = max_abs(h.as_slice(), alone.as_slice());
+        assert!(err <= 1e-12 * scale, "{} atoms: batched differs by {err:e}", mol.len());
+    }
+    assert!(m.hessians_direct(&[]).unwrap().is_empty());
+}

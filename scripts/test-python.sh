@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Builds the Python package `hip_rs` (crates/hip-py, PyO3 + maturin), installs it with its test
+# dependencies, and runs its tests against the `hip` binary (which they compare with).
+# Part of the README's test command and of .ci/run. Needs python3 with pip (3.9+).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --bin hip
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore "./crates/hip-py[test]"
+# a rebuild of the same version must replace the installed one
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --force-reinstall --no-deps ./crates/hip-py
+python3 -m pytest -q -p no:cacheprovider crates/hip-py/tests
