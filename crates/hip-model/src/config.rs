@@ -72,6 +72,11 @@ pub struct ModelConfig {
     pub seed: u64,
 }
 
+/// Largest irrep degree a config may use (the HIP head needs l ≤ 2).
+pub const MAX_L: usize = 6;
+/// Largest node feature dimension a config may use (the shipped models use 128).
+pub const MAX_FEATURE_DIM: usize = 4096;
+
 impl Default for ModelConfig {
     fn default() -> Self {
         ModelConfig {
@@ -111,9 +116,80 @@ impl ModelConfig {
         toml::to_string(self).expect("config serializes")
     }
 
-    /// From TOML text; unknown keys are errors.
+    /// From TOML text; unknown keys are errors, and so is any value [`Self::validate`] refuses.
     pub fn from_toml(text: &str) -> Result<Self, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
+        let c: ModelConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// Checks every field against the range a molecular model can use, so that a malformed or
+    /// hostile config (in a TOML file or a checkpoint) is an error before anything is allocated:
+    /// element numbers, finite positive lengths and scales, and sizes bounded well above any
+    /// useful model (features ≤ [`MAX_FEATURE_DIM`] per node, l ≤ [`MAX_L`], ≤ 16 layers).
+    pub fn validate(&self) -> Result<(), String> {
+        let bad = |m: String| Err(m);
+        if self.species.is_empty() || self.species.len() > 118 {
+            return bad(format!("species: {} entries (need 1..=118)", self.species.len()));
+        }
+        for (k, &z) in self.species.iter().enumerate() {
+            if !(1..=118).contains(&z) {
+                return bad(format!("species[{k}] = {z} is not an element (1..=118)"));
+            }
+            if self.species[..k].contains(&z) {
+                return bad(format!("species: {z} appears twice"));
+            }
+        }
+        if self.reference_energies.len() != self.species.len() {
+            return bad(format!(
+                "reference_energies: {} values for {} species",
+                self.reference_energies.len(),
+                self.species.len()
+            ));
+        }
+        let positive = [
+            ("cutoff", self.cutoff, 50.0),
+            ("hessian_cutoff", self.hessian_cutoff, 1000.0),
+            ("avg_num_neighbors", self.avg_num_neighbors, 1e6),
+            ("hessian_scale", self.hessian_scale, 1e6),
+            ("energy_scale", self.energy_scale, 1e6),
+        ];
+        for (name, v, max) in positive {
+            if !(v.is_finite() && v > 0.0 && v <= max) {
+                return bad(format!("{name} = {v} (need a finite value in (0, {max}])"));
+            }
+        }
+        if let Some(k) = self.reference_energies.iter().position(|e| !e.is_finite()) {
+            return bad(format!("reference_energies[{k}] is not finite"));
+        }
+        let sizes = [
+            ("num_bessel", self.num_bessel, 1, 64),
+            ("head_num_bessel", self.head_num_bessel, 0, 64),
+            ("envelope_p", self.envelope_p, 1, 32),
+            ("lmax", self.lmax, 0, MAX_L),
+            ("num_layers", self.num_layers, 0, 16),
+            ("radial_hidden", self.radial_hidden, 1, 1024),
+            ("head_layers", self.head_layers, 0, 8),
+        ];
+        for (name, v, lo, hi) in sizes {
+            if !(lo..=hi).contains(&v) {
+                return bad(format!("{name} = {v} (need {lo}..={hi})"));
+            }
+        }
+        for (name, s) in [("hidden_irreps", &self.hidden_irreps), ("head_irreps", &self.head_irreps)] {
+            let irreps: irreps::Irreps = s.parse().map_err(|e| format!("{name}: {e}"))?;
+            let mut dim = 0usize;
+            for m in irreps.iter() {
+                if m.ir.l > MAX_L {
+                    return bad(format!("{name}: l = {} (need l <= {MAX_L})", m.ir.l));
+                }
+                dim = m.mul.checked_mul(2 * m.ir.l + 1).and_then(|d| d.checked_add(dim)).unwrap_or(usize::MAX);
+            }
+            if dim > MAX_FEATURE_DIM {
+                return bad(format!("{name}: {dim} features per node (need <= {MAX_FEATURE_DIM})"));
+            }
+        }
+        Ok(())
     }
 
     /// Bessel functions of the head's radial basis.

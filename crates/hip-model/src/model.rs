@@ -61,6 +61,7 @@ pub struct Output {
 impl HipModel {
     /// Builds a freshly initialized model.
     pub fn new(config: ModelConfig, device: &Device) -> Result<Self> {
+        config.validate().map_err(|e| crate::Error::Input(format!("model config: {e}")))?;
         let mut params = Params::new(config.seed, device);
         let hidden: Irreps = config.hidden_irreps.parse()?;
         let sh_irreps = Irreps::spherical_harmonics(&(0..=config.lmax).collect::<Vec<_>>());

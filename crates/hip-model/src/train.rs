@@ -97,9 +97,49 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
-    /// From TOML text (unknown keys are errors).
+    /// From TOML text (unknown keys are errors, and so is any value [`Self::validate`] refuses).
     pub fn from_toml(text: &str) -> Result<Self> {
-        toml::from_str(text).map_err(|e| Error::Input(format!("training config: {e}")))
+        let c: TrainConfig = toml::from_str(text).map_err(|e| Error::Input(format!("training config: {e}")))?;
+        c.validate().map_err(|e| Error::Input(format!("training config: {e}")))?;
+        Ok(c)
+    }
+
+    /// Checks every value: finite non-negative rates and weights, fractions in [0, 1], a batch
+    /// of 1..=4096 molecules, at most 10⁶ epochs and 64 subspace modes.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        let non_negative = [
+            ("lr", self.lr),
+            ("weight_decay", self.weight_decay),
+            ("grad_clip", self.grad_clip),
+            ("w_energy", self.w_energy),
+            ("w_forces", self.w_forces),
+            ("w_hessian", self.w_hessian),
+            ("w_subspace", self.w_subspace),
+            ("time_budget_s", self.time_budget_s),
+        ];
+        for (name, v) in non_negative {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(format!("{name} = {v} (need a finite value >= 0)"));
+            }
+        }
+        for (name, v) in [("lr_final_fraction", self.lr_final_fraction), ("warmup_fraction", self.warmup_fraction)] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(format!("{name} = {v} (need 0..=1)"));
+            }
+        }
+        if !(0.0..1.0).contains(&self.ema_decay) {
+            return Err(format!("ema_decay = {} (need 0 <= ema_decay < 1)", self.ema_decay));
+        }
+        if !(1..=4096).contains(&self.batch_size) {
+            return Err(format!("batch_size = {} (need 1..=4096)", self.batch_size));
+        }
+        if self.epochs > 1_000_000 {
+            return Err(format!("epochs = {} (need <= 1000000)", self.epochs));
+        }
+        if self.subspace_k > 64 {
+            return Err(format!("subspace_k = {} (need <= 64)", self.subspace_k));
+        }
+        Ok(())
     }
 }
 

@@ -24,6 +24,11 @@ pub fn read_matrix(path: &Path) -> Result<Matrix> {
 /// Reads a 2-D `<f8` C-order `.npy` file.
 pub fn read_npy(path: &Path) -> Result<Matrix> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    parse_npy(&bytes, path)
+}
+
+/// Parses the bytes of a 2-D `<f8` C-order `.npy` file (`path` names it in errors).
+pub fn parse_npy(bytes: &[u8], path: &Path) -> Result<Matrix> {
     let bad = |m: String| Error::parse(path, 0, m);
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return Err(bad("not a .npy file (missing the \\x93NUMPY magic)".into()));
@@ -82,6 +87,11 @@ pub fn read_npy(path: &Path) -> Result<Matrix> {
 /// Reads a whitespace-separated text matrix (all rows the same length).
 pub fn read_text(path: &Path) -> Result<Matrix> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    parse_text(&text, path)
+}
+
+/// Parses a whitespace-separated text matrix (`path` names it in errors).
+pub fn parse_text(text: &str, path: &Path) -> Result<Matrix> {
     let mut data = Vec::new();
     let (mut rows, mut cols) = (0, None);
     for (i, line) in text.lines().enumerate() {

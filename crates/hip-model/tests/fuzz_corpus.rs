@@ -1,0 +1,81 @@
+//! Replays the committed fuzz corpora (`fuzz/corpus/<target>`: seeds, the inputs the fuzzers
+//! kept, and every crash they found, after its fix) through the same checks as the fuzz targets
+//! (`fuzz/fuzz_targets/model_checks.rs`), on stable and in seconds. A panic is a failure.
+
+use std::path::PathBuf;
+
+#[path = "../../../fuzz/fuzz_targets/model_checks.rs"]
+mod model_checks;
+
+fn corpus(target: &str) -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus").join(target);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "{} is empty", dir.display());
+    files
+}
+
+fn replay(target: &str, check: fn(&[u8])) {
+    for path in corpus(target) {
+        let data = std::fs::read(&path).expect("readable corpus file");
+        if std::panic::catch_unwind(|| check(&data)).is_err() {
+            panic!("{target}: {} panics", path.display());
+        }
+    }
+}
+
+#[test]
+fn model_config_corpus_gives_clean_results() {
+    replay("model_config", model_checks::model_config);
+}
+
+#[test]
+fn train_config_corpus_gives_clean_results() {
+    replay("train_config", model_checks::train_config);
+}
+
+#[test]
+fn checkpoint_corpus_gives_clean_results() {
+    replay("checkpoint", model_checks::checkpoint);
+}
+
+#[test]
+fn a_tiny_checkpoint_and_its_corruptions_load_or_fail_cleanly() {
+    // A small real checkpoint (the checkpoint fuzzer's seed: set HIP_WRITE_FUZZ_SEEDS=DIR to
+    // write it there), then every 61st truncation and every 7th single-byte corruption of it.
+    use candle_core::Device;
+    use hip_model::{HipModel, ModelConfig, checkpoint};
+    let cfg = ModelConfig {
+        species: vec![1, 8],
+        reference_energies: vec![0.0; 2],
+        hidden_irreps: "4x0e+2x1o+2x1e+1x2e".into(),
+        head_irreps: "2x0e+2x1e+2x2e".into(),
+        num_layers: 1,
+        radial_hidden: 4,
+        num_bessel: 4,
+        ..Default::default()
+    };
+    let model = HipModel::new(cfg, &Device::Cpu).expect("a valid config");
+    let dir = std::env::temp_dir().join(format!("hip-tiny-ckpt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("tiny.safetensors");
+    checkpoint::save(&path, &model, &Default::default(), &serde_json::json!({})).expect("saved");
+    let bytes = std::fs::read(&path).expect("written");
+    assert!(checkpoint::load_bytes(&bytes, "tiny", &Device::Cpu).is_ok());
+    if let Ok(seeds) = std::env::var("HIP_WRITE_FUZZ_SEEDS") {
+        std::fs::write(PathBuf::from(seeds).join("tiny.safetensors"), &bytes).expect("seed written");
+    }
+    for cut in (0..bytes.len()).step_by(61) {
+        model_checks::checkpoint(&bytes[..cut]);
+    }
+    for k in (0..bytes.len()).step_by(7) {
+        let mut b = bytes.clone();
+        b[k] ^= 0x5a;
+        model_checks::checkpoint(&b);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,7 @@
+//! Fuzz target: `model_checks::train_config`.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+mod model_checks;
+
+fuzz_target!(|data: &[u8]| model_checks::train_config(data));
