@@ -824,6 +824,25 @@ def apply_filter(samples):
     return kept, dropped
 
 
+def thin_irc(samples, per_branch):
+    """Keeps at most `per_branch` IRC points of each branch of each reaction, evenly spread over
+    the stored ones (first and last kept): the file-size valve of `--irc-points-per-branch`.
+    Returns (kept, number dropped)."""
+    if not per_branch:
+        return samples, 0
+    branches = {}
+    for k, s in enumerate(samples):
+        if s["kind"] == "path" and s.get("irc_branch"):
+            branches.setdefault((s.get("reaction"), s["irc_branch"]), []).append(k)
+    drop = set()
+    for idx in branches.values():
+        if len(idx) > per_branch:
+            idx = sorted(idx, key=lambda k: samples[k].get("irc_index", 0))
+            keep = {idx[round(j * (len(idx) - 1) / (per_branch - 1))] for j in range(per_branch)}
+            drop.update(k for k in idx if k not in keep)
+    return [s for k, s in enumerate(samples) if k not in drop], len(drop)
+
+
 def read_shards(work, level_name):
     d = os.path.join(work, level_name)
     names = sorted(f for f in os.listdir(d) if f.endswith(".pkl") or f.endswith(".pkl.gz"))
@@ -838,7 +857,7 @@ def read_shards(work, level_name):
     return samples, reactions, stats, task_wall, len(names)
 
 
-def assemble(level_name, work, out, settings, smoke, wall_total):
+def assemble(level_name, work, out, settings, smoke, wall_total, irc_per_branch=0):
     import h5py
     samples, reactions, stats, task_wall, n_shards = read_shards(work, level_name)
     if not samples:
@@ -858,6 +877,10 @@ def assemble(level_name, work, out, settings, smoke, wall_total):
     dropped = {}
     if level_name == "gfn2":
         samples, dropped = apply_filter(samples)
+    samples, thinned = thin_irc(samples, irc_per_branch)
+    if thinned:
+        settings = dict(settings, assembled_irc_points_per_branch=irc_per_branch)
+        print(f"thinned IRC branches to <= {irc_per_branch} points: {thinned} path samples left out")
     present = {s.get("reaction") for s in samples if s["kind"] == "ts"}
     reactions = [r for r in reactions if r["id"] in present]
     mol_ids = sorted({s["molecule"] for s in samples})
@@ -991,6 +1014,9 @@ def main():
     ap.add_argument("--assemble-only", action="store_true")
     ap.add_argument("--limit", type=int, default=None, help="only the first N molecules (debugging)")
     ap.add_argument("--only", default=None, help="comma-separated substrings of task names to run (debugging)")
+    ap.add_argument("--irc-points-per-branch", type=int, default=0,
+                    help="at assembly, keep at most this many IRC points per branch, evenly spread (0: all; "
+                         "the generator stores 12; used to keep the file under ~100 MB)")
     ap.add_argument("--reverse", action="store_true",
                     help="work through the task list from its end (a second process beside a running one: "
                          "finished shards are skipped, so the two meet in the middle)")
@@ -1052,7 +1078,7 @@ def main():
         prev = float(open(stamp).read())
     wall = prev + (time.time() - t0)
     open(stamp, "w").write(str(wall))
-    assemble(args.level, args.work, args.out, settings, args.smoke, wall)
+    assemble(args.level, args.work, args.out, settings, args.smoke, wall, args.irc_points_per_branch)
 
 
 if __name__ == "__main__":

@@ -121,7 +121,8 @@ fn apply_overrides(t: &mut Tables, overrides: &[(u8, u16, i64)]) {
 }
 
 fn write(path: &Path, inp: &Input, t: &Tables) -> hdf5::Result<()> {
-    let f = hdf5::File::create(path)?;
+    // the core driver builds the file in memory and writes it once at close (fewer syscalls)
+    let f = hdf5::File::with_options().with_fapl(|p| p.core_filebacked(true)).create(path)?;
     let text = |name: &str, s: &str| -> hdf5::Result<()> {
         let v: VarLenUnicode = s.parse().unwrap_or_else(|_| "x".parse().expect("ascii"));
         f.new_attr::<VarLenUnicode>().create(name)?.write_scalar(&v)

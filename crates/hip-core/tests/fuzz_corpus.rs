@@ -62,3 +62,8 @@ fn dataset_corpus_gives_clean_results() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn dataset_tables_corpus_gives_clean_results() {
+    replay("dataset_tables", core_checks::dataset_tables);
+}

@@ -79,3 +79,40 @@ fn a_tiny_checkpoint_and_its_corruptions_load_or_fail_cleanly() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn hostile_configs_are_errors_before_any_allocation() {
+    // Each of these was accepted before the configs were validated, and then aborted on a giant
+    // allocation, overflowed, or trained with NaN; now each is one clean error naming the field.
+    use hip_model::ModelConfig;
+    use hip_model::train::TrainConfig;
+    let base = ModelConfig::default().to_toml();
+    for (key, value) in [
+        ("hidden_irreps", "\"100000000x0e\""),
+        ("hidden_irreps", "\"1x9000e\""),
+        ("head_irreps", "\"4x0e+99999999x2e\""),
+        ("num_bessel", "1000000000"),
+        ("radial_hidden", "0"),
+        ("num_layers", "100000"),
+        ("cutoff", "nan"),
+        ("cutoff", "-1.0"),
+        ("hessian_scale", "inf"),
+        ("species", "[1, 1]"),
+        ("species", "[0]"),
+        ("reference_energies", "[0.0]"),
+    ] {
+        let text: String = base
+            .lines()
+            .map(
+                |l| if l.split('=').next().map(str::trim) == Some(key) { format!("{key} = {value}") } else { l.into() },
+            )
+            .collect::<Vec<_>>()
+            .join("\n");
+        let err = ModelConfig::from_toml(&text).expect_err(&format!("{key} = {value} must be refused"));
+        assert!(err.contains(key), "{key} = {value}: {err}");
+    }
+    for bad in ["lr = nan", "batch_size = 0", "epochs = 1000000000000", "ema_decay = 1.0", "warmup_fraction = 2.0"] {
+        let err = TrainConfig::from_toml(bad).expect_err(bad).to_string();
+        assert!(err.contains(bad.split(' ').next().unwrap_or("")), "{bad}: {err}");
+    }
+}

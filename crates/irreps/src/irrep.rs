@@ -84,6 +84,14 @@ impl fmt::Display for Irrep {
 
 /// Parses an integer the way Python's `int(str)` does for ASCII text: surrounding whitespace,
 /// an optional sign, digits with single underscores between them.
+/// Largest degree `l` the parsers accept (far beyond any use; it keeps `2l + 1` and the
+/// dimension arithmetic of parsed irreps free of overflow).
+pub const MAX_PARSED_L: usize = 10_000;
+/// Largest multiplicity the parser accepts.
+pub const MAX_PARSED_MUL: usize = 1_000_000_000;
+/// Largest total dimension `Σ mul (2l + 1)` of a parsed `Irreps`.
+pub const MAX_PARSED_DIM: usize = 1 << 40;
+
 fn python_int(s: &str) -> Option<i64> {
     let s = s.trim();
     let (neg, digits) = match s.as_bytes().first()? {
@@ -128,6 +136,9 @@ impl FromStr for Irrep {
         let l = python_int(&name[..name.len() - last.len_utf8()]).ok_or_else(|| bad("l is not an integer"))?;
         if l < 0 {
             return Err(bad("l must be >= 0"));
+        }
+        if l > MAX_PARSED_L as i64 {
+            return Err(bad(&format!("l = {l} is beyond the largest supported degree {MAX_PARSED_L}")));
         }
         let l = l as usize;
         let p = match last {
@@ -369,6 +380,7 @@ impl FromStr for Irreps {
     /// the empty (or all-blank) string is the empty `Irreps`.
     fn from_str(s: &str) -> Result<Self, Error> {
         let mut out = Vec::new();
+        let mut dim = 0usize;
         if s.trim().is_empty() {
             return Ok(Irreps(out));
         }
@@ -387,11 +399,18 @@ impl FromStr for Irreps {
                     if mul < 0 {
                         return Err(fail(format!("multiplicity {mul} is negative")));
                     }
+                    if mul > MAX_PARSED_MUL as i64 {
+                        return Err(fail(format!("multiplicity {mul} is beyond the supported {MAX_PARSED_MUL}")));
+                    }
                     (mul as usize, ir)
                 }
                 None => (1, token),
             };
             let ir: Irrep = ir.parse().map_err(|e: Error| fail(e.reason().to_string()))?;
+            dim = dim.saturating_add(mul.saturating_mul(ir.dim()));
+            if dim > MAX_PARSED_DIM {
+                return Err(fail(format!("the irreps' dimension exceeds the supported {MAX_PARSED_DIM}")));
+            }
             out.push(MulIr { mul, ir });
         }
         Ok(Irreps(out))

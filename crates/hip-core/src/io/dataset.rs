@@ -26,6 +26,7 @@ use crate::{Hessian, Molecule};
 
 #[cfg(feature = "hdf5")]
 mod h5;
+pub mod tables;
 #[cfg(feature = "hdf5")]
 pub use h5::{Dataset, Filter, KindStats, write_dataset};
 
@@ -53,7 +54,7 @@ pub enum HessianLayout {
 
 impl HessianLayout {
     #[cfg(feature = "hdf5")]
-    fn dataset(self) -> &'static str {
+    pub(crate) fn dataset(self) -> &'static str {
         match self {
             HessianLayout::UpperTriangle => "hessian_triu",
             HessianLayout::Full => "hessian",

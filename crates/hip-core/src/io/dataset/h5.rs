@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use hdf5::types::VarLenUnicode;
 
+use super::tables::{Extents, RawTables, Tables};
 use super::{
     FORMAT_NAME, FORMAT_VERSION, HessianLayout, Info, KIND_NAMES, Record, SPLIT_NAMES, SYMMETRY_TOLERANCE, Sample,
     pack_upper, unpack_upper,
@@ -49,16 +50,6 @@ pub struct Dataset {
 fn h5err(path: &Path, what: &str) -> impl Fn(hdf5::Error) -> Error + use<> {
     let (path, what) = (path.display().to_string(), what.to_string());
     move |e| Error::invalid(&path, format!("{what}: {e}"))
-}
-
-fn to_usize(path: &Path, name: &str, v: Vec<i64>) -> Result<Vec<usize>> {
-    v.into_iter()
-        .enumerate()
-        .map(|(i, x)| {
-            usize::try_from(x)
-                .map_err(|_| Error::invalid(path.display().to_string(), format!("{name}[{i}] = {x} is negative")))
-        })
-        .collect()
 }
 
 fn read_strings(file: &hdf5::File, path: &Path, name: &str) -> Result<Vec<String>> {
@@ -111,32 +102,20 @@ impl Dataset {
         let ints = |name: &str| -> Result<Vec<i64>> {
             file.dataset(name).and_then(|d| d.read_raw::<i64>()).map_err(h5err(path, name))
         };
-        let n_atoms = to_usize(path, "n_atoms", ints("n_atoms")?)?;
-        let s = n_atoms.len();
-        let atom_offset = to_usize(path, "atom_offset", ints("atom_offset")?)?;
-        let hessian_offset = to_usize(path, "hessian_offset", ints("hessian_offset")?)?;
-        let energy = file.dataset("energy").and_then(|d| d.read_raw::<f64>()).map_err(h5err(path, "energy"))?;
-        let split = to_usize(path, "split", ints("split")?)?;
-        let kind = if file.link_exists("kind") { to_usize(path, "kind", ints("kind")?)? } else { vec![0; s] };
-        let molecule_index = to_usize(path, "molecule_index", ints("molecule_index")?)?;
-        let reaction_index: Vec<Option<usize>> = if file.link_exists("reaction_index") {
-            ints("reaction_index")?.into_iter().map(|r| usize::try_from(r).ok()).collect()
-        } else {
-            vec![None; s]
+        let optional = |name: &str| -> Result<Option<Vec<i64>>> {
+            if file.link_exists(name) { ints(name).map(Some) } else { Ok(None) }
         };
-        for (name, len) in [
-            ("atom_offset", atom_offset.len()),
-            ("hessian_offset", hessian_offset.len()),
-            ("energy", energy.len()),
-            ("split", split.len()),
-            ("kind", kind.len()),
-            ("molecule_index", molecule_index.len()),
-            ("reaction_index", reaction_index.len()),
-        ] {
-            if len != s {
-                return Err(Error::invalid(&ctx, format!("{name} has {len} entries but n_atoms has {s}")));
-            }
-        }
+        let energy = file.dataset("energy").and_then(|d| d.read_raw::<f64>()).map_err(h5err(path, "energy"))?;
+        let raw = RawTables {
+            n_atoms: ints("n_atoms")?,
+            atom_offset: ints("atom_offset")?,
+            hessian_offset: ints("hessian_offset")?,
+            split: ints("split")?,
+            kind: optional("kind")?,
+            molecule_index: ints("molecule_index")?,
+            reaction_index: optional("reaction_index")?,
+            n_energies: energy.len(),
+        };
         let layout = if file.link_exists("hessian_triu") {
             HessianLayout::UpperTriangle
         } else if file.link_exists("hessian") {
@@ -153,41 +132,6 @@ impl Dataset {
             }
         }
         let total_hessian = size(layout.dataset())?;
-        let (mut next_atom, mut next_h) = (0usize, 0usize);
-        for i in 0..s {
-            if n_atoms[i] == 0 {
-                return Err(Error::invalid(&ctx, format!("sample {i}: n_atoms is 0")));
-            }
-            if atom_offset[i] != next_atom || atom_offset[i] + n_atoms[i] > total_atoms {
-                return Err(Error::invalid(
-                    &ctx,
-                    format!(
-                        "sample {i}: atom_offset {} out of range or not contiguous (expected {next_atom}, {total_atoms} atoms stored)",
-                        atom_offset[i]
-                    ),
-                ));
-            }
-            let hl = layout.len(n_atoms[i]);
-            if hessian_offset[i] != next_h || hessian_offset[i] + hl > total_hessian {
-                return Err(Error::invalid(
-                    &ctx,
-                    format!(
-                        "sample {i}: hessian_offset {} out of range or not contiguous (expected {next_h}, {total_hessian} values stored)",
-                        hessian_offset[i]
-                    ),
-                ));
-            }
-            next_atom += n_atoms[i];
-            next_h += hl;
-        }
-        if next_atom != total_atoms || next_h != total_hessian {
-            return Err(Error::invalid(
-                &ctx,
-                format!(
-                    "the per-sample counts cover {next_atom} atoms / {next_h} Hessian values, the file stores {total_atoms} / {total_hessian}"
-                ),
-            ));
-        }
         let split_names = json_list(attr_string(&file, "split_names"), &SPLIT_NAMES);
         let kind_names = json_list(attr_string(&file, "kind_names"), &KIND_NAMES);
         let molecule_ids = read_strings(&file, path, "molecule_id")?;
@@ -204,38 +148,17 @@ impl Dataset {
                 ),
             ));
         }
-        for i in 0..s {
-            if split[i] >= split_names.len() {
-                return Err(Error::invalid(
-                    &ctx,
-                    format!("sample {i}: split {} is not an index into {split_names:?}", split[i]),
-                ));
-            }
-            if kind[i] >= kind_names.len() {
-                return Err(Error::invalid(
-                    &ctx,
-                    format!("sample {i}: kind {} is not an index into {kind_names:?}", kind[i]),
-                ));
-            }
-            if molecule_index[i] >= molecule_ids.len() {
-                return Err(Error::invalid(
-                    &ctx,
-                    format!(
-                        "sample {i}: molecule_index {} out of range ({} molecules)",
-                        molecule_index[i],
-                        molecule_ids.len()
-                    ),
-                ));
-            }
-            if let Some(r) = reaction_index[i] {
-                if r >= reaction_ids.len() {
-                    return Err(Error::invalid(
-                        &ctx,
-                        format!("sample {i}: reaction_index {r} out of range ({} reactions)", reaction_ids.len()),
-                    ));
-                }
-            }
-        }
+        let extents = Extents {
+            total_atoms,
+            total_hessian,
+            layout,
+            n_splits: split_names.len(),
+            n_kinds: kind_names.len(),
+            n_molecules: molecule_ids.len(),
+            n_reactions: reaction_ids.len(),
+        };
+        let Tables { n_atoms, atom_offset, hessian_offset, split, kind, molecule_index, reaction_index } =
+            Tables::check(&ctx, raw, &extents)?;
         Ok(Dataset {
             path: path.to_path_buf(),
             file,
