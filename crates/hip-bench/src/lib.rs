@@ -55,6 +55,9 @@ pub struct Options {
     pub ts_data: Vec<(PathBuf, String)>,
     /// Include autodiff in the TS searches.
     pub ts_autodiff: bool,
+    /// At most this many transition states per dataset in the TS searches, spread evenly over
+    /// the file's order (molecules, then reactions); 0: all.
+    pub max_ts: usize,
     /// Output directory for plots and reports.
     pub out_dir: PathBuf,
     /// Metadata.
@@ -296,8 +299,11 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
         for (path, split) in &o.ts_data {
             match Dataset::open(path) {
                 Ok(ds) => {
-                    for i in 0..ds.len() {
-                        if ds.kind_of(i) == "ts" && (split == "all" || ds.split_of(i) == split) {
+                    let ts: Vec<usize> = (0..ds.len())
+                        .filter(|&i| ds.kind_of(i) == "ts" && (split == "all" || ds.split_of(i) == split))
+                        .collect();
+                    for i in hip_model::train::spread_indices(ts.len(), o.max_ts).into_iter().map(|k| ts[k]) {
+                        {
                             if let Ok(s) = ds.sample(i) {
                                 let name = format!(
                                     "{}:{}",

@@ -106,6 +106,7 @@ pub fn bench(a: BenchArgs) -> Result<(), String> {
         freq_data: None,
         ts_data: vec![],
         ts_autodiff: false,
+        max_ts: 0,
         out_dir: a.out.clone(),
         meta: meta(&a.model, a.quick),
         verbose: true,
@@ -170,6 +171,10 @@ pub struct ReportArgs {
     /// Include autodiff-Hessian TS searches (slow).
     #[arg(long)]
     pub ts_autodiff: bool,
+    /// Transition states of the test split searched from (spread evenly over its reactions;
+    /// 0: all, 104 in data v2).
+    #[arg(long, default_value_t = 24)]
+    pub max_ts: usize,
     /// Also run the PyTorch/e3nn peer (needs python3 with torch and e3nn).
     #[arg(long)]
     pub peer: bool,
@@ -201,6 +206,7 @@ pub fn report_cmd(a: ReportArgs) -> Result<(), String> {
         freq_data: a.high_level.exists().then(|| a.high_level.clone()),
         ts_data,
         ts_autodiff: a.ts_autodiff,
+        max_ts: a.max_ts,
         out_dir: a.out.clone(),
         meta: meta(&a.model, false),
         verbose: true,
