@@ -13,6 +13,7 @@ pub mod memory;
 pub mod molecules;
 pub mod peer;
 pub mod plots;
+pub mod reaction_bench;
 pub mod report;
 pub mod speed;
 pub mod ts_bench;
@@ -58,6 +59,10 @@ pub struct Options {
     /// At most this many transition states per dataset in the TS searches, spread evenly over
     /// the file's order (molecules, then reactions); 0: all.
     pub max_ts: usize,
+    /// The reaction benchmark on the test-split reactions of this dataset (with stored IRC ends).
+    pub reaction_data: Option<PathBuf>,
+    /// At most this many reactions, spread evenly over the file's order; 0: all.
+    pub max_reactions: usize,
     /// Output directory for plots and reports.
     pub out_dir: PathBuf,
     /// Metadata.
@@ -332,6 +337,20 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
         }
         r.ts_search = Some(TsResults { runs, summary });
     }
+    if let Some(path) = &o.reaction_data {
+        match reaction_cases(&model, path, o.max_reactions) {
+            Ok(cases) => {
+                progress.stage(&format!("reactant → product pipelines on {} reactions", cases.len()));
+                let runs = reaction_bench::reaction_runs(model.clone(), &cases).map_err(|e| e.to_string())?;
+                let mut summary = std::collections::BTreeMap::new();
+                for l in ["hip", "autodiff", "quasi_newton"] {
+                    summary.insert(l.to_string(), reaction_bench::summarize(&runs, l));
+                }
+                r.reactions = Some(report::ReactionResults { runs, summary });
+            }
+            Err(e) => r.notes.push(format!("reaction benchmark skipped: {e}")),
+        }
+    }
     // plots
     let mut plots: Vec<(&str, &str)> = Vec::new();
     let stem = |name: &str| o.out_dir.join(name);
@@ -453,6 +472,32 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
     progress.finish();
     write_outputs(&r, &o.out_dir, &plots)?;
     Ok(r)
+}
+
+/// The test-split reactions of `path` with a TS sample and both IRC ends whose elements the model
+/// knows, at most `max` of them spread over the file; R is the reverse end, P the forward one.
+pub fn reaction_cases(model: &HipModel, path: &Path, max: usize) -> Result<Vec<reaction_bench::ReactionCase>, String> {
+    let ds = Dataset::open(path).map_err(|e| e.to_string())?;
+    let mut all = Vec::new();
+    for (k, (ts, ends)) in ds.reaction_samples().map_err(|e| e.to_string())?.into_iter().enumerate() {
+        let (Some(ts), [Some(r), Some(p)]) = (ts, ends) else { continue };
+        if ds.split_of(ts) != "test" {
+            continue;
+        }
+        let [t, r, p] = [ts, r, p].map(|i| ds.sample(i));
+        let (t, r, p) = (t.map_err(|e| e.to_string())?, r.map_err(|e| e.to_string())?, p.map_err(|e| e.to_string())?);
+        if !t.molecule.numbers.iter().all(|z| model.config.species_index(*z).is_some()) {
+            continue;
+        }
+        all.push(reaction_bench::ReactionCase {
+            name: ds.reaction_ids.get(k).cloned().unwrap_or_else(|| format!("reaction {k}")),
+            barrier_ev: t.energy - r.energy,
+            reactant: r.molecule,
+            product: p.molecule,
+            ts: t.molecule,
+        });
+    }
+    Ok(hip_model::train::spread_indices(all.len(), max).into_iter().map(|k| all[k].clone()).collect())
 }
 
 /// Frequencies/ZPE of the model (direct) on every minimum of `path` against its Hessians.

@@ -79,6 +79,15 @@ pub struct TsResults {
     pub summary: BTreeMap<String, TsSummary>,
 }
 
+/// Reaction-benchmark results.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ReactionResults {
+    /// Every run.
+    pub runs: Vec<crate::reaction_bench::ReactionRun>,
+    /// Summary by Hessian type.
+    pub summary: BTreeMap<String, crate::reaction_bench::ReactionSummary>,
+}
+
 /// Everything a run measured.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Results {
@@ -101,6 +110,9 @@ pub struct Results {
     pub frequencies: Option<FreqCheck>,
     /// TS searches.
     pub ts_search: Option<TsResults>,
+    /// Reactant → product pipelines.
+    #[serde(default)]
+    pub reactions: Option<ReactionResults>,
     /// The paper's speed-up curve (reference only).
     pub paper_speedup: Vec<(usize, f64)>,
     /// Notes (gaps, skipped parts).
@@ -344,6 +356,38 @@ pub fn markdown(r: &Results, plots: &[(&str, &str)]) -> String {
                 v.mean_seconds,
                 v.own_agrees,
                 v.runs
+            );
+        }
+        let _ = writeln!(s);
+    }
+    if let Some(rx) = &r.reactions {
+        let _ = writeln!(s, "## Reactions: reactant → product (IDPP → CI-NEB → RS-P-RFO → IRC)\n");
+        let _ = writeln!(
+            s,
+            "Test-split reactions with a stored TS and both IRC-end minima; R and P are the reference IRC ends. The three \
+             Hessians drive the TS search and the IRC from the same NEB band. Graded as above: a TS success is converged with \
+             one imaginary mode by the model's autodiff Hessian; *reference TS*: RMSD after alignment below {} Å; barrier \
+             error: model `E(TS) − E(R)` minus the reference, over the graded successes; *intended*: the IRC ends are R and \
+             P (the pipeline's bond-graph and RMSD criteria).\n",
+            crate::ts_bench::MATCH_RMSD
+        );
+        let _ = writeln!(
+            s,
+            "| Hessian | reactions | TS converged | TS success (graded) | own count | reference TS | IRC intended | barrier MAE (eV) | mean TS steps | mean s |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        );
+        for (k, v) in &rx.summary {
+            let _ = writeln!(
+                s,
+                "| {k} | {} | {} | {} | {} | {} | {} | {:.3} | {:.1} | {:.2} |",
+                v.runs,
+                v.ts_converged,
+                v.ts_success,
+                v.own_ts_success,
+                v.matches_reference,
+                v.intended,
+                v.barrier_mae_ev,
+                v.mean_ts_steps,
+                v.mean_seconds
             );
         }
         let _ = writeln!(s);

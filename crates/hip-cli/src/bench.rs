@@ -107,6 +107,8 @@ pub fn bench(a: BenchArgs) -> Result<(), String> {
         ts_data: vec![],
         ts_autodiff: false,
         max_ts: 0,
+        reaction_data: None,
+        max_reactions: 0,
         out_dir: a.out.clone(),
         meta: meta(&a.model, a.quick),
         verbose: true,
@@ -175,6 +177,10 @@ pub struct ReportArgs {
     /// 0: all, 104 in data v2).
     #[arg(long, default_value_t = 24)]
     pub max_ts: usize,
+    /// Test-split reactions (with stored IRC ends) run through the reactant → product pipeline
+    /// with each Hessian (spread evenly; 0: all).
+    #[arg(long, default_value_t = 6)]
+    pub max_reactions: usize,
     /// Also run the PyTorch/e3nn peer (needs python3 with torch and e3nn).
     #[arg(long)]
     pub peer: bool,
@@ -207,6 +213,8 @@ pub fn report_cmd(a: ReportArgs) -> Result<(), String> {
         ts_data,
         ts_autodiff: a.ts_autodiff,
         max_ts: a.max_ts,
+        reaction_data: Some(a.data.clone()),
+        max_reactions: a.max_reactions,
         out_dir: a.out.clone(),
         meta: meta(&a.model, false),
         verbose: true,

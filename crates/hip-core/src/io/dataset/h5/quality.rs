@@ -82,6 +82,56 @@ impl Dataset {
         &self.reaction_classes
     }
 
+    /// For each reaction: its TS sample and its two IRC-end minima (reverse, forward) from the
+    /// optional `reaction_ts_sample` and `reaction_end_samples` datasets (data v2), `None` where
+    /// missing; an empty list for files without them. Every index is checked against the file.
+    pub fn reaction_samples(&self) -> Result<Vec<(Option<usize>, [Option<usize>; 2])>> {
+        let ctx = self.path.display().to_string();
+        let read = |name: &str| -> Result<Option<Vec<i64>>> {
+            if !self.file.link_exists(name) {
+                return Ok(None);
+            }
+            let d = self.file.dataset(name).map_err(|e| crate::Error::invalid(&ctx, format!("{name}: {e}")))?;
+            d.read_raw::<i64>().map(Some).map_err(|e| crate::Error::invalid(&ctx, format!("{name}: {e}")))
+        };
+        let (Some(ts), Some(ends)) = (read("reaction_ts_sample")?, read("reaction_end_samples")?) else {
+            return Ok(Vec::new());
+        };
+        let r = self.reaction_ids.len();
+        if ts.len() != r || ends.len() != 2 * r {
+            return Err(crate::Error::invalid(
+                &ctx,
+                format!(
+                    "reaction_ts_sample has {} and reaction_end_samples {} values for {r} reactions (expected {r} and {})",
+                    ts.len(),
+                    ends.len(),
+                    2 * r
+                ),
+            ));
+        }
+        let index = |name: &str, k: usize, v: i64| -> Result<Option<usize>> {
+            match usize::try_from(v) {
+                Ok(i) if i < self.len() => Ok(Some(i)),
+                Ok(i) => Err(crate::Error::invalid(
+                    &ctx,
+                    format!("{name}[{k}] = {i} is not a sample ({} samples)", self.len()),
+                )),
+                Err(_) => Ok(None),
+            }
+        };
+        (0..r)
+            .map(|k| {
+                Ok((
+                    index("reaction_ts_sample", k, ts[k])?,
+                    [
+                        index("reaction_end_samples", 2 * k, ends[2 * k])?,
+                        index("reaction_end_samples", 2 * k + 1, ends[2 * k + 1])?,
+                    ],
+                ))
+            })
+            .collect()
+    }
+
     /// Transition-state samples whose reaction rearranges bonds (class other than
     /// `conformational` and `unknown`).
     pub fn bond_rearranging_ts(&self) -> usize {
