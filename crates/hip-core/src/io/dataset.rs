@@ -28,7 +28,7 @@ use crate::{Hessian, Molecule};
 mod h5;
 pub mod tables;
 #[cfg(feature = "hdf5")]
-pub use h5::{Dataset, Filter, KindStats, write_dataset};
+pub use h5::{Dataset, Filter, KindStats, ReactionSamples, write_dataset};
 
 /// The format name written in the `format_name` attribute.
 pub const FORMAT_NAME: &str = "hip-hessian-dataset";

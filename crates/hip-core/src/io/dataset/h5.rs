@@ -14,7 +14,7 @@ use super::{
 use crate::{Error, Hessian, Molecule, Result, elements};
 
 mod quality;
-pub use quality::{Filter, KindStats};
+pub use quality::{Filter, KindStats, ReactionSamples};
 
 /// An open dataset: the small per-sample tables are in memory, coordinates and Hessians are read
 /// on demand.

@@ -11,6 +11,9 @@ use std::collections::BTreeMap;
 use super::Dataset;
 use crate::{Result, elements};
 
+/// A reaction's TS sample and its (reverse, forward) IRC-end samples, where stored.
+pub type ReactionSamples = (Option<usize>, [Option<usize>; 2]);
+
 /// The geometry filter of a dataset.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Filter {
@@ -85,7 +88,7 @@ impl Dataset {
     /// For each reaction: its TS sample and its two IRC-end minima (reverse, forward) from the
     /// optional `reaction_ts_sample` and `reaction_end_samples` datasets (data v2), `None` where
     /// missing; an empty list for files without them. Every index is checked against the file.
-    pub fn reaction_samples(&self) -> Result<Vec<(Option<usize>, [Option<usize>; 2])>> {
+    pub fn reaction_samples(&self) -> Result<Vec<ReactionSamples>> {
         let ctx = self.path.display().to_string();
         let read = |name: &str| -> Result<Option<Vec<i64>>> {
             if !self.file.link_exists(name) {
