@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --bin hip
-python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore "./crates/hip-py[test]"
+# a Debian system python refuses pip installs outside a venv (PEP 668); pip ignores this elsewhere
+export PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore
+python3 -m pip install -q --disable-pip-version-check "./crates/hip-py[test]"
 # a rebuild of the same version must replace the installed one
-python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --force-reinstall --no-deps ./crates/hip-py
+python3 -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./crates/hip-py
 python3 -m pytest -q -p no:cacheprovider crates/hip-py/tests
