@@ -116,10 +116,19 @@ impl ModelConfig {
         toml::to_string(self).expect("config serializes")
     }
 
-    /// From TOML text; unknown keys are errors, and so is any value [`Self::validate`] refuses.
+    /// From TOML text; unknown keys are errors, and so is any value [`Self::validate`] refuses,
+    /// except that the fitted scales (`avg_num_neighbors`, `energy_scale`, `hessian_scale`) may be
+    /// 0: a config for `hip train --model-config` holds placeholders that training fits, and
+    /// [`crate::HipModel::new`] checks the fitted values.
     pub fn from_toml(text: &str) -> Result<Self, String> {
         let c: ModelConfig = toml::from_str(text).map_err(|e| e.to_string())?;
-        c.validate()?;
+        let mut probe = c.clone();
+        for v in [&mut probe.avg_num_neighbors, &mut probe.energy_scale, &mut probe.hessian_scale] {
+            if *v == 0.0 {
+                *v = 1.0;
+            }
+        }
+        probe.validate()?;
         Ok(c)
     }
 

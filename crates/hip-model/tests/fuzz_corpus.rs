@@ -111,6 +111,35 @@ fn hostile_configs_are_errors_before_any_allocation() {
         let err = ModelConfig::from_toml(&text).expect_err(&format!("{key} = {value} must be refused"));
         assert!(err.contains(key), "{key} = {value}: {err}");
     }
+    // configs for `hip train --model-config` hold 0 placeholders for the fitted scales: they parse,
+    // and a model is built only from fitted values
+    let template = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/ablation-v1/G_full_sumrule_corr.toml"),
+    )
+    .expect("the shipped ablation config");
+    let cfg = ModelConfig::from_toml(&template).expect("a training template parses");
+    assert_eq!(cfg.avg_num_neighbors, 0.0);
+    assert!(
+        hip_model::HipModel::new(cfg, &candle_core::Device::Cpu).is_err(),
+        "an unfitted scale cannot build a model"
+    );
+    // every shipped config still parses: training configs in models/, model configs of the ablation
+    let models = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    for dir in [models.clone(), models.join("ablation-v1")] {
+        for e in std::fs::read_dir(&dir).expect("models directory") {
+            let p = e.expect("entry").path();
+            if p.extension().is_none_or(|x| x != "toml") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).expect("readable");
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if name.starts_with("train") {
+                TrainConfig::from_toml(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            } else {
+                ModelConfig::from_toml(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            }
+        }
+    }
     for bad in ["lr = nan", "batch_size = 0", "epochs = 1000000000000", "ema_decay = 1.0", "warmup_fraction = 2.0"] {
         let err = TrainConfig::from_toml(bad).expect_err(bad).to_string();
         assert!(err.contains(bad.split(' ').next().unwrap_or("")), "{bad}: {err}");
