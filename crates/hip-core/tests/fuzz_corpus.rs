@@ -2,31 +2,12 @@
 //! kept, and every crash they found, after its fix) through the same checks as the fuzz targets
 //! (`fuzz/fuzz_targets/core_checks.rs`), on stable and in seconds. A panic is a failure.
 
-use std::path::PathBuf;
-
 #[path = "../../../fuzz/fuzz_targets/core_checks.rs"]
 mod core_checks;
 
-fn corpus(target: &str) -> Vec<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus").join(target);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("directory entry").path())
-        .filter(|p| p.is_file())
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "{} is empty", dir.display());
-    files
-}
-
-fn replay(target: &str, check: fn(&[u8])) {
-    for path in corpus(target) {
-        let data = std::fs::read(&path).expect("readable corpus file");
-        if std::panic::catch_unwind(|| check(&data)).is_err() {
-            panic!("{target}: {} panics", path.display());
-        }
-    }
-}
+#[path = "../../../fuzz/fuzz_targets/replay.rs"]
+mod replay;
+use replay::replay;
 
 #[test]
 fn xyz_corpus_gives_clean_results() {
@@ -50,16 +31,12 @@ mod dataset_input;
 fn dataset_corpus_gives_clean_results() {
     use arbitrary::Arbitrary;
     let dir = std::env::temp_dir().join(format!("hip-dataset-corpus-{}", std::process::id()));
-    for path in corpus("dataset") {
-        let data = std::fs::read(&path).expect("readable corpus file");
+    replay("dataset", |data: &[u8]| {
         // libfuzzer-sys decodes a structured input exactly so
-        let Ok(input) = dataset_input::Input::arbitrary_take_rest(arbitrary::Unstructured::new(&data)) else {
-            continue;
-        };
-        if std::panic::catch_unwind(|| dataset_input::run(&input, &dir)).is_err() {
-            panic!("dataset: {} panics", path.display());
+        if let Ok(input) = dataset_input::Input::arbitrary_take_rest(arbitrary::Unstructured::new(data)) {
+            dataset_input::run(&input, &dir);
         }
-    }
+    });
     let _ = std::fs::remove_dir_all(&dir);
 }
 

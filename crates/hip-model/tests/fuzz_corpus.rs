@@ -7,26 +7,9 @@ use std::path::PathBuf;
 #[path = "../../../fuzz/fuzz_targets/model_checks.rs"]
 mod model_checks;
 
-fn corpus(target: &str) -> Vec<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus").join(target);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("directory entry").path())
-        .filter(|p| p.is_file())
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "{} is empty", dir.display());
-    files
-}
-
-fn replay(target: &str, check: fn(&[u8])) {
-    for path in corpus(target) {
-        let data = std::fs::read(&path).expect("readable corpus file");
-        if std::panic::catch_unwind(|| check(&data)).is_err() {
-            panic!("{target}: {} panics", path.display());
-        }
-    }
-}
+#[path = "../../../fuzz/fuzz_targets/replay.rs"]
+mod replay;
+use replay::replay;
 
 #[test]
 fn model_config_corpus_gives_clean_results() {

@@ -119,12 +119,12 @@ impl Tables {
                     ),
                 ));
             }
-            let hl = 3usize
-                .checked_mul(n)
-                .and_then(|d| d.checked_mul(d))
-                .map(|_| ext.layout.len(n))
-                .filter(|&hl| hl <= ext.total_hessian);
-            let Some(hl) = hl.filter(|&hl| hessian_offset[i] == next_h && next_h + hl <= ext.total_hessian) else {
+            // (3n)² must fit in usize before the layout's length is taken; the end of the
+            // sample's block must not overflow either
+            let hl = 3usize.checked_mul(n).and_then(|d| d.checked_mul(d)).map(|_| ext.layout.len(n));
+            let end = hl.and_then(|hl| next_h.checked_add(hl));
+            let Some(hl) = hl.filter(|_| hessian_offset[i] == next_h && end.is_some_and(|e| e <= ext.total_hessian))
+            else {
                 return Err(Error::invalid(
                     ctx,
                     format!(
