@@ -15,5 +15,5 @@ export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 TORCH_NUM_THREADS=1
     --energy_key REF_energy --forces_key REF_forces --model MACE --num_channels 32 --max_L 1 \
     --num_interactions 2 --r_max 5.0 --batch_size 8 --max_num_epochs 1000 --default_dtype float32 \
     --device cpu --E0s average --loss weighted --energy_weight 1 --forces_weight 25 --seed 0 \
-    --work_dir "$OUT" --eval_interval 1 > "$OUT/mace.log" 2>&1 ) || true
+    --work_dir "$OUT" --eval_interval 1 --error_table TotalMAE > "$OUT/mace.log" 2>&1 ) || true
 grep -E "Epoch|MAE" "$OUT"/logs/*.log | tail -20 || true

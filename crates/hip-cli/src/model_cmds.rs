@@ -248,7 +248,7 @@ pub struct TrainArgs {
 }
 
 pub fn train(a: TrainArgs) -> CliResult {
-    use hip_model::train::{RunOptions, TrainConfig, fit_statistics, load_split};
+    use hip_model::train::{RunOptions, TrainConfig, fit_statistics, load_split_spread};
     let read = |p: &PathBuf| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
     let mut cfg = match &a.config {
         Some(p) => TrainConfig::from_toml(&read(p)?).map_err(|e| format!("{}: {e}", p.display()))?,
@@ -268,15 +268,13 @@ pub fn train(a: TrainArgs) -> CliResult {
         Some(p) => hip_model::ModelConfig::from_toml(&read(p)?).map_err(|e| format!("{}: {e}", p.display()))?,
         None => hip_model::ModelConfig::default(),
     };
-    let train_set = load_split(&a.data, "train").map_err(|e| e.to_string())?;
-    let val_set = load_split(&a.data, "val").map_err(|e| e.to_string())?;
-    if train_set.is_empty() {
+    // only the samples used are read: train() spreads over what it is given, and a set already
+    // spread to max_train is taken whole, so these are the samples it would pick from the split
+    let used = load_split_spread(&a.data, "train", cfg.max_train).map_err(|e| e.to_string())?;
+    let val_set = load_split_spread(&a.data, "val", cfg.max_val).map_err(|e| e.to_string())?;
+    if used.is_empty() {
         return Err(format!("{}: no training samples", a.data.display()));
     }
-    let used: Vec<hip_core::io::dataset::Sample> = hip_model::train::spread_indices(train_set.len(), cfg.max_train)
-        .into_iter()
-        .map(|k| train_set[k].clone())
-        .collect();
     let model = match (&a.init_from, &a.backbone_from) {
         (Some(p), _) => crate::model_io::load_model(Some(p))?,
         (None, Some(p)) => {
@@ -314,7 +312,7 @@ pub fn train(a: TrainArgs) -> CliResult {
         "backbone_from": a.backbone_from.as_ref().map(|p| p.display().to_string()),
     });
     let opts = RunOptions { checkpoint: a.out.clone(), resume: a.resume, stop_after: 0, provenance, progress: true };
-    let (_, hist) = hip_model::train::train(model, &train_set, &val_set, &cfg, &opts).map_err(|e| e.to_string())?;
+    let (_, hist) = hip_model::train::train(model, &used, &val_set, &cfg, &opts).map_err(|e| e.to_string())?;
     if let Some(h) = hist.last() {
         println!(
             "done: {} epochs, val E MAE {:.4} eV, F MAE {:.4} eV/Å, H MAE {:.4} eV/Å², {:.0} s; checkpoint {}",
@@ -353,14 +351,12 @@ pub struct EvalArgs {
 
 pub fn eval(a: EvalArgs) -> CliResult {
     let model = load_model(a.model.as_deref())?;
-    let samples = hip_model::train::load_split(&a.data, &a.split).map_err(|e| e.to_string())?;
+    let samples =
+        hip_model::train::load_split_spread(&a.data, &a.split, a.max.unwrap_or(0)).map_err(|e| e.to_string())?;
     if samples.is_empty() {
         return Err(format!("{}: no samples in split \"{}\"", a.data.display(), a.split));
     }
-    let pick: Vec<&hip_core::io::dataset::Sample> = match a.max {
-        Some(m) if m < samples.len() => (0..m).map(|k| &samples[k * samples.len() / m]).collect(),
-        _ => samples.iter().collect(),
-    };
+    let pick: Vec<&hip_core::io::dataset::Sample> = samples.iter().collect();
     let r = hip_model::eval::evaluate(&model, &pick, method(&a.method)?).map_err(|e| e.to_string())?;
     if a.json {
         println!("{}", serde_json::to_string(&r).map_err(|e| e.to_string())?);

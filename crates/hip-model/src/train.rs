@@ -476,6 +476,10 @@ pub struct EpochRecord {
     pub val_hessian_mae: f64,
     /// Wall time so far, s.
     pub wall_s: f64,
+    /// CPU time of the optimization and validation so far (the budget clock: process user +
+    /// system time, summed over resumed runs), s; 0 in checkpoints older than this field.
+    #[serde(default)]
+    pub cpu_s: f64,
 }
 
 /// JSON has no NaN: serde_json writes it as `null`, which reads back as NaN here (without this a
@@ -662,6 +666,7 @@ pub fn train(
     let mut history: Vec<EpochRecord> = Vec::new();
     let mut start_epoch = 0;
     let mut wall_before = 0.0;
+    let mut cpu_before = 0.0;
     if opts.resume && opts.checkpoint.exists() {
         let ck = checkpoint::load(&opts.checkpoint, &device)?;
         let saved: TrainConfig =
@@ -694,6 +699,7 @@ pub fn train(
         history = ck.training.get("history").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default();
         start_epoch = history.len();
         wall_before = history.last().map_or(0.0, |h| h.wall_s);
+        cpu_before = history.last().map_or(0.0, |h| if h.cpu_s > 0.0 { h.cpu_s } else { h.wall_s });
     }
     let train_idx = spread_indices(train_set.len(), cfg.max_train);
     let t_prep = Instant::now();
@@ -709,7 +715,7 @@ pub fn train(
         None
     };
     let prep_s = t_prep.elapsed().as_secs_f64();
-    let budget_used_before = wall_before; // the time budget counts optimizer time, not preparation
+    let budget_used_before = cpu_before; // the time budget counts optimizer time, not preparation
     wall_before += if start_epoch == 0 { prep_s } else { 0.0 };
     let bs = cfg.batch_size.max(1);
     let steps_per_epoch = items.len().div_ceil(bs);
@@ -761,17 +767,19 @@ pub fn train(
             val_forces_mae: v.forces,
             val_hessian_mae: v.hessian,
             wall_s: wall_before + t0.elapsed().as_secs_f64(),
+            cpu_s: budget_used_before + clock.elapsed(),
         };
         if opts.progress {
             eprintln!(
-                "epoch {}/{}: train loss {:.4} | val E MAE {:.4} eV, F MAE {:.4} eV/Å, H MAE {:.4} eV/Å² | {:.0} s",
+                "epoch {}/{}: train loss {:.4} | val E MAE {:.4} eV, F MAE {:.4} eV/Å, H MAE {:.4} eV/Å² | {:.0} s ({:.0} s CPU)",
                 rec.epoch,
                 cfg.epochs,
                 rec.train_loss,
                 rec.val_energy_mae,
                 rec.val_forces_mae,
                 rec.val_hessian_mae,
-                rec.wall_s
+                rec.wall_s,
+                rec.cpu_s
             );
         }
         history.push(rec);
@@ -805,6 +813,15 @@ pub fn train(
 /// Reads the samples of `split` from a dataset file (cargo feature `hdf5`).
 #[cfg(feature = "hdf5")]
 pub fn load_split(path: &std::path::Path, split: &str) -> Result<Vec<Sample>> {
+    load_split_spread(path, split, 0)
+}
+
+/// At most `max` samples of `split` (0: all), spread evenly over it with [`spread_indices`], read
+/// from the file without reading the rest: the same samples as `load_split` followed by the
+/// spread, for a fraction of the I/O (a 4,000-sample subset of a 23,000-sample split).
+#[cfg(feature = "hdf5")]
+pub fn load_split_spread(path: &std::path::Path, split: &str, max: usize) -> Result<Vec<Sample>> {
     let ds = hip_core::io::dataset::Dataset::open(path)?;
-    ds.indices_in_split(split).into_iter().map(|i| ds.sample(i).map_err(Error::from)).collect()
+    let idx = ds.indices_in_split(split);
+    spread_indices(idx.len(), max).into_iter().map(|k| ds.sample(idx[k]).map_err(Error::from)).collect()
 }

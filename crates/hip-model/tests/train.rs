@@ -106,6 +106,24 @@ fn a_training_subset_is_spread_over_the_molecules() {
 }
 
 #[test]
+fn a_spread_read_is_the_spread_of_the_whole_split() {
+    // `hip train` reads only the samples it uses; they must be those train() would pick from the
+    // whole split, in the same order, so a run (and its resume check) does not depend on which.
+    let f = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../hip-core/tests/fixtures/smoke.h5");
+    let all = load_split(&f, "train").unwrap();
+    for max in [0, 1, 4, all.len() - 1, all.len(), all.len() + 3] {
+        let part = hip_model::train::load_split_spread(&f, "train", max).unwrap();
+        let want: Vec<_> = hip_model::train::spread_indices(all.len(), max).into_iter().map(|k| &all[k]).collect();
+        assert_eq!(part.len(), want.len(), "max {max}");
+        for (a, b) in part.iter().zip(want) {
+            assert_eq!((a.index, &a.molecule_id, a.energy), (b.index, &b.molecule_id, b.energy), "max {max}");
+        }
+        // spreading the spread again takes it whole
+        assert_eq!(hip_model::train::spread_indices(part.len(), max), (0..part.len()).collect::<Vec<_>>());
+    }
+}
+
+#[test]
 fn empty_evaluation_sets_are_errors() {
     let samples = data();
     let model = fresh(&samples);
