@@ -351,12 +351,17 @@ pub struct EvalArgs {
 
 pub fn eval(a: EvalArgs) -> CliResult {
     let model = load_model(a.model.as_deref())?;
-    let samples =
-        hip_model::train::load_split_spread(&a.data, &a.split, a.max.unwrap_or(0)).map_err(|e| e.to_string())?;
+    // --max 0 reads one sample (the split must exist) and evaluates none: an error from evaluate,
+    // never a perfect score
+    let read = match a.max {
+        Some(0) => 1,
+        m => m.unwrap_or(0),
+    };
+    let samples = hip_model::train::load_split_spread(&a.data, &a.split, read).map_err(|e| e.to_string())?;
     if samples.is_empty() {
         return Err(format!("{}: no samples in split \"{}\"", a.data.display(), a.split));
     }
-    let pick: Vec<&hip_core::io::dataset::Sample> = samples.iter().collect();
+    let pick: Vec<&hip_core::io::dataset::Sample> = samples.iter().take(a.max.unwrap_or(usize::MAX)).collect();
     let r = hip_model::eval::evaluate(&model, &pick, method(&a.method)?).map_err(|e| e.to_string())?;
     if a.json {
         println!("{}", serde_json::to_string(&r).map_err(|e| e.to_string())?);
