@@ -353,10 +353,7 @@ pub fn eval(a: EvalArgs) -> CliResult {
     let model = load_model(a.model.as_deref())?;
     // --max 0 reads one sample (the split must exist) and evaluates none: an error from evaluate,
     // never a perfect score
-    let read = match a.max {
-        Some(0) => 1,
-        m => m.unwrap_or(0),
-    };
+    let read = a.max.map_or(0, |m| m.max(1));
     let samples = hip_model::train::load_split_spread(&a.data, &a.split, read).map_err(|e| e.to_string())?;
     if samples.is_empty() {
         return Err(format!("{}: no samples in split \"{}\"", a.data.display(), a.split));

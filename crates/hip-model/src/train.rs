@@ -666,7 +666,7 @@ pub fn train(
     let mut history: Vec<EpochRecord> = Vec::new();
     let mut start_epoch = 0;
     let mut wall_before = 0.0;
-    let mut cpu_before = 0.0;
+    let mut cpu_before = 0.0; // the time budget counts optimizer time, not preparation
     if opts.resume && opts.checkpoint.exists() {
         let ck = checkpoint::load(&opts.checkpoint, &device)?;
         let saved: TrainConfig =
@@ -715,7 +715,6 @@ pub fn train(
         None
     };
     let prep_s = t_prep.elapsed().as_secs_f64();
-    let budget_used_before = cpu_before; // the time budget counts optimizer time, not preparation
     wall_before += if start_epoch == 0 { prep_s } else { 0.0 };
     let bs = cfg.batch_size.max(1);
     let steps_per_epoch = items.len().div_ceil(bs);
@@ -731,7 +730,7 @@ pub fn train(
         let bar = progress_bar(opts.progress, steps_per_epoch, epoch, cfg.epochs);
         let mut loss_sum = 0.0;
         let mut seen = 0usize;
-        let out_of_time = || cfg.time_budget_s > 0.0 && budget_used_before + clock.elapsed() >= cfg.time_budget_s;
+        let out_of_time = || cfg.time_budget_s > 0.0 && cpu_before + clock.elapsed() >= cfg.time_budget_s;
         for chunk in order.chunks(bs) {
             if out_of_time() {
                 break; // the budget ends mid-epoch: validate and save what there is
@@ -739,7 +738,7 @@ pub fn train(
             seen += chunk.len();
             let batch: Vec<&Item> = chunk.iter().map(|&i| &items[i]).collect();
             let lr = if cfg.time_budget_s > 0.0 {
-                learning_rate_at_fraction(cfg, (budget_used_before + clock.elapsed()) / cfg.time_budget_s)
+                learning_rate_at_fraction(cfg, (cpu_before + clock.elapsed()) / cfg.time_budget_s)
             } else {
                 learning_rate(cfg, opt.step, total_steps)
             };
@@ -767,7 +766,7 @@ pub fn train(
             val_forces_mae: v.forces,
             val_hessian_mae: v.hessian,
             wall_s: wall_before + t0.elapsed().as_secs_f64(),
-            cpu_s: budget_used_before + clock.elapsed(),
+            cpu_s: cpu_before + clock.elapsed(),
         };
         if opts.progress {
             eprintln!(
