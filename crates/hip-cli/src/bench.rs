@@ -7,13 +7,16 @@ use std::sync::Arc;
 use clap::Args;
 use hip_bench::{Options, baseline, report};
 
-use crate::model_io::load_model;
+use crate::model_io::{ComputeArgs, load_model};
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// Model checkpoint (default: the embedded model).
     #[arg(long)]
     pub model: Option<PathBuf>,
+    /// Device and precision of both models (the memory probe measures the CPU).
+    #[command(flatten)]
+    pub compute: ComputeArgs,
     /// Quick mode (5, 10, 20 atoms; small accuracy subset): a few minutes on 2 cores.
     #[arg(long)]
     pub quick: bool,
@@ -86,9 +89,9 @@ fn utc(secs: u64) -> String {
 }
 
 pub fn bench(a: BenchArgs) -> Result<(), String> {
-    let model = Arc::new(load_model(a.model.as_deref())?);
+    let model = Arc::new(a.compute.load(a.model.as_deref())?);
     let ef = match &a.ef_model {
-        Some(p) => Some(Arc::new(load_model(Some(p))?)),
+        Some(p) => Some(Arc::new(a.compute.load(Some(p))?)),
         None => None,
     };
     let o = Options {
@@ -158,6 +161,9 @@ pub struct ReportArgs {
     /// Model checkpoint (default: the embedded model).
     #[arg(long)]
     pub model: Option<PathBuf>,
+    /// Device and precision of both models.
+    #[command(flatten)]
+    pub compute: ComputeArgs,
     /// E+F baseline model.
     #[arg(long, default_value = "models/ef-baseline.safetensors")]
     pub ef_model: PathBuf,
@@ -191,8 +197,8 @@ pub struct ReportArgs {
 
 /// The main job on shipped defaults.
 pub fn report_cmd(a: ReportArgs) -> Result<(), String> {
-    let model = Arc::new(load_model(a.model.as_deref())?);
-    let ef = if a.ef_model.exists() { Some(Arc::new(load_model(Some(&a.ef_model))?)) } else { None };
+    let model = Arc::new(a.compute.load(a.model.as_deref())?);
+    let ef = if a.ef_model.exists() { Some(Arc::new(a.compute.load(Some(&a.ef_model))?)) } else { None };
     let mut ts_data = vec![(a.data.clone(), "test".to_string())];
     if a.high_level.exists() {
         ts_data.push((a.high_level.clone(), "all".to_string()));

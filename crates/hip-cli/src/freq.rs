@@ -29,6 +29,8 @@ pub struct FreqArgs {
     /// sample is given: the embedded model).
     #[arg(long, conflicts_with = "hessian")]
     pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub compute: crate::model_io::ComputeArgs,
     /// Hessian method with a model: direct, autodiff or fd.
     #[arg(long, default_value = "direct")]
     pub method: String,
@@ -51,8 +53,7 @@ fn run_inner(args: FreqArgs) -> Result<()> {
         }
         (None, Some(sample)) if args.model.is_none() => sample.hessian.clone(),
         (None, _) => {
-            let model =
-                crate::model_io::load_model(args.model.as_deref()).map_err(|e| Error::invalid("hip freq", e))?;
+            let model = args.compute.load(args.model.as_deref()).map_err(|e| Error::invalid("hip freq", e))?;
             warnings = crate::model_io::domain_warnings(&mol, &model).map_err(|e| Error::invalid("hip freq", e))?;
             let method: hip_model::HessianMethod =
                 args.method.parse().map_err(|e: hip_model::Error| Error::invalid("hip freq", e.to_string()))?;

@@ -10,7 +10,7 @@ use hip_model::{HessianMethod, ModelPotential};
 use hip_tasks::optimize::{Report, bfgs, fire, rfo, ts};
 
 use crate::input::read_molecule;
-use crate::model_io::{domain_warnings, load_model};
+use crate::model_io::{ComputeArgs, domain_warnings};
 
 type CliResult = Result<(), String>;
 
@@ -25,6 +25,8 @@ pub struct HessianArgs {
     /// Model checkpoint (default: the embedded model).
     #[arg(long)]
     pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub compute: ComputeArgs,
     /// direct (HIP head), autodiff, or fd.
     #[arg(long, default_value = "direct")]
     pub method: String,
@@ -38,7 +40,7 @@ pub struct HessianArgs {
 
 pub fn hessian(a: HessianArgs) -> CliResult {
     let mol = read_molecule(&a.molecule).map_err(|e| e.to_string())?.molecule;
-    let model = load_model(a.model.as_deref())?;
+    let model = a.compute.load(a.model.as_deref())?;
     let warnings = domain_warnings(&mol, &model)?;
     let t0 = std::time::Instant::now();
     let p = model.predict(&mol, method(&a.method)?).map_err(|e| e.to_string())?;
@@ -95,6 +97,8 @@ pub struct OptArgs {
     /// Model checkpoint (default: the embedded model).
     #[arg(long)]
     pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub compute: ComputeArgs,
     /// rfo, bfgs or fire.
     #[arg(long, default_value = "rfo")]
     pub optimizer: String,
@@ -145,7 +149,7 @@ fn print_report(r: &Report, json: bool, out: Option<&PathBuf>, warnings: &[Strin
 
 pub fn opt(a: OptArgs) -> CliResult {
     let mol = read_molecule(&a.molecule).map_err(|e| e.to_string())?.molecule;
-    let model = load_model(a.model.as_deref())?;
+    let model = a.compute.load(a.model.as_deref())?;
     let warnings = domain_warnings(&mol, &model)?;
     let pot = ModelPotential { model: Arc::new(model), method: method(&a.method)? };
     let r = match a.optimizer.as_str() {
@@ -183,6 +187,8 @@ pub struct TsArgs {
     /// Model checkpoint (default: the embedded model).
     #[arg(long)]
     pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub compute: ComputeArgs,
     /// Recompute the Hessian every K steps (Bofill updates in between).
     #[arg(long, default_value_t = 1)]
     pub hessian_every: usize,
@@ -202,7 +208,7 @@ pub struct TsArgs {
 
 pub fn ts(a: TsArgs) -> CliResult {
     let mol = read_molecule(&a.molecule).map_err(|e| e.to_string())?.molecule;
-    let model = load_model(a.model.as_deref())?;
+    let model = a.compute.load(a.model.as_deref())?;
     let warnings = domain_warnings(&mol, &model)?;
     let pot = ModelPotential { model: Arc::new(model), method: method(&a.method)? };
     let o = ts::TsOptions { hessian_every: a.hessian_every, max_steps: a.max_steps, ..Default::default() };
@@ -245,6 +251,9 @@ pub struct TrainArgs {
     /// training config, the paper's protocol of a HIP head on a frozen E+F backbone.
     #[arg(long, conflicts_with = "init_from")]
     pub backbone_from: Option<PathBuf>,
+    /// `--dtype` overrides the training config's `dtype`.
+    #[command(flatten)]
+    pub compute: ComputeArgs,
 }
 
 pub fn train(a: TrainArgs) -> CliResult {
@@ -264,6 +273,10 @@ pub fn train(a: TrainArgs) -> CliResult {
     if let Some(m) = a.max_train {
         cfg.max_train = m;
     }
+    if let Some(p) = a.compute.precision()? {
+        cfg.dtype = p;
+    }
+    let device = a.compute.device()?;
     let mut mcfg = match &a.model_config {
         Some(p) => hip_model::ModelConfig::from_toml(&read(p)?).map_err(|e| format!("{}: {e}", p.display()))?,
         None => hip_model::ModelConfig::default(),
@@ -276,11 +289,12 @@ pub fn train(a: TrainArgs) -> CliResult {
         return Err(format!("{}: no training samples", a.data.display()));
     }
     let model = match (&a.init_from, &a.backbone_from) {
-        (Some(p), _) => crate::model_io::load_model(Some(p))?,
+        (Some(p), _) => {
+            crate::model_io::load_model(Some(p))?.to(&device, cfg.dtype.dtype()).map_err(|e| e.to_string())?
+        }
         (None, Some(p)) => {
             let hs = hip_model::train::fit_hessian_scale(&used);
-            hip_model::checkpoint::with_backbone_of(p, mcfg, hs, &candle_core::Device::Cpu)
-                .map_err(|e| e.to_string())?
+            hip_model::checkpoint::with_backbone_of(p, mcfg, hs, &device).map_err(|e| e.to_string())?
         }
         (None, None) => {
             let (refs, scale, nn) = fit_statistics(&used, &mcfg.species, mcfg.cutoff).map_err(|e| e.to_string())?;
@@ -288,7 +302,7 @@ pub fn train(a: TrainArgs) -> CliResult {
             mcfg.energy_scale = scale;
             mcfg.avg_num_neighbors = nn;
             mcfg.hessian_scale = hip_model::train::fit_hessian_scale(&used);
-            hip_model::HipModel::new(mcfg, &candle_core::Device::Cpu).map_err(|e| e.to_string())?
+            hip_model::HipModel::with_dtype(mcfg, &device, cfg.dtype.dtype()).map_err(|e| e.to_string())?
         }
     };
     eprintln!(
@@ -338,6 +352,8 @@ pub struct EvalArgs {
     /// Model checkpoint (default: the embedded model).
     #[arg(long)]
     pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub compute: ComputeArgs,
     /// direct, autodiff or fd.
     #[arg(long, default_value = "direct")]
     pub method: String,
@@ -350,7 +366,7 @@ pub struct EvalArgs {
 }
 
 pub fn eval(a: EvalArgs) -> CliResult {
-    let model = load_model(a.model.as_deref())?;
+    let model = a.compute.load(a.model.as_deref())?;
     // --max 0 reads one sample (the split must exist) and evaluates none: an error from evaluate,
     // never a perfect score
     let read = a.max.map_or(0, |m| m.max(1));

@@ -11,7 +11,7 @@ use hip_model::ModelPotential;
 use hip_tasks::reaction::{interpolate, irc, neb, pipeline};
 
 use crate::input::read_molecule;
-use crate::model_io::{domain_warnings, load_model};
+use crate::model_io::{ComputeArgs, domain_warnings};
 
 type CliResult = Result<(), String>;
 
@@ -21,6 +21,8 @@ pub struct ModelChoice {
     /// Model checkpoint (default: the embedded model).
     #[arg(long)]
     pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub compute: ComputeArgs,
     /// Hessian for the TS search and IRC: direct (HIP head), autodiff or fd.
     #[arg(long, default_value = "direct")]
     pub method: String,
@@ -28,7 +30,7 @@ pub struct ModelChoice {
 
 impl ModelChoice {
     fn potential(&self, mols: &[&Molecule]) -> Result<(ModelPotential, Vec<String>), String> {
-        let model = load_model(self.model.as_deref())?;
+        let model = self.compute.load(self.model.as_deref())?;
         let mut warnings = Vec::new();
         for m in mols {
             warnings.extend(domain_warnings(m, &model)?);

@@ -318,3 +318,50 @@ fn reaction_pipeline_runs_end_to_end_and_writes_its_outputs() {
     let out = hip(&["irc", &example("hcn.xyz"), "-o", tmp("irc.xyz").to_str().unwrap()]);
     assert_clean_failure(&out, "not a saddle point");
 }
+
+#[test]
+fn device_and_dtype_flags() {
+    let model = tiny_model();
+    let m = model.to_str().unwrap();
+    let w = tmp("w-dtype.xyz");
+    water(&w);
+    let ws = w.to_str().unwrap();
+    let run = |extra: &[&str]| -> Value {
+        let mut args = vec!["hessian", ws, "--model", m, "--json"];
+        args.extend_from_slice(extra);
+        let o = hip(&args);
+        assert!(o.status.success(), "{extra:?}: {}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    fn flat(x: &Value) -> Vec<f64> {
+        match x {
+            Value::Array(a) => a.iter().flat_map(flat).collect(),
+            _ => vec![x.as_f64().unwrap()],
+        }
+    }
+    let nums = |v: &Value, key: &str| flat(&v[key]);
+    let f64_ = run(&["--device", "cpu", "--dtype", "f64"]);
+    let default = run(&[]);
+    let f32_ = run(&["--dtype", "f32"]);
+    // f32 rounding through the network: relative 1e-5 of each output's scale (see
+    // crates/hip-model/tests/precision.rs for the tolerance's derivation)
+    for key in ["energy_ev", "forces_ev_a", "hessian_ev_a2"] {
+        assert_eq!(nums(&default, key), nums(&f64_, key), "{key}: cpu/f64 is the default");
+        let (a, b) = (nums(&f32_, key), nums(&f64_, key));
+        let scale = b.iter().fold(1.0f64, |m, x| m.max(x.abs()));
+        let err = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+        assert!(err <= 1e-5 * scale, "{key}: {err} of {scale}");
+        assert!(a != b || key == "energy_ev", "{key}: f32 gave bitwise the f64 numbers");
+    }
+    assert_clean_failure(&hip(&["hessian", ws, "--model", m, "--dtype", "f16"]), "use f64 or f32");
+    assert_clean_failure(&hip(&["hessian", ws, "--model", m, "--device", "tpu"]), "use cpu, cuda or cuda:N");
+    let env = Command::new(env!("CARGO_BIN_EXE_hip"))
+        .args(["hessian", ws, "--model", m])
+        .env("HIP_DEVICE", "nonsense")
+        .output()
+        .unwrap();
+    assert_clean_failure(&env, "HIP_DEVICE");
+    if !cfg!(feature = "cuda") {
+        assert_clean_failure(&hip(&["hessian", ws, "--model", m, "--device", "cuda"]), "no CUDA support");
+    }
+}

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use candle_core::{Device, Tensor};
+use candle_core::{DType, Device, Tensor};
 
 use crate::{Error, HipModel, ModelConfig, Result};
 
@@ -36,9 +36,10 @@ pub fn save(
     optimizer: &BTreeMap<String, Tensor>,
     training: &serde_json::Value,
 ) -> Result<()> {
-    let mut tensors: BTreeMap<String, Tensor> = model.params.tensors();
-    for (k, v) in optimizer {
-        tensors.insert(k.clone(), v.clone());
+    // f64 on disk whatever the training dtype, so a file loads the same into either
+    let mut tensors = BTreeMap::new();
+    for (k, v) in model.params.tensors().iter().chain(optimizer) {
+        tensors.insert(k.clone(), v.to_dtype(DType::F64)?);
     }
     let mut meta = HashMap::new();
     meta.insert(KEY_FORMAT.to_string(), FORMAT.to_string());

@@ -83,7 +83,7 @@ impl HeadLayer {
             let msgs = self.conv.forward_fused(&h.index_select(&e.src, 0)?, &e.sh, &w)?;
             for (k, msg) in msgs.iter().enumerate() {
                 if k == aggs.len() {
-                    aggs.push(Tensor::zeros((h.dim(0)?, msg.dim(1)?), DType::F64, h.device())?);
+                    aggs.push(Tensor::zeros((h.dim(0)?, msg.dim(1)?), h.dtype(), h.device())?);
                 }
                 aggs[k] = aggs[k].index_add(&e.dst, msg, 0)?;
             }
@@ -170,7 +170,7 @@ impl HessianHead {
         }
         let edge_proj = EquiLinear::new(params, "head.edge_proj", &mid, &target, true)?;
         let node_proj = EquiLinear::new(params, "head.node_proj", &head, &target, true)?;
-        let q = Tensor::from_vec(Rank2::General.change_of_basis(), (9, 9), params.device())?;
+        let q = params.constant(Rank2::General.change_of_basis(), &[9, 9])?;
         let w_src = tp_src.irreps_out().dim() as u32;
         let w_dst = tp_dst.irreps_out().dim() as u32;
         let mut rows: Vec<u32> = tp_src
@@ -209,7 +209,8 @@ impl HessianHead {
     fn edge_chunk(&self, batch: &Batch, positions: &Tensor, start: usize, len: usize) -> Result<EdgeChunk> {
         let (ps, pt) = (batch.pair_src.narrow(0, start, len)?, batch.pair_dst.narrow(0, start, len)?);
         let (src, dst) = (Tensor::cat(&[&ps, &pt], 0)?, Tensor::cat(&[&pt, &ps], 0)?);
-        let vec = (positions.index_select(&dst, 0)? - positions.index_select(&src, 0)?)?;
+        // differences of the (f64) positions, then the model's dtype (that of `q`)
+        let vec = (positions.index_select(&dst, 0)? - positions.index_select(&src, 0)?)?.to_dtype(self.q.dtype())?;
         let r = vec.sqr()?.sum_keepdim(1)?.sqrt()?;
         let sh = spherical_harmonics(&vec, self.lmax)?;
         let radial = bessel_envelope(&r, self.cutoff, self.num_bessel, self.p)?;
@@ -231,7 +232,7 @@ impl HessianHead {
             degree[t] += 1.0;
         }
         let inv: Vec<f64> = degree.iter().map(|&d| if d > 0.0 { 1.0 / d } else { 0.0 }).collect();
-        let inv_degree = Tensor::from_vec(inv, (n, 1), x.device())?;
+        let inv_degree = Tensor::from_vec(inv, (n, 1), x.device())?.to_dtype(x.dtype())?;
         let edges = chunks(batch.pairs.len())
             .map(|(start, len)| self.edge_chunk(batch, positions, start, len))
             .collect::<Result<Vec<_>>>()?;
@@ -259,7 +260,7 @@ impl HessianHead {
         if self.envelope { Ok(m.broadcast_mul(&envelope(r, self.cutoff, self.p)?)?) } else { Ok(m) }
     }
 
-    /// Pair and diagonal blocks of the batch, eV/Å².
+    /// Pair and diagonal blocks of the batch, eV/Å², f64 whatever the model's dtype.
     pub fn blocks(&self, batch: &Batch, positions: &Tensor, x: &Tensor) -> Result<HeadBlocks> {
         let n = batch.n_total_atoms();
         let (h, built) = self.head_features(batch, positions, x)?;
@@ -279,7 +280,7 @@ impl HessianHead {
             pair_blocks.push((m.narrow(0, 0, len)? + transpose_blocks(&m.narrow(0, len, len)?)?)?);
         }
         let pairs = match pair_blocks.len() {
-            0 => Tensor::zeros((0, 9), DType::F64, x.device())?,
+            0 => Tensor::zeros((0, 9), x.dtype(), x.device())?,
             1 => pair_blocks.pop().expect("one"),
             _ => Tensor::cat(&pair_blocks, 0)?,
         };
@@ -288,7 +289,7 @@ impl HessianHead {
             Ok((&nb + transpose_blocks(&nb)?)?)
         };
         let diag = if self.sum_rule {
-            let mut s = Tensor::zeros((n, 9), DType::F64, x.device())?;
+            let mut s = Tensor::zeros((n, 9), x.dtype(), x.device())?;
             if pairs.dim(0)? > 0 {
                 s = s.index_add(&batch.pair_src, &pairs, 0)?.index_add(
                     &batch.pair_dst,
@@ -301,10 +302,11 @@ impl HessianHead {
         } else {
             learned()?
         };
-        Ok(HeadBlocks { pairs, diag })
+        Ok(HeadBlocks { pairs: pairs.to_dtype(DType::F64)?, diag: diag.to_dtype(DType::F64)? })
     }
 
-    /// Flat dense Hessians of the batch (molecule after molecule, `(3N)²` each, row-major), eV/Å².
+    /// Flat dense Hessians of the batch (molecule after molecule, `(3N)²` each, row-major), eV/Å²,
+    /// f64.
     pub fn forward(&self, batch: &Batch, positions: &Tensor, x: &Tensor) -> Result<Tensor> {
         let total = *batch.h_offsets.last().expect("offsets");
         if total > u32::MAX as usize {

@@ -14,6 +14,7 @@
 //! against its reference evaluator.
 
 pub mod checkpoint;
+pub mod compute;
 pub mod config;
 pub mod default_model;
 pub mod eval;
@@ -27,6 +28,7 @@ pub mod radial;
 pub mod sh;
 pub mod train;
 
+pub use compute::Precision;
 pub use config::ModelConfig;
 pub use model::HipModel;
 pub use params::Params;

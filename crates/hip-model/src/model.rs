@@ -59,10 +59,21 @@ pub struct Output {
 }
 
 impl HipModel {
-    /// Builds a freshly initialized model.
+    /// Builds a freshly initialized f64 model.
     pub fn new(config: ModelConfig, device: &Device) -> Result<Self> {
+        Self::with_dtype(config, device, DType::F64)
+    }
+
+    /// Builds a freshly initialized model whose weights and network arithmetic are `dtype` (F64
+    /// or F32). Positions, their differences, energies, forces and Hessians stay f64 either way:
+    /// edge vectors are differenced in f64 before the cast, and the atomic energies are summed
+    /// (with the reference energies) in f64.
+    pub fn with_dtype(config: ModelConfig, device: &Device, dtype: DType) -> Result<Self> {
         config.validate().map_err(|e| crate::Error::Input(format!("model config: {e}")))?;
-        let mut params = Params::new(config.seed, device);
+        if !matches!(dtype, DType::F64 | DType::F32) {
+            return Err(crate::Error::Input(format!("dtype {dtype:?}: the model runs in f64 or f32")));
+        }
+        let mut params = Params::with_dtype(config.seed, device, dtype);
         let hidden: Irreps = config.hidden_irreps.parse()?;
         let sh_irreps = Irreps::spherical_harmonics(&(0..=config.lmax).collect::<Vec<_>>());
         let n0: usize = hidden.iter().filter(|m| m.ir.is_scalar()).map(|m| m.mul).sum();
@@ -104,11 +115,24 @@ impl HipModel {
         &self.device
     }
 
+    /// The dtype of the weights and of the network's arithmetic.
+    pub fn dtype(&self) -> DType {
+        self.params.dtype()
+    }
+
+    /// The same model (config and weights) on `device` in `dtype` (F64 or F32): weights are
+    /// converted, f64 → f32 rounding to nearest.
+    pub fn to(&self, device: &Device, dtype: DType) -> Result<HipModel> {
+        let m = HipModel::with_dtype(self.config.clone(), device, dtype)?;
+        m.params.assign(&self.params.tensors(), "model conversion")?;
+        Ok(m)
+    }
+
     /// Node features after the backbone `(N, dim_hidden)`.
     pub fn node_features(&self, batch: &Batch, positions: &Tensor) -> Result<Tensor> {
         let n = batch.n_total_atoms();
-        let onehot = Tensor::zeros((n, self.config.species.len()), DType::F64, &self.device)?;
-        let ones = Tensor::ones((n, 1), DType::F64, &self.device)?;
+        let onehot = Tensor::zeros((n, self.config.species.len()), self.dtype(), &self.device)?;
+        let ones = Tensor::ones((n, 1), self.dtype(), &self.device)?;
         let onehot = onehot.scatter_add(&batch.species.unsqueeze(1)?, &ones, 1)?;
         let mut x = self.embed.forward(&onehot)?;
         if batch.n_edges == 0 {
@@ -118,7 +142,8 @@ impl HipModel {
             }
             return Ok(x);
         }
-        let vec = (positions.index_select(&batch.dst, 0)? - positions.index_select(&batch.src, 0)?)?;
+        let vec = (positions.index_select(&batch.dst, 0)? - positions.index_select(&batch.src, 0)?)?
+            .to_dtype(self.dtype())?;
         let r = vec.sqr()?.sum_keepdim(1)?.sqrt()?;
         let sh = spherical_harmonics(&vec, self.config.lmax)?;
         let radial = bessel_envelope(&r, self.config.cutoff, self.config.num_bessel, self.config.envelope_p)?;
@@ -132,7 +157,7 @@ impl HipModel {
                 let msgs = layer.conv.forward_fused(&x.index_select(&src, 0)?, &sh.narrow(0, start, len)?, &w)?;
                 for (k, msg) in msgs.iter().enumerate() {
                     if k == aggs.len() {
-                        aggs.push(Tensor::zeros((n, msg.dim(1)?), DType::F64, &self.device)?);
+                        aggs.push(Tensor::zeros((n, msg.dim(1)?), self.dtype(), &self.device)?);
                     }
                     aggs[k] = aggs[k].index_add(&dst, msg, 0)?;
                 }
@@ -154,9 +179,9 @@ impl HipModel {
         Ok(Output { energies, hessians })
     }
 
-    /// Energies per molecule `(M,)` from node features.
+    /// Energies per molecule `(M,)`, f64, from node features.
     fn energies(&self, batch: &Batch, x: &Tensor) -> Result<Tensor> {
-        let atomic = (self.readout.forward(x)?.squeeze(1)? * self.config.energy_scale)?;
+        let atomic = (self.readout.forward(x)?.squeeze(1)?.to_dtype(DType::F64)? * self.config.energy_scale)?;
         let atomic = (atomic + self.refs.index_select(&batch.species, 0)?)?;
         let m = batch.n_atoms.len();
         Ok(Tensor::zeros(m, DType::F64, &self.device)?.index_add(&batch.mol_of_atom, &atomic, 0)?)

@@ -46,18 +46,31 @@ impl Drop for ParamGrads {
     }
 }
 
-/// Named variables.
+/// Named variables, all of one dtype on one device.
 #[derive(Debug)]
 pub struct Params {
     vars: BTreeMap<String, Var>,
     rng: SplitMix64,
     device: Device,
+    dtype: DType,
 }
 
 impl Params {
-    /// An empty store whose initializations draw from `seed`.
+    /// An empty f64 store whose initializations draw from `seed`.
     pub fn new(seed: u64, device: &Device) -> Self {
-        Params { vars: BTreeMap::new(), rng: SplitMix64(seed ^ 0x5eed_5eed), device: device.clone() }
+        Self::with_dtype(seed, device, DType::F64)
+    }
+
+    /// An empty store of `dtype` (F64 or F32) whose initializations draw from `seed`: the same
+    /// draws in either dtype (drawn in f64, then rounded).
+    pub fn with_dtype(seed: u64, device: &Device, dtype: DType) -> Self {
+        Params { vars: BTreeMap::new(), rng: SplitMix64(seed ^ 0x5eed_5eed), device: device.clone(), dtype }
+    }
+
+    /// A constant (not trained) of the store's dtype and device from f64 values, e.g. a layer's
+    /// fixed coupling matrix.
+    pub fn constant(&self, data: Vec<f64>, shape: &[usize]) -> Result<Tensor> {
+        Ok(Tensor::from_vec(data, shape, &self.device)?.to_dtype(self.dtype)?)
     }
 
     /// A new variable `name` of `shape`, normal with standard deviation `std` (0 → zeros).
@@ -65,7 +78,7 @@ impl Params {
         assert!(!self.vars.contains_key(name), "parameter {name} created twice");
         let n: usize = shape.iter().product();
         let data: Vec<f64> = (0..n).map(|_| if std == 0.0 { 0.0 } else { std * self.rng.normal() }).collect();
-        let var = Var::from_tensor(&Tensor::from_vec(data, shape, &self.device)?)?;
+        let var = Var::from_tensor(&self.constant(data, shape)?)?;
         self.vars.insert(name.to_string(), var.clone());
         Ok(var)
     }
@@ -73,6 +86,11 @@ impl Params {
     /// The device the variables live on.
     pub fn device(&self) -> &Device {
         &self.device
+    }
+
+    /// The variables' dtype.
+    pub fn dtype(&self) -> DType {
+        self.dtype
     }
 
     /// All variables by name.
@@ -85,7 +103,7 @@ impl Params {
         self.vars.values().map(|v| v.elem_count()).sum()
     }
 
-    /// Name → tensor map (for saving).
+    /// Name → tensor map (the variables themselves, in the store's dtype).
     pub fn tensors(&self) -> BTreeMap<String, Tensor> {
         self.vars.iter().map(|(k, v)| (k.clone(), v.as_tensor().clone())).collect()
     }
@@ -104,7 +122,7 @@ impl Params {
                     var.dims()
                 )));
             }
-            var.set(&t.to_dtype(DType::F64)?.to_device(&self.device)?)?;
+            var.set(&t.to_dtype(self.dtype)?.to_device(&self.device)?)?;
         }
         if let Some(extra) = tensors.keys().find(|k| !self.vars.contains_key(*k) && !k.starts_with("optim.")) {
             return Err(crate::Error::Checkpoint(format!(

@@ -69,6 +69,9 @@ pub struct TrainConfig {
     /// learning-rate schedule runs over the budget (the fraction used) instead of over `epochs`.
     /// For ablations at an equal CPU budget; not bitwise reproducible.
     pub time_budget_s: f64,
+    /// Precision of the weights, optimizer state and arithmetic while training (`"f64"` or
+    /// `"f32"`); checkpoints store f64 either way.
+    pub dtype: crate::Precision,
 }
 
 impl Default for TrainConfig {
@@ -92,6 +95,7 @@ impl Default for TrainConfig {
             head_only: false,
             ema_decay: 0.0,
             time_budget_s: 0.0,
+            dtype: crate::Precision::F64,
         }
     }
 }
@@ -208,14 +212,14 @@ impl AdamW {
         Ok(out)
     }
 
-    /// Restores from `optim.*` tensors.
-    pub fn from_state(state: &BTreeMap<String, Tensor>) -> Result<Self> {
+    /// Restores from `optim.*` tensors, the moments in `dtype`.
+    pub fn from_state(state: &BTreeMap<String, Tensor>, dtype: DType) -> Result<Self> {
         let mut a = AdamW::default();
         for (k, t) in state {
             if let Some(n) = k.strip_prefix("optim.m.") {
-                a.m.insert(n.to_string(), t.clone());
+                a.m.insert(n.to_string(), t.to_dtype(dtype)?);
             } else if let Some(n) = k.strip_prefix("optim.v.") {
-                a.v.insert(n.to_string(), t.clone());
+                a.v.insert(n.to_string(), t.to_dtype(dtype)?);
             } else if k == "optim.step" {
                 a.step = t.to_vec1::<f64>()?[0] as usize;
             }
@@ -620,7 +624,7 @@ fn train_step(
         }
         if let Some(t) = grads.get(var.as_tensor()) {
             let t = t.detach();
-            norm2 += t.sqr()?.sum_all()?.to_scalar::<f64>()?;
+            norm2 += t.sqr()?.sum_all()?.to_dtype(DType::F64)?.to_scalar::<f64>()?;
             g.insert(name.clone(), t);
         }
     }
@@ -661,6 +665,10 @@ pub fn train(
         return Err(Error::Input("training set is empty".into()));
     }
     let device = model.device().clone();
+    let dtype = cfg.dtype.dtype();
+    if model.dtype() != dtype {
+        model = model.to(&device, dtype)?;
+    }
     let mut opt = AdamW::default();
     let mut ema = Ema { decay: cfg.ema_decay, ..Default::default() };
     let mut history: Vec<EpochRecord> = Vec::new();
@@ -677,10 +685,10 @@ pub fn train(
                 opts.checkpoint.display()
             )));
         }
-        model = ck.model;
+        model = ck.model.to(&device, dtype)?;
         let (raw, state): (BTreeMap<_, _>, BTreeMap<_, _>) =
             ck.optimizer.into_iter().partition(|(k, _)| k.starts_with("optim.raw."));
-        opt = AdamW::from_state(&state)?;
+        opt = AdamW::from_state(&state, dtype)?;
         if cfg.ema_decay > 0.0 {
             // the saved model holds the EMA weights; the raw weights continue training
             ema.shadow = model
@@ -692,7 +700,7 @@ pub fn train(
                 .collect::<candle_core::Result<BTreeMap<_, _>>>()?;
             for (k, t) in raw {
                 if let Some(var) = model.params.vars().get(&k["optim.raw.".len()..]) {
-                    var.set(&t)?;
+                    var.set(&t.to_dtype(dtype)?)?;
                 }
             }
         }

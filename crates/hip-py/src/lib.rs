@@ -167,17 +167,23 @@ fn parse_method(method: &str) -> PyResult<HessianMethod> {
 #[pymethods]
 impl PyModel {
     /// Loads a checkpoint (`.safetensors` written by `hip train`), or the default model embedded
-    /// in the package when `path` is None.
+    /// in the package when `path` is None, onto `device` ("cpu", "cuda", "cuda:N"; default: the
+    /// `HIP_DEVICE` environment variable, else the CPU) in `dtype` ("f64" or "f32": the network's
+    /// precision; inputs and outputs stay float64).
     #[staticmethod]
-    #[pyo3(signature = (path=None))]
-    fn load(py: Python<'_>, path: Option<PathBuf>) -> PyResult<Self> {
+    #[pyo3(signature = (path=None, device=None, dtype="f64"))]
+    fn load(py: Python<'_>, path: Option<PathBuf>, device: Option<String>, dtype: &str) -> PyResult<Self> {
         if let Some(p) = &path
             && !p.exists()
         {
             return Err(PyFileNotFoundError::new_err(format!("{}: no such model file", p.display())));
         }
+        let precision: hip_model::Precision = dtype.parse().map_err(model_err)?;
+        let device = hip_model::compute::device(device.as_deref()).map_err(model_err)?;
         let source = path.as_ref().map_or("embedded default model".to_string(), |p| p.display().to_string());
-        let inner = py.detach(|| hip_model::default_model::load(path.as_deref())).map_err(model_err)?;
+        let inner = py
+            .detach(|| hip_model::default_model::load(path.as_deref())?.to(&device, precision.dtype()))
+            .map_err(model_err)?;
         Ok(PyModel { inner, source })
     }
 

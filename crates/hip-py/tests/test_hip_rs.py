@@ -241,6 +241,21 @@ def test_bad_input_raises_value_error(model):
     one_line_value_error(lambda: HIPCalculator(model=model, method="magic"))
 
 
+def test_f32_agrees_with_f64_and_bad_device_or_dtype_raise(model):
+    z, x = np.array([8, 1, 1]), np.array([[0.0, 0.0, 0.117], [0.0, 0.757, -0.469], [0.0, -0.757, -0.469]])
+    m32 = hip_rs.Model.load(dtype="f32", device="cpu")
+    e64, f64 = model.energy_forces(z, x)
+    e32, f32 = m32.energy_forces(z, x)
+    h64, h32 = model.hessian(z, x), m32.hessian(z, x)
+    assert h32.dtype == np.float64  # the interface stays float64
+    # f32 rounding through the network: 1e-5 of each output's scale (crates/hip-model/tests/precision.rs)
+    for a, b in [(f32, f64), (h32, h64), (np.array([e32]), np.array([e64]))]:
+        assert np.max(np.abs(a - b)) <= 1e-5 * max(1.0, np.max(np.abs(b)))
+    assert not np.array_equal(h32, h64)
+    assert "f64 or f32" in one_line_value_error(lambda: hip_rs.Model.load(dtype="f16"))
+    assert "cpu, cuda or cuda:N" in one_line_value_error(lambda: hip_rs.Model.load(device="tpu"))
+
+
 def test_domain_warnings_are_python_warnings(model):
     far = WATER_POSITIONS.copy()
     far[2] += [0.0, -50.0, 0.0]  # an H with no neighbour within the cutoff

@@ -118,7 +118,7 @@ impl EdgeTp {
                 offset: o1[i1],
                 mul: m,
                 dim: d1,
-                b: Tensor::from_vec(b, (d1 * dim_sh, width), &device)?,
+                b: params.constant(b, &[d1 * dim_sh, width])?,
                 fused_offset: fused_off,
             });
             fused_off += m * width;

@@ -75,7 +75,7 @@ impl EquiLinear {
             desc,
             weights,
             bias,
-            scale: Tensor::from_vec(scale, n_w + 1, &device)?,
+            scale: params.constant(scale, &[n_w + 1])?,
             w_idx: Tensor::from_vec(w_idx, din * dout, &device)?,
             b_idx: Tensor::from_vec(b_idx, dout, &device)?,
         })

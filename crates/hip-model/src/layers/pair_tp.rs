@@ -122,7 +122,7 @@ impl PairTp {
                 mul: m,
                 d1,
                 d2,
-                b: Tensor::from_vec(mat, (d1 * d2, width), &device)?,
+                b: params.constant(mat, &[d1 * d2, width])?,
             });
         }
         // perm[f] = descriptor column of fused column f; we need its inverse for index_select
