@@ -63,6 +63,8 @@ pub struct Options {
     pub reaction_data: Option<PathBuf>,
     /// At most this many reactions, spread evenly over the file's order; 0: all.
     pub max_reactions: usize,
+    /// Per-epoch training histories to plot (label, history from the checkpoint's metadata).
+    pub learning_curves: Vec<(String, Vec<hip_model::train::EpochRecord>)>,
     /// Output directory for plots and reports.
     pub out_dir: PathBuf,
     /// Metadata.
@@ -190,6 +192,7 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
     let mut r = Results { meta: o.meta.clone(), paper_speedup: report::PAPER_SPEEDUP.to_vec(), ..Default::default() };
     let err = |e: hip_model::Error| e.to_string();
     let progress = Progress::new(o);
+    r.learning_curves = o.learning_curves.iter().filter(|(_, h)| !h.is_empty()).cloned().collect();
     let n_params = model.params.numel();
     r.notes.push(format!(
         "model tensor memory: {n_params} parameters = {:.1} KB (f64); a block-sparse Hessian holds 72 bytes per atom and per stored pair (+16 for the pair index)",
@@ -422,6 +425,9 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
             plots.push(("Peak memory vs atoms", "memory_vs_atoms.svg"));
         }
     }
+    if !r.learning_curves.is_empty() {
+        learning_curve_plots(&r, &stem, &mut plots)?;
+    }
     if !r.large.is_empty() {
         let s = plots::Series {
             label: "direct, block-sparse (cutoff Hessian graph)".into(),
@@ -531,6 +537,47 @@ pub fn frequencies(model: &HipModel, path: &Path) -> Result<FreqCheck, String> {
         zpe_mae_ev: avg.zpe_error_ev,
         zpe,
     })
+}
+
+/// Validation F and H MAE against training CPU hours (the budget clock `cpu_s`, summed over
+/// resumed runs), one series per model, log–log.
+fn learning_curve_plots(
+    r: &Results,
+    stem: &dyn Fn(&str) -> PathBuf,
+    plots: &mut Vec<(&'static str, &'static str)>,
+) -> Result<(), String> {
+    let series = |pick: fn(&hip_model::train::EpochRecord) -> f64| -> Vec<plots::Series> {
+        r.learning_curves
+            .iter()
+            .map(|(label, h)| plots::Series {
+                label: label.clone(),
+                // checkpoints from before the CPU clock have cpu_s = 0: their wall time then
+                points: h.iter().map(|e| (if e.cpu_s > 0.0 { e.cpu_s } else { e.wall_s } / 3600.0, pick(e))).collect(),
+                reference: false,
+            })
+            .filter(|s| s.points.iter().any(|p| p.1.is_finite()))
+            .collect()
+    };
+    plots::line_plot(
+        &stem("learning_forces"),
+        "Validation force MAE during training",
+        "training CPU hours",
+        "val F MAE (eV/Å)",
+        &series(|e| e.val_forces_mae),
+    )?;
+    plots.push(("Learning curves: forces", "learning_forces.svg"));
+    let h = series(|e| e.val_hessian_mae);
+    if !h.is_empty() {
+        plots::line_plot(
+            &stem("learning_hessian"),
+            "Validation Hessian MAE (direct) during training",
+            "training CPU hours",
+            "val H MAE (eV/Å²)",
+            &h,
+        )?;
+        plots.push(("Learning curves: Hessian", "learning_hessian.svg"));
+    }
+    Ok(())
 }
 
 /// Writes `results.json` and `REPORT.md`.

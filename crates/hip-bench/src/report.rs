@@ -113,10 +113,88 @@ pub struct Results {
     /// Reactant → product pipelines.
     #[serde(default)]
     pub reactions: Option<ReactionResults>,
+    /// Per-epoch training histories of the evaluated models (label → epochs).
+    #[serde(default)]
+    pub learning_curves: BTreeMap<String, Vec<hip_model::train::EpochRecord>>,
     /// The paper's speed-up curve (reference only).
     pub paper_speedup: Vec<(usize, f64)>,
     /// Notes (gaps, skipped parts).
     pub notes: Vec<String>,
+}
+
+/// The accuracy metrics per sample kind (minimum, thermal, displaced, ts, path): one row per
+/// kind and provider, from each provider's `by_kind`.
+fn per_kind_table(s: &mut String, r: &Results) {
+    let cols: [(&str, &str, usize); 10] = [
+        ("energy_mae_ev", "E MAE (eV)", 3),
+        ("forces_mae_ev_a", "F MAE (eV/Å)", 3),
+        ("hessian_mae", "H MAE (eV/Å²)", 3),
+        ("eigenvalue_mae", "eig MAE", 3),
+        ("lambda1_mae", "λ₁ MAE", 3),
+        ("cos_v1", "\\|cos v₁\\|", 3),
+        ("neg_count_agreement", "neg-count agr.", 2),
+        ("ts_agreement", "TS agr.", 2),
+        ("frequency_mae_cm", "freq MAE (cm⁻¹)", 1),
+        ("zpe_error_ev", "ZPE err (eV)", 4),
+    ];
+    let mut kinds: Vec<&String> = r
+        .accuracy
+        .values()
+        .filter_map(|v| v.get("by_kind").and_then(|k| k.as_object()))
+        .flat_map(|m| m.keys())
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    if kinds.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "### Per sample kind
+"
+    );
+    let _ = writeln!(
+        s,
+        "| kind | provider | n | {} |\n| --- | --- | ---: |{}",
+        cols.iter().map(|c| c.1).collect::<Vec<_>>().join(" | "),
+        " ---: |".repeat(cols.len())
+    );
+    for kind in kinds {
+        for (prov, v) in &r.accuracy {
+            let Some(k) = v.get("by_kind").and_then(|b| b.get(kind.as_str())) else { continue };
+            let get =
+                |key: &str| k.get(key).or_else(|| k.get("hessian").and_then(|h| h.get(key))).and_then(|x| x.as_f64());
+            let cells: Vec<String> =
+                cols.iter().map(|&(key, _, d)| get(key).map_or("–".into(), |x| format!("{x:.d$}"))).collect();
+            let n = k.get("n_samples").and_then(|x| x.as_u64()).unwrap_or(0);
+            let _ = writeln!(s, "| {kind} | {prov} | {n} | {} |", cells.join(" | "));
+        }
+    }
+    let _ = writeln!(s);
+}
+
+/// Training provenance of the evaluated models: epochs, CPU hours and the last validation numbers.
+fn training_table(s: &mut String, r: &Results) {
+    let _ = writeln!(s, "## Training (per-epoch validation; plots: learning curves)\n");
+    let _ = writeln!(
+        s,
+        "| model | epochs | training CPU h | val E MAE (eV) | val F MAE (eV/Å) | val H MAE (eV/Å²) |\n| --- | ---: | ---: | ---: | ---: | ---: |"
+    );
+    for (label, h) in &r.learning_curves {
+        let Some(last) = h.last() else { continue };
+        let cpu = if last.cpu_s > 0.0 { last.cpu_s } else { last.wall_s };
+        let g = |x: f64| if x.is_finite() { format!("{x:.4}") } else { "–".into() };
+        let _ = writeln!(
+            s,
+            "| {label} | {} | {:.2} | {} | {} | {} |",
+            last.epoch,
+            cpu / 3600.0,
+            g(last.val_energy_mae),
+            g(last.val_forces_mae),
+            g(last.val_hessian_mae)
+        );
+    }
+    let _ = writeln!(s);
 }
 
 /// Per peer size: `(n_atoms, t(peer autograd Hessian) / t(our direct), t(peer E+F) / t(our E+F))`.
@@ -316,6 +394,10 @@ pub fn markdown(r: &Results, plots: &[(&str, &str)]) -> String {
             let _ = writeln!(s, "| {k} | {} |", row.join(" | "));
         }
         let _ = writeln!(s);
+        per_kind_table(&mut s, r);
+    }
+    if !r.learning_curves.is_empty() {
+        training_table(&mut s, r);
     }
     if let Some(fc) = &r.frequencies {
         let _ = writeln!(s, "## Frequencies and ZPE on reference minima ({})\n", fc.data);

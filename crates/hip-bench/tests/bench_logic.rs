@@ -95,6 +95,33 @@ fn report_has_the_tables() {
 }
 
 #[test]
+fn report_has_per_kind_and_training_tables() {
+    let mut r = results(100.0, 0.5);
+    let by_kind = serde_json::json!({
+        "ts": {"n_samples": 3, "energy_mae_ev": 0.25, "forces_mae_ev_a": 0.125,
+               "hessian": {"hessian_mae": 0.75, "lambda1_mae": 1.5, "cos_v1": 0.5}},
+        "minimum": {"n_samples": 2, "energy_mae_ev": 0.1, "forces_mae_ev_a": 0.05,
+                    "hessian": {"hessian_mae": 0.2}}
+    });
+    r.accuracy.get_mut("direct").unwrap()["by_kind"] = by_kind;
+    let epoch = |k: usize, f: f64, h: f64| -> hip_model::train::EpochRecord {
+        serde_json::from_value(serde_json::json!({"epoch": k, "train_loss": 1.0, "val_energy_mae": 0.3,
+            "val_forces_mae": f, "val_hessian_mae": h, "wall_s": 100.0 * k as f64, "cpu_s": 3600.0 * k as f64}))
+        .unwrap()
+    };
+    r.learning_curves.insert("HIP".into(), vec![epoch(1, 0.2, 0.4), epoch(2, 0.15, 0.3)]);
+    r.learning_curves.insert("E+F baseline".into(), vec![epoch(1, 0.18, f64::NAN)]);
+    let md = markdown(&r, &[]);
+    assert!(md.contains("### Per sample kind"), "{md}");
+    // rows sorted by kind, with the provider's numbers (missing metrics as –)
+    let min_row = md.find("| minimum | direct | 2 | 0.100 | 0.050 | 0.200 | – |").expect("minimum row");
+    let ts_row = md.find("| ts | direct | 3 | 0.250 | 0.125 | 0.750 | – | 1.500 | 0.500 |").expect("ts row");
+    assert!(min_row < ts_row);
+    assert!(md.contains("| HIP | 2 | 2.00 | 0.3000 | 0.1500 | 0.3000 |"), "{md}");
+    assert!(md.contains("| E+F baseline | 1 | 1.00 | 0.3000 | 0.1800 | – |"), "{md}");
+}
+
+#[test]
 fn peer_output_is_parsed_and_compared_at_equal_sizes() {
     let out = "some torch warning\n{\"torch\": \"2.15.0\", \"e3nn\": \"0.6.0\", \"threads\": 2, \"rows\": [\
                {\"n_atoms\": 20, \"energy_forces_ms\": 12.0, \"autograd_hessian_ms\": 900.0}, \

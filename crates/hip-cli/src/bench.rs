@@ -7,7 +7,7 @@ use std::sync::Arc;
 use clap::Args;
 use hip_bench::{Options, baseline, report};
 
-use crate::model_io::{ComputeArgs, load_model};
+use crate::model_io::{ComputeArgs, load_model, training_history};
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
@@ -112,6 +112,7 @@ pub fn bench(a: BenchArgs) -> Result<(), String> {
         max_ts: 0,
         reaction_data: None,
         max_reactions: 0,
+        learning_curves: vec![],
         out_dir: a.out.clone(),
         meta: meta(&a.model, a.quick),
         verbose: true,
@@ -221,6 +222,10 @@ pub fn report_cmd(a: ReportArgs) -> Result<(), String> {
         max_ts: a.max_ts,
         reaction_data: Some(a.data.clone()),
         max_reactions: a.max_reactions,
+        learning_curves: vec![
+            ("HIP".into(), training_history(a.model.as_deref())?),
+            ("E+F baseline".into(), if a.ef_model.exists() { training_history(Some(&a.ef_model))? } else { vec![] }),
+        ],
         out_dir: a.out.clone(),
         meta: meta(&a.model, false),
         verbose: true,

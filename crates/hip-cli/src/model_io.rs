@@ -51,6 +51,18 @@ pub fn load_model(path: Option<&Path>) -> Result<HipModel, String> {
     })
 }
 
+/// The per-epoch training history stored in the checkpoint `path` (or the embedded default).
+pub fn training_history(path: Option<&Path>) -> Result<Vec<hip_model::train::EpochRecord>, String> {
+    let (bytes, name) = match path {
+        Some(p) => (std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?, p.display().to_string()),
+        None => match hip_model::default_model::bytes() {
+            Some(b) => (b.to_vec(), "embedded default model".to_string()),
+            None => return Ok(Vec::new()),
+        },
+    };
+    hip_model::checkpoint::history_of_bytes(&bytes, &name).map_err(|e| e.to_string())
+}
+
 /// The model-domain check of `mol` ([`hip_core::domain::check`] at the model's backbone cutoff):
 /// an error for coincident atoms; warnings, printed to stderr as `warning: ...` and returned for
 /// `--json` output.

@@ -73,6 +73,23 @@ pub fn load_bytes(bytes: &[u8], name: &str, device: &Device) -> Result<Checkpoin
     Ok(Checkpoint { model, optimizer, training })
 }
 
+/// The per-epoch training history in a checkpoint's metadata (empty if it has none), read
+/// without loading the weights.
+pub fn history_of_bytes(bytes: &[u8], name: &str) -> Result<Vec<crate::train::EpochRecord>> {
+    let (_, meta) = safetensors::SafeTensors::read_metadata(bytes)
+        .map_err(|e| Error::Checkpoint(format!("{name}: not a safetensors file ({e})")))?;
+    let training = meta.metadata().as_ref().and_then(|m| m.get(KEY_TRAINING));
+    let Some(text) = training else { return Ok(Vec::new()) };
+    let v: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| Error::Checkpoint(format!("{name}: {KEY_TRAINING} is not JSON ({e})")))?;
+    match v.get("history") {
+        None => Ok(Vec::new()),
+        Some(h) => {
+            serde_json::from_value(h.clone()).map_err(|e| Error::Checkpoint(format!("{name}: training history: {e}")))
+        }
+    }
+}
+
 /// Loads a checkpoint file.
 pub fn load(path: &Path, device: &Device) -> Result<Checkpoint> {
     let bytes = std::fs::read(path).map_err(|e| Error::Checkpoint(format!("{}: {e}", path.display())))?;
