@@ -9,6 +9,7 @@
 
 pub mod accuracy;
 pub mod baseline;
+pub mod device_check;
 pub mod memory;
 pub mod molecules;
 pub mod peer;

@@ -259,3 +259,50 @@ pub fn report_cmd(a: ReportArgs) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[derive(Args, Debug)]
+pub struct DeviceCheckArgs {
+    /// Model checkpoint (default: the embedded model).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Device to check: cuda, cuda:N or cpu.
+    #[arg(long, default_value = "cuda")]
+    pub device: String,
+    /// Precisions to check, comma-separated.
+    #[arg(long, default_value = "f64,f32")]
+    pub dtypes: String,
+    /// Write device_check.json into this folder.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// JSON on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn device_check(a: DeviceCheckArgs) -> Result<(), String> {
+    let device = hip_model::compute::device(Some(&a.device)).map_err(|e| e.to_string())?;
+    let precisions = a
+        .dtypes
+        .split(',')
+        .map(|s| s.parse::<hip_model::Precision>().map_err(|e| format!("--dtypes: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let model = load_model(a.model.as_deref())?;
+    let c = hip_bench::device_check::run(&model, &device, &precisions).map_err(|e| e.to_string())?;
+    let json = serde_json::to_string_pretty(&c).map_err(|e| e.to_string())?;
+    if let Some(dir) = &a.out {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let path = dir.join("device_check.json");
+        hip_core::io::atomic::write(&path, &json).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    if a.json {
+        println!("{json}");
+    } else {
+        print!("{}", hip_bench::device_check::table(&c));
+    }
+    if c.ok {
+        Ok(())
+    } else {
+        let bad = c.rows.iter().filter(|r| !r.ok).count();
+        Err(format!("device check: {bad} of {} comparisons outside tolerance on {}", c.rows.len(), a.device))
+    }
+}

@@ -47,6 +47,9 @@ enum Command {
     /// The main job: evaluate the shipped model (accuracy, frequencies, TS search, speed) and
     /// write reports/REPORT.md.
     Report(bench::ReportArgs),
+    /// Check a device and precision against the CPU in f64: energy, forces and the three
+    /// Hessians of water and a 30-atom alkane, with stated tolerances (exit 1 on a failure).
+    DeviceCheck(bench::DeviceCheckArgs),
     /// Internal: memory probe run in a child process by `hip bench`.
     #[command(hide = true)]
     BenchProbe(bench::ProbeArgs),
@@ -69,6 +72,7 @@ fn main() {
         Command::Bench(a) => bench::bench(a),
         Command::Report(a) => bench::report_cmd(a),
         Command::BenchProbe(a) => bench::probe(a),
+        Command::DeviceCheck(a) => bench::device_check(a),
     };
     if let Err(e) = result {
         eprintln!("error: {}", e.to_string().replace('\n', " "));

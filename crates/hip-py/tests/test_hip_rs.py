@@ -248,9 +248,10 @@ def test_f32_agrees_with_f64_and_bad_device_or_dtype_raise(model):
     e32, f32 = m32.energy_forces(z, x)
     h64, h32 = model.hessian(z, x), m32.hessian(z, x)
     assert h32.dtype == np.float64  # the interface stays float64
-    # f32 rounding through the network: 1e-5 of each output's scale (crates/hip-model/tests/precision.rs)
+    # f32 rounding through the network: 1e-4 of each output's scale, the f32 tolerance of
+    # `hip device-check` (measured with the default model: up to 6e-6 for forces, 5e-7 for H)
     for a, b in [(f32, f64), (h32, h64), (np.array([e32]), np.array([e64]))]:
-        assert np.max(np.abs(a - b)) <= 1e-5 * max(1.0, np.max(np.abs(b)))
+        assert np.max(np.abs(a - b)) <= 1e-4 * max(1.0, np.max(np.abs(b)))
     assert not np.array_equal(h32, h64)
     assert "f64 or f32" in one_line_value_error(lambda: hip_rs.Model.load(dtype="f16"))
     assert "cpu, cuda or cuda:N" in one_line_value_error(lambda: hip_rs.Model.load(device="tpu"))
