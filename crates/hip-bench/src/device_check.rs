@@ -70,21 +70,27 @@ pub fn rel_err(a: &[f64], b: &[f64]) -> f64 {
     if a.len() != b.len() || a.iter().any(|x| !x.is_finite()) { f64::INFINITY } else { diff / scale }
 }
 
-/// The molecules checked: water and a 30-atom alkane.
-pub fn molecules() -> Vec<(String, Molecule)> {
+/// The molecules checked: water and an alkane of `alkane_atoms` atoms (30 in the GPU check).
+pub fn molecules(alkane_atoms: usize) -> Vec<(String, Molecule)> {
     let water = Molecule::new(vec![8, 1, 1], vec![[0.0, 0.0, 0.117], [0.0, 0.757, -0.469], [0.0, -0.757, -0.469]])
         .expect("valid water");
-    vec![("water".into(), water), ("alkane-30".into(), crate::molecules::alkane(30))]
+    vec![("water".into(), water), (format!("alkane-{alkane_atoms}"), crate::molecules::alkane(alkane_atoms))]
 }
 
-/// Compares `model` placed on `device` in each of `precisions` with `model` on the CPU in f64.
-pub fn run(model: &HipModel, device: &Device, precisions: &[Precision]) -> hip_model::Result<DeviceCheck> {
+/// Compares `model` placed on `device` in each of `precisions` with `model` on the CPU in f64,
+/// on [`molecules`]`(alkane_atoms)`.
+pub fn run(
+    model: &HipModel,
+    device: &Device,
+    precisions: &[Precision],
+    alkane_atoms: usize,
+) -> hip_model::Result<DeviceCheck> {
     let reference = model.to(&Device::Cpu, candle_core::DType::F64)?;
     let methods = [HessianMethod::Direct, HessianMethod::Autodiff, HessianMethod::FiniteDifference { delta: 0.01 }];
     let mut rows = Vec::new();
     for &p in precisions {
         let m = model.to(device, p.dtype())?;
-        for (label, mol) in molecules() {
+        for (label, mol) in molecules(alkane_atoms) {
             for method in methods {
                 let r = reference.predict(&mol, method)?;
                 let t0 = Instant::now();

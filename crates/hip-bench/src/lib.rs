@@ -143,11 +143,12 @@ pub fn memory_probe(model: &HipModel, provider: &str, n: usize) -> Result<(u64, 
 
 /// Peak memory of one call above the resident set before it, MB, from a child process; an
 /// error (naming the provider and size) when it cannot be measured.
-fn probe_in_child(o: &Options, provider: &str, n: usize) -> Result<f64, String> {
+fn probe_in_child(o: &Options, provider: &str, n: usize, dtype: candle_core::DType) -> Result<f64, String> {
     let what = format!("memory probe of {provider} at {n} atoms");
     let exe = o.exe.as_ref().ok_or_else(|| format!("{what}: no executable to run the probe in"))?;
     let mut cmd = std::process::Command::new(exe);
-    cmd.args(["bench-probe", "--provider", provider, "--atoms", &n.to_string()]);
+    let dtype = if dtype == candle_core::DType::F32 { "f32" } else { "f64" };
+    cmd.args(["bench-probe", "--provider", provider, "--atoms", &n.to_string(), "--dtype", dtype]);
     if let Some(m) = &o.model_path {
         cmd.arg("--model").arg(m);
     }
@@ -207,7 +208,7 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
         let mut rows = speed::time_providers(&model, &mol, o.reps, o.budget_s, &skip).map_err(err)?;
         if o.memory {
             for row in &mut rows {
-                row.peak_rss_mb = Some(probe_in_child(o, &row.provider, n)?);
+                row.peak_rss_mb = Some(probe_in_child(o, &row.provider, n, model.dtype())?);
             }
         }
         r.speed.extend(rows);

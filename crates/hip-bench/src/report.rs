@@ -29,6 +29,9 @@ pub struct Meta {
     pub model: String,
     /// Quick mode.
     pub quick: bool,
+    /// Device and precision the models ran on (e.g. `cpu f64`); empty in older results: CPU f64.
+    #[serde(default)]
+    pub compute: String,
 }
 
 /// Speed ratios at one size.
@@ -235,7 +238,8 @@ pub fn markdown(r: &Results, plots: &[(&str, &str)]) -> String {
         if m.quick { "quick" } else { "full" }
     );
     if !r.speed.is_empty() {
-        let _ = writeln!(s, "## Time per Hessian (same model and weights, CPU, f64)\n");
+        let compute = if r.meta.compute.is_empty() { "cpu f64" } else { r.meta.compute.as_str() };
+        let _ = writeln!(s, "## Time per Hessian (same model and weights, {compute})\n");
         let _ = writeln!(
             s,
             "Every provider is timed alike: one warm-up call each, then interleaved rounds (A B C …) until each has at \

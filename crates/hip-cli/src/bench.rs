@@ -38,6 +38,17 @@ pub struct BenchArgs {
     /// Run the PyTorch/e3nn peer script (needs python3 with torch and e3nn).
     #[arg(long)]
     pub peer: bool,
+    /// Sizes (atoms) of the provider comparison, comma-separated [default: 5,10,20,30,50,100;
+    /// quick: 5,10,20].
+    #[arg(long, value_delimiter = ',')]
+    pub sizes: Option<Vec<usize>>,
+    /// Sizes of the block-sparse direct runs, comma-separated; 0 for none [default:
+    /// 100,200,500,1000,2000,5000; quick: none].
+    #[arg(long, value_delimiter = ',')]
+    pub large_sizes: Option<Vec<usize>>,
+    /// Autodiff and FD only up to this many atoms [default: 50; quick: 20].
+    #[arg(long)]
+    pub max_slow_atoms: Option<usize>,
 }
 
 /// The peer script: `crates/hip-bench/peers/e3nn_peer.py` from the working directory (the repo
@@ -51,7 +62,7 @@ fn peer_script() -> PathBuf {
     }
 }
 
-fn meta(model: &Option<PathBuf>, quick: bool) -> report::Meta {
+fn meta(model: &Option<PathBuf>, quick: bool, compute: &crate::model_io::ComputeArgs) -> report::Meta {
     let commit = std::process::Command::new("git")
         .args(["rev-parse", "--short", "HEAD"])
         .output()
@@ -69,6 +80,15 @@ fn meta(model: &Option<PathBuf>, quick: bool) -> report::Meta {
             .as_ref()
             .map_or("embedded default (models/hip-default.safetensors)".into(), |p| p.display().to_string()),
         quick,
+        compute: format!(
+            "{} {}",
+            compute
+                .device
+                .clone()
+                .or_else(|| std::env::var(hip_model::compute::DEVICE_ENV).ok())
+                .unwrap_or("cpu".into()),
+            compute.dtype.as_deref().unwrap_or("f64")
+        ),
     }
 }
 
@@ -95,13 +115,18 @@ pub fn bench(a: BenchArgs) -> Result<(), String> {
         None => None,
     };
     let o = Options {
-        sizes: if a.quick { vec![5, 10, 20] } else { vec![5, 10, 20, 30, 50, 100] },
-        max_slow_atoms: if a.quick { 20 } else { 50 },
-        large_sizes: if a.quick { vec![] } else { vec![100, 200, 500, 1000, 2000, 5000] },
+        sizes: a.sizes.clone().unwrap_or(if a.quick { vec![5, 10, 20] } else { vec![5, 10, 20, 30, 50, 100] }),
+        max_slow_atoms: a.max_slow_atoms.unwrap_or(if a.quick { 20 } else { 50 }),
+        large_sizes: a.large_sizes.clone().map(|v| v.into_iter().filter(|&n| n > 0).collect()).unwrap_or(if a.quick {
+            vec![]
+        } else {
+            vec![100, 200, 500, 1000, 2000, 5000]
+        }),
         peer: a.peer.then(peer_script),
         reps: if a.quick { 5 } else { 7 },
         budget_s: if a.quick { 1.0 } else { 3.0 },
-        memory: true,
+        // the probe measures this process's RSS: meaningful on the CPU only
+        memory: a.compute.device()?.is_cpu(),
         exe: std::env::current_exe().ok(),
         model_path: a.model.clone(),
         accuracy: a.data.exists().then(|| (a.data.clone(), "test".to_string(), if a.quick { 12 } else { 60 })),
@@ -114,7 +139,7 @@ pub fn bench(a: BenchArgs) -> Result<(), String> {
         max_reactions: 0,
         learning_curves: vec![],
         out_dir: a.out.clone(),
-        meta: meta(&a.model, a.quick),
+        meta: meta(&a.model, a.quick, &a.compute),
         verbose: true,
     };
     let r = hip_bench::run(model, &o)?;
@@ -148,10 +173,13 @@ pub struct ProbeArgs {
     /// Model checkpoint.
     #[arg(long)]
     pub model: Option<PathBuf>,
+    /// Precision (the probe measures the CPU: `--device` must be cpu).
+    #[command(flatten)]
+    pub compute: ComputeArgs,
 }
 
 pub fn probe(a: ProbeArgs) -> Result<(), String> {
-    let model = load_model(a.model.as_deref())?;
+    let model = a.compute.load(a.model.as_deref())?;
     let (b, p) = hip_bench::memory_probe(&model, &a.provider, a.atoms)?;
     println!("{}", serde_json::json!({"baseline_kb": b, "peak_kb": p}));
     Ok(())
@@ -211,7 +239,7 @@ pub fn report_cmd(a: ReportArgs) -> Result<(), String> {
         peer: a.peer.then(peer_script),
         reps: 7,
         budget_s: 3.0,
-        memory: true,
+        memory: a.compute.device()?.is_cpu(),
         exe: std::env::current_exe().ok(),
         model_path: a.model.clone(),
         accuracy: Some((a.data.clone(), "test".into(), a.max)),
@@ -227,7 +255,7 @@ pub fn report_cmd(a: ReportArgs) -> Result<(), String> {
             ("E+F baseline".into(), if a.ef_model.exists() { training_history(Some(&a.ef_model))? } else { vec![] }),
         ],
         out_dir: a.out.clone(),
-        meta: meta(&a.model, false),
+        meta: meta(&a.model, false, &a.compute),
         verbose: true,
     };
     let r = hip_bench::run(model, &o)?;
@@ -271,6 +299,9 @@ pub struct DeviceCheckArgs {
     /// Precisions to check, comma-separated.
     #[arg(long, default_value = "f64,f32")]
     pub dtypes: String,
+    /// Atoms of the alkane checked beside water.
+    #[arg(long, default_value_t = 30)]
+    pub atoms: usize,
     /// Write device_check.json into this folder.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -287,7 +318,10 @@ pub fn device_check(a: DeviceCheckArgs) -> Result<(), String> {
         .map(|s| s.parse::<hip_model::Precision>().map_err(|e| format!("--dtypes: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
     let model = load_model(a.model.as_deref())?;
-    let c = hip_bench::device_check::run(&model, &device, &precisions).map_err(|e| e.to_string())?;
+    if !(2..=500).contains(&a.atoms) {
+        return Err(format!("--atoms {}: use 2..=500", a.atoms));
+    }
+    let c = hip_bench::device_check::run(&model, &device, &precisions, a.atoms).map_err(|e| e.to_string())?;
     let json = serde_json::to_string_pretty(&c).map_err(|e| e.to_string())?;
     if let Some(dir) = &a.out {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;

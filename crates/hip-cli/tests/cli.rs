@@ -367,7 +367,19 @@ fn device_and_dtype_flags() {
     }
     // the device check end to end on the CPU: f32 against f64 for the three Hessians
     let out = tmp("device-check");
-    let o = hip(&["device-check", "--device", "cpu", "--dtypes", "f32", "--model", m, "--out", out.to_str().unwrap()]);
+    let o = hip(&[
+        "device-check",
+        "--device",
+        "cpu",
+        "--dtypes",
+        "f32",
+        "--atoms",
+        "12",
+        "--model",
+        m,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: Value = serde_json::from_str(&std::fs::read_to_string(out.join("device_check.json")).unwrap()).unwrap();
     let rows = v["rows"].as_array().unwrap();
@@ -375,4 +387,28 @@ fn device_and_dtype_flags() {
     assert!(v["ok"].as_bool().unwrap() && rows.iter().all(|r| r["dtype"] == "f32" && r["ok"] == true));
     assert!(rows.iter().all(|r| r["hessian_rel_err"].as_f64().unwrap() > 0.0), "f32 really ran: {v}");
     assert_clean_failure(&hip(&["device-check", "--device", "cpu", "--dtypes", "f16", "--model", m]), "--dtypes");
+}
+
+#[test]
+fn gpu_check_script_runs_end_to_end_on_the_cpu() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = tmp("gpu-check");
+    let o = Command::new("bash")
+        .arg(root.join("scripts/gpu-check.sh"))
+        .args(["--device", "cpu", "--quick", "--hip", env!("CARGO_BIN_EXE_hip"), "--out", out.to_str().unwrap()])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let check: Value = serde_json::from_str(&std::fs::read_to_string(out.join("device_check.json")).unwrap()).unwrap();
+    assert_eq!(check["ok"], true);
+    assert_eq!(check["rows"].as_array().unwrap().len(), 12, "2 molecules x 3 methods x 2 dtypes");
+    for dt in ["f32", "f64"] {
+        let r: Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join(format!("bench-{dt}/results.json"))).unwrap())
+                .unwrap();
+        assert_eq!(r["meta"]["compute"], format!("cpu {dt}"));
+        assert!(!r["speed"].as_array().unwrap().is_empty());
+    }
+    assert!(std::fs::read_to_string(out.join("env.txt")).unwrap().contains("device: cpu"));
 }
