@@ -12,16 +12,19 @@ pub mod baseline;
 pub mod device_check;
 pub mod memory;
 pub mod molecules;
+pub mod opt_bench;
 pub mod peer;
 pub mod plots;
 pub mod reaction_bench;
 pub mod report;
 pub mod speed;
 pub mod ts_bench;
+pub mod zpe_bench;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use hip_core::Molecule;
 use hip_core::io::dataset::{Dataset, Sample};
 use hip_model::{HessianMethod, HipModel};
 use report::{FreqCheck, RatioRow, Results, TsResults};
@@ -64,6 +67,11 @@ pub struct Options {
     pub reaction_data: Option<PathBuf>,
     /// At most this many reactions, spread evenly over the file's order; 0: all.
     pub max_reactions: usize,
+    /// The geometry-optimization study on this many minima of the test split of this dataset
+    /// (each displaced by σ = 0.03 and 0.1 Å); 0: off.
+    pub opt_data: Option<(PathBuf, usize)>,
+    /// ΔZPE of at most this many test-split reactions (IRC-end pairs) of this dataset; 0: all.
+    pub zpe_data: Option<(PathBuf, usize)>,
     /// Per-epoch training histories to plot (label, history from the checkpoint's metadata).
     pub learning_curves: Vec<(String, Vec<hip_model::train::EpochRecord>)>,
     /// Output directory for plots and reports.
@@ -356,6 +364,36 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
             Err(e) => r.notes.push(format!("reaction benchmark skipped: {e}")),
         }
     }
+    if let Some((path, max)) = &o.opt_data {
+        match test_minima(&model, path, *max) {
+            Ok(minima) => {
+                let starts = opt_bench::starts(&minima, &OPT_SIGMAS);
+                progress.stage(&format!("geometry optimizations from {} displaced minima", starts.len()));
+                let runs = opt_bench::optimizations(model.clone(), &starts).map_err(|e| e.to_string())?;
+                let summary =
+                    opt_bench::METHODS.iter().map(|m| (m.to_string(), opt_bench::summarize(&runs, m))).collect();
+                r.optimizations = Some(report::OptResults { runs, summary });
+            }
+            Err(e) => r.notes.push(format!("optimization study skipped: {e}")),
+        }
+    }
+    if let Some((path, max)) = &o.zpe_data {
+        match reaction_end_pairs(&model, path, *max) {
+            Ok(pairs) => {
+                progress.stage(&format!("ΔZPE of {} reactions", pairs.len()));
+                let mut methods = vec![
+                    ("direct", &*model, HessianMethod::Direct),
+                    ("autodiff", &*model, HessianMethod::Autodiff),
+                    ("fd", &*model, HessianMethod::FiniteDifference { delta: 0.01 }),
+                ];
+                if let Some(ef) = &o.ef_model {
+                    methods.push(("ef_baseline_autodiff", &**ef, HessianMethod::Autodiff));
+                }
+                r.delta_zpe = Some(zpe_bench::delta_zpe(&pairs, &methods)?);
+            }
+            Err(e) => r.notes.push(format!("ΔZPE skipped: {e}")),
+        }
+    }
     // plots
     let mut plots: Vec<(&str, &str)> = Vec::new();
     let stem = |name: &str| o.out_dir.join(name);
@@ -429,6 +467,17 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
     }
     if !r.learning_curves.is_empty() {
         learning_curve_plots(&r, &stem, &mut plots)?;
+    }
+    if let Some(opt) = &r.optimizations {
+        let groups: Vec<(String, Vec<f64>)> = opt_bench::METHODS
+            .iter()
+            .map(|m| {
+                let steps = opt.runs.iter().filter(|x| x.method == *m && x.converged).map(|x| x.steps as f64).collect();
+                (m.to_string(), steps)
+            })
+            .collect();
+        plots::box_plot(&stem("optimization_steps"), "Steps to convergence (converged runs)", "steps", &groups)?;
+        plots.push(("Geometry optimization: steps to convergence", "optimization_steps.svg"));
     }
     if !r.large.is_empty() {
         let s = plots::Series {
@@ -506,6 +555,46 @@ pub fn reaction_cases(model: &HipModel, path: &Path, max: usize) -> Result<Vec<r
         });
     }
     Ok(hip_model::train::spread_indices(all.len(), max).into_iter().map(|k| all[k].clone()).collect())
+}
+
+/// Displacements of the optimization study, Å.
+pub const OPT_SIGMAS: [f64; 2] = [0.03, 0.1];
+
+/// At most `max` minima of the test split of `path` (spread over the file's order) whose
+/// elements the model knows, named `molecule_id#index`.
+pub fn test_minima(model: &HipModel, path: &Path, max: usize) -> Result<Vec<(String, Molecule)>, String> {
+    let ds = Dataset::open(path).map_err(|e| e.to_string())?;
+    let idx: Vec<usize> = (0..ds.len()).filter(|&i| ds.split_of(i) == "test" && ds.kind_of(i) == "minimum").collect();
+    let mut all = Vec::new();
+    for k in hip_model::train::spread_indices(idx.len(), max) {
+        let s = ds.sample(idx[k]).map_err(|e| e.to_string())?;
+        if s.molecule.len() > 1 && s.molecule.numbers.iter().all(|z| model.config.species_index(*z).is_some()) {
+            all.push((format!("{}#{}", s.molecule_id, s.index), s.molecule));
+        }
+    }
+    Ok(all)
+}
+
+/// The reactant and product (reverse and forward IRC-end minima, with their reference Hessians)
+/// of at most `max` test-split reactions of `path` (spread; 0: all).
+pub fn reaction_end_pairs(model: &HipModel, path: &Path, max: usize) -> Result<Vec<(String, Sample, Sample)>, String> {
+    let ds = Dataset::open(path).map_err(|e| e.to_string())?;
+    let mut ends = Vec::new();
+    for (k, (ts, e)) in ds.reaction_samples().map_err(|e| e.to_string())?.into_iter().enumerate() {
+        let (Some(ts), [Some(r), Some(p)]) = (ts, e) else { continue };
+        if ds.split_of(ts) == "test" {
+            ends.push((ds.reaction_ids.get(k).cloned().unwrap_or_else(|| format!("reaction {k}")), r, p));
+        }
+    }
+    let mut out = Vec::new();
+    for k in hip_model::train::spread_indices(ends.len(), max) {
+        let (name, r, p) = &ends[k];
+        let (r, p) = (ds.sample(*r).map_err(|e| e.to_string())?, ds.sample(*p).map_err(|e| e.to_string())?);
+        if [&r, &p].iter().all(|s| s.molecule.numbers.iter().all(|z| model.config.species_index(*z).is_some())) {
+            out.push((name.clone(), r, p));
+        }
+    }
+    Ok(out)
 }
 
 /// Frequencies/ZPE of the model (direct) on every minimum of `path` against its Hessians.

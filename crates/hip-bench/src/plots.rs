@@ -234,3 +234,90 @@ pub fn scatter_plot(
         draw_scatter(BitMapBackend::new(p, (700, 640)).into_drawing_area(), title, xl, yl, sets, diagonal)
     })
 }
+
+/// Quartiles `(min, q1, median, q3, max)` of `v` (linear interpolation; `None` when empty).
+pub fn five_numbers(v: &[f64]) -> Option<[f64; 5]> {
+    let mut s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    if s.is_empty() {
+        return None;
+    }
+    s.sort_by(f64::total_cmp);
+    let q = |p: f64| {
+        let t = p * (s.len() - 1) as f64;
+        let (i, f) = (t.floor() as usize, t - t.floor());
+        if i + 1 < s.len() { s[i] + f * (s[i + 1] - s[i]) } else { s[i] }
+    };
+    Some([s[0], q(0.25), q(0.5), q(0.75), s[s.len() - 1]])
+}
+
+fn draw_boxes<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    title: &str,
+    yl: &str,
+    groups: &[(String, Vec<f64>)],
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let stats: Vec<Option<[f64; 5]>> = groups.iter().map(|(_, v)| five_numbers(v)).collect();
+    let y1 = stats.iter().flatten().map(|s| s[4]).fold(1.0f64, f64::max);
+    let n = groups.len().max(1);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(50)
+        .y_label_area_size(60)
+        .build_cartesian_2d(-0.5f64..n as f64 - 0.5, 0.0f64..y1 * 1.1)
+        .map_err(|e| e.to_string())?;
+    let names: Vec<String> = groups.iter().map(|g| g.0.clone()).collect();
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(n)
+        .x_label_formatter(&|x: &f64| {
+            let k = x.round();
+            if (x - k).abs() < 1e-6 && k >= 0.0 {
+                names.get(k as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .y_desc(yl)
+        .label_style(("sans-serif", 13))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    for (k, s) in stats.iter().enumerate() {
+        let Some([lo, q1, med, q3, hi]) = *s else { continue };
+        let (x, c) = (k as f64, COLORS[k % COLORS.len()]);
+        let w = 0.3;
+        let lines = [
+            vec![(x, lo), (x, q1)],
+            vec![(x, q3), (x, hi)],
+            vec![(x - w / 2.0, lo), (x + w / 2.0, lo)],
+            vec![(x - w / 2.0, hi), (x + w / 2.0, hi)],
+            vec![(x - w, med), (x + w, med)],
+        ];
+        chart
+            .draw_series([Rectangle::new([(x - w, q1), (x + w, q3)], c.mix(0.3).filled())])
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series([Rectangle::new([(x - w, q1), (x + w, q3)], c.stroke_width(2))])
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(lines.into_iter().map(|l| PathElement::new(l, c.stroke_width(2))))
+            .map_err(|e| e.to_string())?;
+    }
+    root.present().map_err(|e| e.to_string())
+}
+
+/// Box plot (min, quartiles, median, max) of each group to `stem.svg` and `stem.png`.
+pub fn box_plot(stem: &Path, title: &str, yl: &str, groups: &[(String, Vec<f64>)]) -> Result<(), String> {
+    init_fonts();
+    atomic(&stem.with_extension("svg"), |p| {
+        draw_boxes(SVGBackend::new(p, (900, 560)).into_drawing_area(), title, yl, groups)
+    })?;
+    atomic(&stem.with_extension("png"), |p| {
+        draw_boxes(BitMapBackend::new(p, (900, 560)).into_drawing_area(), title, yl, groups)
+    })
+}

@@ -82,6 +82,15 @@ pub struct TsResults {
     pub summary: BTreeMap<String, TsSummary>,
 }
 
+/// Geometry-optimization study results.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct OptResults {
+    /// Every run.
+    pub runs: Vec<crate::opt_bench::OptRun>,
+    /// Summary by method.
+    pub summary: BTreeMap<String, crate::opt_bench::OptSummary>,
+}
+
 /// Reaction-benchmark results.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ReactionResults {
@@ -116,6 +125,12 @@ pub struct Results {
     /// Reactant → product pipelines.
     #[serde(default)]
     pub reactions: Option<ReactionResults>,
+    /// The geometry-optimization study.
+    #[serde(default)]
+    pub optimizations: Option<OptResults>,
+    /// ΔZPE of reactions per Hessian method.
+    #[serde(default)]
+    pub delta_zpe: Option<crate::zpe_bench::ZpeResults>,
     /// Per-epoch training histories of the evaluated models (label → epochs).
     #[serde(default)]
     pub learning_curves: BTreeMap<String, Vec<hip_model::train::EpochRecord>>,
@@ -172,6 +187,54 @@ fn per_kind_table(s: &mut String, r: &Results) {
             let n = k.get("n_samples").and_then(|x| x.as_u64()).unwrap_or(0);
             let _ = writeln!(s, "| {kind} | {prov} | {n} | {} |", cells.join(" | "));
         }
+    }
+    let _ = writeln!(s);
+}
+
+/// The geometry-optimization study: one row per optimizer.
+fn optimization_table(s: &mut String, o: &OptResults) {
+    let starts = o.summary.values().map(|x| x.runs).max().unwrap_or(0);
+    let _ = writeln!(
+        s,
+        "## Geometry optimization from displaced minima ({starts} starts: test-split minima, σ = 0.03 and 0.1 Å)\n\n\
+         Gaussian \"gau\" thresholds, ≤ {} steps (FIRE ≤ {}); success: converged with no imaginary mode below \
+         −10 cm⁻¹ by the autodiff Hessian of the model (one grader for every optimizer).\n",
+        crate::opt_bench::MAX_STEPS,
+        crate::opt_bench::FIRE_MAX_STEPS
+    );
+    let _ = writeln!(
+        s,
+        "| optimizer | converged | minimum (graded) | median steps | gradient calls | Hessian calls | s per run |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    );
+    for m in crate::opt_bench::METHODS {
+        let Some(x) = o.summary.get(m) else { continue };
+        let _ = writeln!(
+            s,
+            "| {m} | {}/{} | {}/{} | {:.0} | {:.1} | {:.1} | {:.2} |",
+            x.converged,
+            x.runs,
+            x.success,
+            x.runs,
+            x.median_steps,
+            x.mean_gradient_calls,
+            x.mean_hessian_calls,
+            x.mean_seconds
+        );
+    }
+    let _ = writeln!(s);
+}
+
+/// ΔΔZPE MAE per Hessian method.
+fn zpe_table(s: &mut String, z: &crate::zpe_bench::ZpeResults) {
+    let _ = writeln!(
+        s,
+        "## ΔZPE of reactions ({} test-split reactions: ZPE(P) − ZPE(R) at the reference IRC-end minima)\n",
+        z.rows.len()
+    );
+    let _ = writeln!(s, "| Hessian | ΔΔZPE MAE (eV) |\n| --- | ---: |");
+    for (m, v) in &z.ddzpe_mae_ev {
+        let _ = writeln!(s, "| {m} | {v:.4} |");
     }
     let _ = writeln!(s);
 }
@@ -402,6 +465,12 @@ pub fn markdown(r: &Results, plots: &[(&str, &str)]) -> String {
     }
     if !r.learning_curves.is_empty() {
         training_table(&mut s, r);
+    }
+    if let Some(o) = &r.optimizations {
+        optimization_table(&mut s, o);
+    }
+    if let Some(z) = &r.delta_zpe {
+        zpe_table(&mut s, z);
     }
     if let Some(fc) = &r.frequencies {
         let _ = writeln!(s, "## Frequencies and ZPE on reference minima ({})\n", fc.data);

@@ -119,6 +119,34 @@ fn report_has_per_kind_and_training_tables() {
     assert!(min_row < ts_row);
     assert!(md.contains("| HIP | 2 | 2.00 | 0.3000 | 0.1500 | 0.3000 |"), "{md}");
     assert!(md.contains("| E+F baseline | 1 | 1.00 | 0.3000 | 0.1800 | – |"), "{md}");
+    // the optimization and ΔZPE tables
+    let run = |method: &str, converged: bool, steps: usize| hip_bench::opt_bench::OptRun {
+        name: "m#1".into(),
+        n_atoms: 3,
+        sigma: 0.1,
+        method: method.into(),
+        converged,
+        n_imaginary: 0,
+        graded_by: "autodiff".into(),
+        steps,
+        gradient_calls: steps + 1,
+        hessian_calls: 0,
+        seconds: 0.5,
+        rmsd_to_reference: 0.01,
+    };
+    let runs = vec![run("fire", true, 30), run("fire", false, 1000), run("rfo_direct", true, 4)];
+    let summary =
+        ["fire", "rfo_direct"].iter().map(|m| (m.to_string(), hip_bench::opt_bench::summarize(&runs, m))).collect();
+    r.optimizations = Some(hip_bench::report::OptResults { runs, summary });
+    r.delta_zpe = Some(hip_bench::zpe_bench::ZpeResults {
+        rows: vec![],
+        ddzpe_mae_ev: [("direct".to_string(), 0.0125)].into_iter().collect(),
+    });
+    let md = markdown(&r, &[]);
+    assert!(md.contains("| rfo_direct | 1/1 | 1/1 | 4 | 5.0 | 0.0 | 0.50 |"), "{md}");
+    assert!(md.contains("| fire | 1/2 | 1/2 | 30 | 516.0 | 0.0 | 0.50 |"), "{md}");
+    assert!(md.find("| rfo_direct |").unwrap() < md.find("| fire |").unwrap(), "METHODS order");
+    assert!(md.contains("| direct | 0.0125 |"), "{md}");
 }
 
 #[test]

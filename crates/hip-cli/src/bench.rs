@@ -137,6 +137,8 @@ pub fn bench(a: BenchArgs) -> Result<(), String> {
         max_ts: 0,
         reaction_data: None,
         max_reactions: 0,
+        opt_data: None,
+        zpe_data: None,
         learning_curves: vec![],
         out_dir: a.out.clone(),
         meta: meta(&a.model, a.quick, &a.compute),
@@ -216,6 +218,13 @@ pub struct ReportArgs {
     /// with each Hessian (spread evenly; 0: all).
     #[arg(long, default_value_t = 6)]
     pub max_reactions: usize,
+    /// Test-split minima of the geometry-optimization study (each displaced by σ = 0.03 and
+    /// 0.1 Å: twice as many starts; 0: none).
+    #[arg(long, default_value_t = 20)]
+    pub max_opt_minima: usize,
+    /// Test-split reactions of the ΔZPE comparison (spread; 0: all).
+    #[arg(long, default_value_t = 40)]
+    pub max_zpe: usize,
     /// Also run the PyTorch/e3nn peer (needs python3 with torch and e3nn).
     #[arg(long)]
     pub peer: bool,
@@ -250,6 +259,8 @@ pub fn report_cmd(a: ReportArgs) -> Result<(), String> {
         max_ts: a.max_ts,
         reaction_data: Some(a.data.clone()),
         max_reactions: a.max_reactions,
+        opt_data: (a.max_opt_minima > 0).then(|| (a.data.clone(), a.max_opt_minima)),
+        zpe_data: Some((a.data.clone(), a.max_zpe)),
         learning_curves: vec![
             ("HIP".into(), training_history(a.model.as_deref())?),
             ("E+F baseline".into(), if a.ef_model.exists() { training_history(Some(&a.ef_model))? } else { vec![] }),

@@ -29,6 +29,8 @@ fn muller_brown_minimizers_reach_the_three_minima() {
         let reports = [
             rfo::minimize(&pot, &start, &rfo::RfoOptions::default()).unwrap(),
             rfo::minimize(&pot, &start, &rfo::RfoOptions { hessian_every: 0, ..Default::default() }).unwrap(),
+            rfo::minimize(&pot, &start, &rfo::RfoOptions { unit_initial_hessian: Some(1.0), ..Default::default() })
+                .unwrap(),
             bfgs::minimize(&pot, &start, &bfgs::BfgsOptions::default()).unwrap(),
             fire::minimize(&pot, &start, &fire::FireOptions { max_steps: 5000, ..Default::default() }).unwrap(),
         ];
@@ -47,6 +49,9 @@ fn muller_brown_minimizers_reach_the_three_minima() {
             assert!((r.energy - me).abs() < 1e-2);
             assert_eq!(r.final_point.as_ref().unwrap().classification, Classification::Minimum);
         }
+        // RFO-BFGS from a unit Hessian computes no Hessian to optimize (the classification of
+        // the end point is not counted)
+        assert_eq!(reports[2].hessian_calls, 0, "{}", reports[2].method);
     }
 }
 

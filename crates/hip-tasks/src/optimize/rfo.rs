@@ -20,6 +20,9 @@ pub struct RfoOptions {
     pub trust: Trust,
     /// Classify the final geometry with one more Hessian.
     pub classify: bool,
+    /// RFO-BFGS from a unit Hessian `h0 · I` (eV/Å²) instead of a Hessian call: no Hessian is
+    /// ever computed (`hessian_every` is ignored), only BFGS updates.
+    pub unit_initial_hessian: Option<f64>,
 }
 
 impl Default for RfoOptions {
@@ -30,6 +33,7 @@ impl Default for RfoOptions {
             thresholds: Thresholds::gau(),
             trust: Trust::default(),
             classify: true,
+            unit_initial_hessian: None,
         }
     }
 }
@@ -40,7 +44,10 @@ pub fn minimize(pot: &dyn Potential, start: &Molecule, opts: &RfoOptions) -> Res
     let mut ev = Evaluator::new(pot, start)?;
     let mut x = start.flat_positions();
     let (mut e, mut g) = ev.energy_gradient(&x)?;
-    let mut h = ev.hessian(&x)?;
+    let mut h = match opts.unit_initial_hessian {
+        Some(h0) => nalgebra::DMatrix::identity(x.len(), x.len()) * h0,
+        None => ev.hessian(&x)?,
+    };
     let mut trust = opts.trust.initial;
     let mut energies = vec![e];
     let (mut last_max_step, mut last_rms_step) = (f64::INFINITY, f64::INFINITY);
@@ -91,7 +98,7 @@ pub fn minimize(pot: &dyn Potential, start: &Molecule, opts: &RfoOptions) -> Res
         energies.push(e);
         (last_max_step, last_rms_step) = max_rms(&dx);
         since_hessian += 1;
-        if opts.hessian_every > 0 && since_hessian >= opts.hessian_every {
+        if opts.unit_initial_hessian.is_none() && opts.hessian_every > 0 && since_hessian >= opts.hessian_every {
             h = ev.hessian(&x)?;
             since_hessian = 0;
         } else {
@@ -99,5 +106,9 @@ pub fn minimize(pot: &dyn Potential, start: &Molecule, opts: &RfoOptions) -> Res
         }
     }
     let end = RunEnd { x, converged, steps, energy: e, max_force: fmax, rms_force: frms, energies };
-    ev.finish(format!("rfo(hessian_every={})", opts.hessian_every), end, opts.classify)
+    let name = match opts.unit_initial_hessian {
+        Some(h0) => format!("rfo-bfgs(unit initial Hessian {h0})"),
+        None => format!("rfo(hessian_every={})", opts.hessian_every),
+    };
+    ev.finish(name, end, opts.classify)
 }
