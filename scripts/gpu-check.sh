@@ -5,8 +5,9 @@
 # `--features cuda`, and the shared libraries it links that such a machine may lack); also runs
 # end to end on the CPU (`--device cpu`, with target/release/hip), which is how it is tested.
 #
-#   scripts/gpu-check.sh [--device cuda|cuda:N|cpu] [--out DIR] [--hip PATH] [--quick]
-#   (--quick: a 12-atom alkane in the device check and small bench sizes, for a busy CPU)
+#   scripts/gpu-check.sh [--device cuda|cuda:N|cpu] [--out DIR] [--hip PATH] [--quick|--full]
+#   (--quick: a 12-atom alkane in the device check and small bench sizes; the default with
+#   --device cpu, where the check tests this script rather than a GPU; --full: the GPU sizes)
 #
 # Writes into DIR: device_check.json and device_check.txt (E, F and direct/autodiff/FD Hessians
 # of water and a 30-atom alkane on the device in f64 and f32 against the CPU in f64, with the
@@ -15,16 +16,18 @@
 # bench-f64/ (5-30 atoms), env.txt (what ran where). Each stage has a time limit, so the whole
 # stays under 5 minutes; a stage past its limit fails the check.
 set -uo pipefail
-device=cuda; out=reports/gpu; hip=""; quick=0
+device=cuda; out=reports/gpu; hip=""; quick=
 while [ $# -gt 0 ]; do
   case "$1" in
     --device) device=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --hip) hip=$2; shift 2 ;;
     --quick) quick=1; shift ;;
+    --full) quick=0; shift ;;
     *) echo "gpu-check: unknown argument $1" >&2; exit 2 ;;
   esac
 done
+[ -n "$quick" ] || { [ "$device" = cpu ] && quick=1 || quick=0; }
 bundle=target/gpu-bundle
 if [ -z "$hip" ]; then
   if [ "$device" != cpu ] && [ -x "$bundle/hip" ]; then hip=$bundle/hip; else hip=target/release/hip; fi

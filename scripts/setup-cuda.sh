@@ -8,8 +8,10 @@
 #   cargo build --release -p hip-cli --features cuda
 #
 # CUDA_COMPUTE_CAP defaults to 90 (H100/H200; no nvidia-smi on a build machine); the PTX then
-# JIT-compiles on newer GPUs. Running needs an NVIDIA driver for CUDA >= 13.0 (>= 580) and the
-# CUDA libraries the binary links (libcuda from the driver; cuBLAS, cuRAND, NVRTC, cudart).
+# JIT-compiles on newer GPUs. The binary links libcudart (shipped in scripts/gpu-bundle.sh's
+# bundle) and loads the others when a CUDA device is first used (cudarc's dynamic loading, see
+# vendor/README.md): libcuda from an NVIDIA driver for CUDA >= 13.0 (>= 580), cuBLAS, cuRAND
+# and NVRTC of CUDA 13 from the GPU machine.
 set -euo pipefail
 venv=${HIP_CUDA_VENV:-$HOME/.cache/hip-rs/cuda13}
 pins=(nvidia-cuda-nvcc==13.0.88 nvidia-nvvm==13.0.88 nvidia-cuda-runtime==13.0.96
@@ -22,9 +24,11 @@ if ! "$venv/bin/pip" freeze 2>/dev/null | grep -q "^nvidia-cuda-cccl==13.0.85$";
 fi
 root=$("$venv/bin/python" -c 'import nvidia, os; print(os.path.join(list(nvidia.__path__)[0], "cu13"))')
 chmod +x "$root"/bin/* "$root"/nvvm/bin/* 2>/dev/null || true
+# candle-kernels links `-lcudart`: the wheel has only the versioned file
+[ -e "$root/lib/libcudart.so" ] || ln -s libcudart.so.13 "$root/lib/libcudart.so"
 "$root/bin/nvcc" --version >/dev/null || { echo "setup-cuda: nvcc in $root does not run" >&2; exit 1; }
 if [ "${1:-}" = "--env" ]; then
-  echo "export CUDA_HOME='$root' CUDA_PATH='$root' PATH='$root/bin':\"\$PATH\" CUDA_COMPUTE_CAP=\${CUDA_COMPUTE_CAP:-90}"
+  echo "export CUDA_HOME='$root' CUDA_PATH='$root' PATH='$root/bin':\"\$PATH\" LIBRARY_PATH='$root/lib'\${LIBRARY_PATH:+:\$LIBRARY_PATH} CUDA_COMPUTE_CAP=\${CUDA_COMPUTE_CAP:-90}"
 else
   echo "setup-cuda: CUDA 13.0 toolkit in $root (source <(scripts/setup-cuda.sh --env) to use it)" >&2
 fi

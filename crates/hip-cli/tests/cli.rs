@@ -395,7 +395,7 @@ fn gpu_check_script_runs_end_to_end_on_the_cpu() {
     let out = tmp("gpu-check");
     let o = Command::new("bash")
         .arg(root.join("scripts/gpu-check.sh"))
-        .args(["--device", "cpu", "--quick", "--hip", env!("CARGO_BIN_EXE_hip"), "--out", out.to_str().unwrap()])
+        .args(["--device", "cpu", "--hip", env!("CARGO_BIN_EXE_hip"), "--out", out.to_str().unwrap()])
         .current_dir(&root)
         .output()
         .unwrap();
