@@ -83,8 +83,37 @@ pub fn device(spec: Option<&str>) -> Result<Device> {
             "{source} \"{spec}\": this build has no CUDA support (rebuild with `--features cuda`, see scripts/setup-cuda.sh)"
         )));
     }
+    if let Some(lib) = missing_cuda_library() {
+        return Err(Error::Input(format!(
+            "{source} \"{spec}\": the CUDA library {lib} cannot be loaded (no NVIDIA driver, or not on LD_LIBRARY_PATH)"
+        )));
+    }
     Device::new_cuda(ordinal)
         .map_err(|e| Error::Input(format!("{source} \"{spec}\": no usable CUDA device {ordinal} ({e})")))
+}
+
+/// The first CUDA library a CUDA device needs that cannot be loaded (the driver's libcuda,
+/// cuBLAS, cuBLASLt, cuRAND, NVRTC), if any: cudarc opens them at first use and panics when one
+/// is missing, so they are checked before a device is created.
+#[cfg(feature = "cuda")]
+fn missing_cuda_library() -> Option<&'static str> {
+    // SAFETY: each check only tries `dlopen` on the library's candidate names and closes it.
+    #[allow(unsafe_code)]
+    let present = unsafe {
+        [
+            ("libcuda (NVIDIA driver)", cudarc::driver::sys::is_culib_present()),
+            ("cuBLAS", cudarc::cublas::sys::is_culib_present()),
+            ("cuBLASLt", cudarc::cublaslt::sys::is_culib_present()),
+            ("cuRAND", cudarc::curand::sys::is_culib_present()),
+            ("NVRTC", cudarc::nvrtc::sys::is_culib_present()),
+        ]
+    };
+    present.into_iter().find(|(_, ok)| !ok).map(|(name, _)| name)
+}
+
+#[cfg(not(feature = "cuda"))]
+fn missing_cuda_library() -> Option<&'static str> {
+    None
 }
 
 #[cfg(test)]
@@ -111,6 +140,10 @@ mod tests {
         if !candle_core::utils::cuda_is_available() {
             let e = device(Some("cuda:0")).unwrap_err().to_string();
             assert!(e.contains("no CUDA support"), "{e}");
+        } else if missing_cuda_library().is_some() {
+            // a CUDA build on a machine without the driver or cuBLAS: an error, not cudarc's panic
+            let e = device(Some("cuda:0")).unwrap_err().to_string();
+            assert!(e.contains("cannot be loaded"), "{e}");
         }
     }
 }
