@@ -29,6 +29,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$quick" ] || { [ "$device" = cpu ] && quick=1 || quick=0; }
 bundle=target/gpu-bundle
+if [ ! -d "$bundle" ] && [ -f "$bundle.tar.xz" ]; then tar -C target -xJf "$bundle.tar.xz"; fi
 if [ -z "$hip" ]; then
   if [ "$device" != cpu ] && [ -x "$bundle/hip" ]; then hip=$bundle/hip; else hip=target/release/hip; fi
 fi
