@@ -536,18 +536,14 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
 pub fn reaction_cases(model: &HipModel, path: &Path, max: usize) -> Result<Vec<reaction_bench::ReactionCase>, String> {
     let ds = Dataset::open(path).map_err(|e| e.to_string())?;
     let mut all = Vec::new();
-    for (k, (ts, ends)) in ds.reaction_samples().map_err(|e| e.to_string())?.into_iter().enumerate() {
-        let (Some(ts), [Some(r), Some(p)]) = (ts, ends) else { continue };
-        if ds.split_of(ts) != "test" {
-            continue;
-        }
+    for (name, ts, r, p) in test_reactions(&ds)? {
         let [t, r, p] = [ts, r, p].map(|i| ds.sample(i));
         let (t, r, p) = (t.map_err(|e| e.to_string())?, r.map_err(|e| e.to_string())?, p.map_err(|e| e.to_string())?);
         if !t.molecule.numbers.iter().all(|z| model.config.species_index(*z).is_some()) {
             continue;
         }
         all.push(reaction_bench::ReactionCase {
-            name: ds.reaction_ids.get(k).cloned().unwrap_or_else(|| format!("reaction {k}")),
+            name,
             barrier_ev: t.energy - r.energy,
             reactant: r.molecule,
             product: p.molecule,
@@ -575,20 +571,27 @@ pub fn test_minima(model: &HipModel, path: &Path, max: usize) -> Result<Vec<(Str
     Ok(all)
 }
 
+/// `(name, TS, reactant, product)` sample indices of the test-split reactions of `ds` that have a
+/// stored TS and both IRC ends.
+fn test_reactions(ds: &Dataset) -> Result<Vec<(String, usize, usize, usize)>, String> {
+    let mut out = Vec::new();
+    for (k, (ts, ends)) in ds.reaction_samples().map_err(|e| e.to_string())?.into_iter().enumerate() {
+        let (Some(ts), [Some(r), Some(p)]) = (ts, ends) else { continue };
+        if ds.split_of(ts) == "test" {
+            out.push((ds.reaction_ids.get(k).cloned().unwrap_or_else(|| format!("reaction {k}")), ts, r, p));
+        }
+    }
+    Ok(out)
+}
+
 /// The reactant and product (reverse and forward IRC-end minima, with their reference Hessians)
 /// of at most `max` test-split reactions of `path` (spread; 0: all).
 pub fn reaction_end_pairs(model: &HipModel, path: &Path, max: usize) -> Result<Vec<(String, Sample, Sample)>, String> {
     let ds = Dataset::open(path).map_err(|e| e.to_string())?;
-    let mut ends = Vec::new();
-    for (k, (ts, e)) in ds.reaction_samples().map_err(|e| e.to_string())?.into_iter().enumerate() {
-        let (Some(ts), [Some(r), Some(p)]) = (ts, e) else { continue };
-        if ds.split_of(ts) == "test" {
-            ends.push((ds.reaction_ids.get(k).cloned().unwrap_or_else(|| format!("reaction {k}")), r, p));
-        }
-    }
+    let ends = test_reactions(&ds)?;
     let mut out = Vec::new();
     for k in hip_model::train::spread_indices(ends.len(), max) {
-        let (name, r, p) = &ends[k];
+        let (name, _, r, p) = &ends[k];
         let (r, p) = (ds.sample(*r).map_err(|e| e.to_string())?, ds.sample(*p).map_err(|e| e.to_string())?);
         if [&r, &p].iter().all(|s| s.molecule.numbers.iter().all(|z| model.config.species_index(*z).is_some())) {
             out.push((name.clone(), r, p));
@@ -642,8 +645,7 @@ fn learning_curve_plots(
             .iter()
             .map(|(label, h)| plots::Series {
                 label: label.clone(),
-                // checkpoints from before the CPU clock have cpu_s = 0: their wall time then
-                points: h.iter().map(|e| (if e.cpu_s > 0.0 { e.cpu_s } else { e.wall_s } / 3600.0, pick(e))).collect(),
+                points: h.iter().map(|e| (e.budget_s() / 3600.0, pick(e))).collect(),
                 reference: false,
             })
             .filter(|s| s.points.iter().any(|p| p.1.is_finite()))

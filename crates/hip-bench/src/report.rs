@@ -248,7 +248,7 @@ fn training_table(s: &mut String, r: &Results) {
     );
     for (label, h) in &r.learning_curves {
         let Some(last) = h.last() else { continue };
-        let cpu = if last.cpu_s > 0.0 { last.cpu_s } else { last.wall_s };
+        let cpu = last.budget_s();
         let g = |x: f64| if x.is_finite() { format!("{x:.4}") } else { "–".into() };
         let _ = writeln!(
             s,

@@ -486,6 +486,14 @@ pub struct EpochRecord {
     pub cpu_s: f64,
 }
 
+impl EpochRecord {
+    /// The budget clock at the end of this epoch, s: `cpu_s`, or the wall time in checkpoints
+    /// older than the CPU clock (`cpu_s` = 0).
+    pub fn budget_s(&self) -> f64 {
+        if self.cpu_s > 0.0 { self.cpu_s } else { self.wall_s }
+    }
+}
+
 /// JSON has no NaN: serde_json writes it as `null`, which reads back as NaN here (without this a
 /// history with a NaN would not deserialize, and a resumed run would lose its history).
 fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
@@ -707,7 +715,7 @@ pub fn train(
         history = ck.training.get("history").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default();
         start_epoch = history.len();
         wall_before = history.last().map_or(0.0, |h| h.wall_s);
-        cpu_before = history.last().map_or(0.0, |h| if h.cpu_s > 0.0 { h.cpu_s } else { h.wall_s });
+        cpu_before = history.last().map_or(0.0, EpochRecord::budget_s);
     }
     let train_idx = spread_indices(train_set.len(), cfg.max_train);
     let t_prep = Instant::now();
