@@ -363,6 +363,10 @@ pub struct EvalArgs {
     /// JSON output.
     #[arg(long)]
     pub json: bool,
+    /// Also write one row per sample (kind, errors, reference λ₁ and λ₂, predicted λ₁, |cos v₁|)
+    /// to this tab-separated file, for error analysis.
+    #[arg(long)]
+    pub per_sample: Option<PathBuf>,
 }
 
 pub fn eval(a: EvalArgs) -> CliResult {
@@ -376,6 +380,10 @@ pub fn eval(a: EvalArgs) -> CliResult {
     }
     let pick: Vec<&hip_core::io::dataset::Sample> = samples.iter().take(a.max.unwrap_or(usize::MAX)).collect();
     let r = hip_model::eval::evaluate(&model, &pick, method(&a.method)?).map_err(|e| e.to_string())?;
+    if let Some(path) = &a.per_sample {
+        hip_core::io::atomic::write_with(path, |f| hip_model::eval::write_sample_table(&r.samples, f))
+            .map_err(|e| e.to_string())?;
+    }
     if a.json {
         println!("{}", serde_json::to_string(&r).map_err(|e| e.to_string())?);
     } else {

@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use hip_core::MassConvention;
 use hip_core::io::dataset::Sample;
+use hip_core::{Hessian, MassConvention};
 use hip_tasks::metrics::{self, HessianMetrics};
+use hip_tasks::vibrations::Vibrations;
 use serde::Serialize;
 
 use crate::{HessianMethod, HipModel, Result};
@@ -28,6 +29,34 @@ pub struct EvalReport {
     pub ms_per_hessian: f64,
     /// The same numbers per sample kind (`minimum`, `thermal`, `displaced`, `ts`, `path`).
     pub by_kind: BTreeMap<String, KindReport>,
+    /// One row per evaluated sample, in input order (for error analysis; not averaged).
+    pub samples: Vec<SampleRow>,
+}
+
+/// The numbers of one evaluated sample, with the reference's two lowest projected mass-weighted
+/// eigenvalues: a small gap λ₂ − λ₁ makes v₁ ill-defined, which bounds |cos v₁| for any model.
+#[derive(Clone, Debug, Serialize)]
+pub struct SampleRow {
+    /// Index in the dataset file.
+    pub index: usize,
+    /// Molecule identifier.
+    pub molecule_id: String,
+    /// Sample kind.
+    pub kind: String,
+    /// Atoms.
+    pub n_atoms: usize,
+    /// |ΔE|, eV.
+    pub energy_ae_ev: f64,
+    /// mean |ΔF| per component, eV/Å.
+    pub forces_mae_ev_a: f64,
+    /// Reference λ₁, eV/(Å² amu) (projected, mass-weighted; NaN without vibrations).
+    pub lambda1_ref: f64,
+    /// Reference λ₂ (NaN with fewer than two vibrational modes).
+    pub lambda2_ref: f64,
+    /// Predicted λ₁.
+    pub lambda1_pred: f64,
+    /// Section-6 metrics of this sample.
+    pub hessian: HessianMetrics,
 }
 
 /// Evaluation numbers of the samples of one kind.
@@ -51,6 +80,7 @@ pub fn evaluate(model: &HipModel, samples: &[&Sample], method: HessianMethod) ->
     let mut per = Vec::with_capacity(samples.len());
     // per sample: (kind, |ΔE|, Σ|ΔF|, number of force components)
     let mut rows: Vec<(&str, f64, f64, usize)> = Vec::with_capacity(samples.len());
+    let mut table = Vec::with_capacity(samples.len());
     let mut secs = 0.0;
     for s in samples {
         let t0 = Instant::now();
@@ -60,6 +90,8 @@ pub fn evaluate(model: &HipModel, samples: &[&Sample], method: HessianMethod) ->
         rows.push((s.kind.as_str(), (p.energy - s.energy).abs(), f_err, 3 * s.forces.len()));
         let masses = s.molecule.masses(MassConvention::Iupac)?;
         per.push(metrics::compare(&s.molecule, &masses, &p.hessian, &s.hessian)?);
+        let errors = ((p.energy - s.energy).abs(), f_err / (3 * s.forces.len()).max(1) as f64);
+        table.push(sample_row(s, &masses, &p.hessian, &per[per.len() - 1], errors)?);
     }
     let summarize = |idx: &[usize]| -> KindReport {
         let n = idx.len().max(1) as f64;
@@ -86,5 +118,54 @@ pub fn evaluate(model: &HipModel, samples: &[&Sample], method: HessianMethod) ->
         hessian: all.hessian,
         ms_per_hessian: 1e3 * secs / samples.len() as f64,
         by_kind: kinds.iter().map(|(k, idx)| (k.clone(), summarize(idx))).collect(),
+        samples: table,
     })
+}
+
+/// `errors`: (|ΔE|, mean |ΔF|).
+fn sample_row(s: &Sample, masses: &[f64], pred: &Hessian, m: &HessianMetrics, errors: (f64, f64)) -> Result<SampleRow> {
+    let vr = Vibrations::new(&s.molecule, &s.hessian, masses)?;
+    let vp = Vibrations::new(&s.molecule, pred, masses)?;
+    let eig = |v: &Vibrations, i: usize| v.eigenvalues.get(i).copied().unwrap_or(f64::NAN);
+    Ok(SampleRow {
+        index: s.index,
+        molecule_id: s.molecule_id.clone(),
+        kind: s.kind.clone(),
+        n_atoms: s.molecule.len(),
+        energy_ae_ev: errors.0,
+        forces_mae_ev_a: errors.1,
+        lambda1_ref: eig(&vr, 0),
+        lambda2_ref: eig(&vr, 1),
+        lambda1_pred: eig(&vp, 0),
+        hessian: m.clone(),
+    })
+}
+
+/// Writes `rows` as a tab-separated table with a header line.
+pub fn write_sample_table(rows: &[SampleRow], mut out: impl std::io::Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "index\tmolecule\tkind\tn_atoms\te_ae_ev\tf_mae_ev_a\th_mae_ev_a2\tlambda1_ref\tlambda2_ref\tlambda1_pred\tcos_v1\tneg_count_agree\tfreq_mae_cm"
+    )?;
+    for r in rows {
+        let h = &r.hessian;
+        writeln!(
+            out,
+            "{}\t{}\t{}\t{}\t{:.6}\t{:.6}\t{:.6}\t{:.6}\t{:.6}\t{:.6}\t{:.4}\t{}\t{}",
+            r.index,
+            r.molecule_id,
+            r.kind,
+            r.n_atoms,
+            r.energy_ae_ev,
+            r.forces_mae_ev_a,
+            h.hessian_mae,
+            r.lambda1_ref,
+            r.lambda2_ref,
+            r.lambda1_pred,
+            h.cos_v1,
+            h.neg_count_agreement,
+            h.frequency_mae_cm.map_or("nan".into(), |f| format!("{f:.2}"))
+        )?;
+    }
+    Ok(())
 }

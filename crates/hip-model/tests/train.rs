@@ -314,3 +314,30 @@ fn campaign_checkpoints_resume_with_their_configs() {
         assert!(!checkpoint::history_of_bytes(&bytes, "ck").unwrap().is_empty());
     }
 }
+
+#[test]
+fn per_sample_rows_average_to_the_report() {
+    let samples = data();
+    let model = fresh(&samples);
+    let pick: Vec<&hip_core::io::dataset::Sample> = samples.iter().take(5).collect();
+    let r = hip_model::eval::evaluate(&model, &pick, hip_model::HessianMethod::Direct).unwrap();
+    assert_eq!(r.samples.len(), pick.len());
+    let n = pick.len() as f64;
+    let mean = |f: fn(&hip_model::eval::SampleRow) -> f64| r.samples.iter().map(f).sum::<f64>() / n;
+    // the report's means are over the same rows: equal to rounding (relative 1e-12)
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0);
+    assert!(close(mean(|s| s.hessian.cos_v1), r.hessian.cos_v1));
+    assert!(close(mean(|s| s.hessian.hessian_mae), r.hessian.hessian_mae));
+    assert!(close(mean(|s| s.energy_ae_ev), r.energy_mae_ev));
+    for (s, p) in r.samples.iter().zip(&pick) {
+        assert_eq!((s.index, s.kind.as_str(), s.n_atoms), (p.index, p.kind.as_str(), p.molecule.len()));
+        // λ₁ error of the row is the one its metrics report; the reference gap is ordered
+        assert!(close((s.lambda1_pred - s.lambda1_ref).abs(), s.hessian.lambda1_mae));
+        assert!(s.lambda2_ref >= s.lambda1_ref);
+    }
+    let mut buf = Vec::new();
+    hip_model::eval::write_sample_table(&r.samples, &mut buf).unwrap();
+    let text = String::from_utf8(buf).unwrap();
+    assert_eq!(text.lines().count(), pick.len() + 1);
+    assert!(text.lines().all(|l| l.split('\t').count() == 13));
+}
