@@ -18,6 +18,8 @@ def rows(path):
 
 tables = [(a.split("=", 1)[0], rows(a.split("=", 1)[1])) for a in sys.argv[1:]]
 labels = [l for l, _ in tables]
+if len({tuple(r["index"] for r in t) for _, t in tables}) > 1:
+    sys.exit("the tables are not of the same samples (compare like with like)")
 kinds = sorted({r["kind"] for _, t in tables for r in t}) + ["all"]
 print("| kind | λ₂ − λ₁ (eV/(Å² amu)) | n | " + " | ".join(f"\\|cos v₁\\| {l}" for l in labels) + " |")
 print("| --- | --- | ---: | " + " | ".join("---:" for _ in labels) + " |")

@@ -9,6 +9,8 @@ import sys
 
 names = ["HIP direct", "HIP autodiff", "E+F autodiff"]
 runs = [json.load(open(p)) for p in sys.argv[1:4]]
+if len({tuple(s["index"] for s in r["samples"]) for r in runs}) > 1:
+    sys.exit("the three evaluations are not of the same samples (compare like with like)")
 METRICS = [("energy_mae_ev", "E MAE (eV)", None), ("forces_mae_ev_a", "F MAE (eV/Å)", None),
            ("hessian_mae", "H MAE (eV/Å²)", "h"), ("eigenvalue_mae", "eigenvalue MAE", "h"),
            ("lambda1_mae", "λ₁ MAE", "h"), ("cos_v1", "\\|cos v₁\\|", "h"),

@@ -264,9 +264,29 @@ fn model_commands_end_to_end() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(v["final_point"]["n_imaginary"].as_u64().is_some());
-    let o = hip(&["eval", "--data", &fixture(), "--split", "test", "--model", m, "--max", "3", "--json"]);
+    let table = tmp("per-sample.tsv");
+    let o = hip(&[
+        "eval",
+        "--data",
+        &fixture(),
+        "--split",
+        "test",
+        "--model",
+        m,
+        "--max",
+        "3",
+        "--json",
+        "--per-sample",
+        table.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    // --per-sample: a header and one row per evaluated sample, the samples of the JSON report
+    let text = std::fs::read_to_string(&table).unwrap();
+    let n = v["n_samples"].as_u64().unwrap() as usize;
+    assert_eq!(text.lines().count(), n + 1, "{text}");
+    assert_eq!(v["samples"].as_array().unwrap().len(), n);
+    assert!(text.starts_with("index\tmolecule\tkind"));
     for key in [
         "hessian_mae",
         "asymmetry",

@@ -4,13 +4,13 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use hip_core::MassConvention;
 use hip_core::io::dataset::Sample;
-use hip_core::{Hessian, MassConvention};
 use hip_tasks::metrics::{self, HessianMetrics};
 use hip_tasks::vibrations::Vibrations;
 use serde::Serialize;
 
-use crate::{HessianMethod, HipModel, Result};
+use crate::{HessianMethod, HipModel, Prediction, Result};
 
 /// Averages over the evaluated samples.
 #[derive(Clone, Debug, Serialize)]
@@ -77,27 +77,23 @@ pub fn evaluate(model: &HipModel, samples: &[&Sample], method: HessianMethod) ->
     if samples.is_empty() {
         return Err(crate::Error::Input("evaluation set is empty: nothing to evaluate".into()));
     }
-    let mut per = Vec::with_capacity(samples.len());
-    // per sample: (kind, |ΔE|, Σ|ΔF|, number of force components)
-    let mut rows: Vec<(&str, f64, f64, usize)> = Vec::with_capacity(samples.len());
     let mut table = Vec::with_capacity(samples.len());
     let mut secs = 0.0;
     for s in samples {
         let t0 = Instant::now();
         let p = model.predict(&s.molecule, method)?;
         secs += t0.elapsed().as_secs_f64();
-        let f_err: f64 = p.forces.iter().flatten().zip(s.forces.iter().flatten()).map(|(a, b)| (a - b).abs()).sum();
-        rows.push((s.kind.as_str(), (p.energy - s.energy).abs(), f_err, 3 * s.forces.len()));
-        let masses = s.molecule.masses(MassConvention::Iupac)?;
-        per.push(metrics::compare(&s.molecule, &masses, &p.hessian, &s.hessian)?);
-        let errors = ((p.energy - s.energy).abs(), f_err / (3 * s.forces.len()).max(1) as f64);
-        table.push(sample_row(s, &masses, &p.hessian, &per[per.len() - 1], errors)?);
+        table.push(sample_row(s, &p)?);
     }
     let summarize = |idx: &[usize]| -> KindReport {
         let n = idx.len().max(1) as f64;
-        let e = idx.iter().map(|&i| rows[i].1).sum::<f64>() / n;
-        let (f, nf) = idx.iter().fold((0.0, 0usize), |(a, c), &i| (a + rows[i].2, c + rows[i].3));
-        let m: Vec<HessianMetrics> = idx.iter().map(|&i| per[i].clone()).collect();
+        let e = idx.iter().map(|&i| table[i].energy_ae_ev).sum::<f64>() / n;
+        // force MAE over all components: each sample's mean weighted by its 3N components
+        let (f, nf) = idx.iter().fold((0.0, 0usize), |(a, c), &i| {
+            let r = &table[i];
+            (a + r.forces_mae_ev_a * (3 * r.n_atoms) as f64, c + 3 * r.n_atoms)
+        });
+        let m: Vec<HessianMetrics> = idx.iter().map(|&i| table[i].hessian.clone()).collect();
         KindReport {
             n_samples: idx.len(),
             energy_mae_ev: e,
@@ -106,8 +102,8 @@ pub fn evaluate(model: &HipModel, samples: &[&Sample], method: HessianMethod) ->
         }
     };
     let mut kinds: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, r) in rows.iter().enumerate() {
-        kinds.entry(r.0.to_string()).or_default().push(i);
+    for (i, r) in table.iter().enumerate() {
+        kinds.entry(r.kind.clone()).or_default().push(i);
     }
     let all = summarize(&(0..samples.len()).collect::<Vec<_>>());
     Ok(EvalReport {
@@ -122,22 +118,25 @@ pub fn evaluate(model: &HipModel, samples: &[&Sample], method: HessianMethod) ->
     })
 }
 
-/// `errors`: (|ΔE|, mean |ΔF|).
-fn sample_row(s: &Sample, masses: &[f64], pred: &Hessian, m: &HessianMetrics, errors: (f64, f64)) -> Result<SampleRow> {
-    let vr = Vibrations::new(&s.molecule, &s.hessian, masses)?;
-    let vp = Vibrations::new(&s.molecule, pred, masses)?;
+/// The row of sample `s` predicted as `p`: errors and the section-6 metrics, with one harmonic
+/// analysis each of the prediction and the reference (IUPAC masses).
+fn sample_row(s: &Sample, p: &Prediction) -> Result<SampleRow> {
+    let masses = s.molecule.masses(MassConvention::Iupac)?;
+    let vp = Vibrations::new(&s.molecule, &p.hessian, &masses)?;
+    let vr = Vibrations::new(&s.molecule, &s.hessian, &masses)?;
+    let f_err: f64 = p.forces.iter().flatten().zip(s.forces.iter().flatten()).map(|(a, b)| (a - b).abs()).sum();
     let eig = |v: &Vibrations, i: usize| v.eigenvalues.get(i).copied().unwrap_or(f64::NAN);
     Ok(SampleRow {
         index: s.index,
         molecule_id: s.molecule_id.clone(),
         kind: s.kind.clone(),
         n_atoms: s.molecule.len(),
-        energy_ae_ev: errors.0,
-        forces_mae_ev_a: errors.1,
+        energy_ae_ev: (p.energy - s.energy).abs(),
+        forces_mae_ev_a: f_err / (3 * s.forces.len()).max(1) as f64,
         lambda1_ref: eig(&vr, 0),
         lambda2_ref: eig(&vr, 1),
         lambda1_pred: eig(&vp, 0),
-        hessian: m.clone(),
+        hessian: metrics::compare_analysed(&p.hessian, &s.hessian, &vp, &vr),
     })
 }
 

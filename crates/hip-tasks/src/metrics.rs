@@ -34,6 +34,14 @@ pub struct HessianMetrics {
 
 /// Compares `pred` with `reference` for `mol` with `masses` (amu).
 pub fn compare(mol: &Molecule, masses: &[f64], pred: &Hessian, reference: &Hessian) -> Result<HessianMetrics> {
+    let vp = Vibrations::new(mol, pred, masses)?;
+    let vr = Vibrations::new(mol, reference, masses)?;
+    Ok(compare_analysed(pred, reference, &vp, &vr))
+}
+
+/// [`compare`] with the harmonic analyses of `pred` (`vp`) and `reference` (`vr`) already done
+/// (same molecule and masses), for callers that also use them.
+pub fn compare_analysed(pred: &Hessian, reference: &Hessian, vp: &Vibrations, vr: &Vibrations) -> HessianMetrics {
     let n = pred.dim();
     let hessian_mae =
         pred.as_slice().iter().zip(reference.as_slice()).map(|(a, b)| (a - b).abs()).sum::<f64>() / (n * n) as f64;
@@ -43,8 +51,6 @@ pub fn compare(mol: &Molecule, masses: &[f64], pred: &Hessian, reference: &Hessi
             asym += (pred.get(r, c) - pred.get(c, r)).abs();
         }
     }
-    let vp = Vibrations::new(mol, pred, masses)?;
-    let vr = Vibrations::new(mol, reference, masses)?;
     let k = vp.eigenvalues.len();
     let eigenvalue_mae = if k == 0 {
         0.0
@@ -70,7 +76,7 @@ pub fn compare(mol: &Molecule, masses: &[f64], pred: &Hessian, reference: &Hessi
     } else {
         Some(pairs.iter().map(|(p, r)| (p - r).abs()).sum::<f64>() / pairs.len() as f64)
     };
-    Ok(HessianMetrics {
+    HessianMetrics {
         hessian_mae,
         asymmetry: asym / (n * n) as f64,
         eigenvalue_mae,
@@ -80,7 +86,7 @@ pub fn compare(mol: &Molecule, masses: &[f64], pred: &Hessian, reference: &Hessi
         ts_agreement: f64::from(u8::from((np == 1) == (nr == 1))),
         frequency_mae_cm,
         zpe_error_ev: (vp.zpe_ev() - vr.zpe_ev()).abs(),
-    })
+    }
 }
 
 /// Means over molecules (frequency MAE over molecules that have modes in range).
