@@ -72,6 +72,10 @@ pub struct TrainConfig {
     /// Precision of the weights, optimizer state and arithmetic while training (`"f64"` or
     /// `"f32"`); checkpoints store f64 either way.
     pub dtype: crate::Precision,
+    /// Times each training sample of a kind appears in an epoch, e.g. `kind_repeats = { ts = 5 }`
+    /// (kinds not listed: once; each value 1..=100). Oversamples the rare kinds whose lowest mode
+    /// matters most: transition states are 2 % of the v2 training samples. Validation is unweighted.
+    pub kind_repeats: BTreeMap<String, usize>,
 }
 
 impl Default for TrainConfig {
@@ -96,6 +100,7 @@ impl Default for TrainConfig {
             ema_decay: 0.0,
             time_budget_s: 0.0,
             dtype: crate::Precision::F64,
+            kind_repeats: BTreeMap::new(),
         }
     }
 }
@@ -142,6 +147,9 @@ impl TrainConfig {
         }
         if self.subspace_k > 64 {
             return Err(format!("subspace_k = {} (need <= 64)", self.subspace_k));
+        }
+        if let Some((kind, r)) = self.kind_repeats.iter().find(|(_, r)| !(1..=100).contains(*r)) {
+            return Err(format!("kind_repeats.{kind} = {r} (need 1..=100)"));
         }
         Ok(())
     }
@@ -584,6 +592,12 @@ impl BudgetClock {
     }
 }
 
+/// The sample indices of one epoch before shuffling: index `i` appears `repeats[kinds[i]]` times
+/// (once for a kind not in `repeats`).
+pub fn epoch_pool(kinds: &[&str], repeats: &BTreeMap<String, usize>) -> Vec<usize> {
+    kinds.iter().enumerate().flat_map(|(i, k)| std::iter::repeat_n(i, repeats.get(*k).copied().unwrap_or(1))).collect()
+}
+
 fn shuffled(idx: &[usize], seed: u64, epoch: usize) -> Vec<usize> {
     let mut order = idx.to_vec();
     let mut rng = SplitMix64(seed.wrapping_mul(0x9E37_79B9).wrapping_add(epoch as u64));
@@ -733,11 +747,12 @@ pub fn train(
     let prep_s = t_prep.elapsed().as_secs_f64();
     wall_before += if start_epoch == 0 { prep_s } else { 0.0 };
     let bs = cfg.batch_size.max(1);
-    let steps_per_epoch = items.len().div_ceil(bs);
+    let kinds: Vec<&str> = items.iter().map(|it| it.sample.kind.as_str()).collect();
+    let all = epoch_pool(&kinds, &cfg.kind_repeats);
+    let steps_per_epoch = all.len().div_ceil(bs);
     let total_steps = steps_per_epoch * cfg.epochs;
     let t0 = Instant::now();
     let clock = BudgetClock::start();
-    let all: Vec<usize> = (0..items.len()).collect();
     for (ran, epoch) in (start_epoch..cfg.epochs).enumerate() {
         if opts.stop_after > 0 && ran >= opts.stop_after {
             break;
@@ -803,6 +818,7 @@ pub fn train(
             "history": history,
             "epochs_done": epoch + 1,
             "n_train": items.len(),
+            "epoch_samples": all.len(),
             "train_molecules": train_molecules,
             "n_val": val_items.len(),
             "preparation_s": prep_s,

@@ -106,6 +106,31 @@ fn a_training_subset_is_spread_over_the_molecules() {
 }
 
 #[test]
+fn kind_repeats_oversample_a_kind_in_every_epoch() {
+    use std::collections::BTreeMap;
+    let repeats: BTreeMap<String, usize> = [("ts".to_string(), 3)].into();
+    let pool = hip_model::train::epoch_pool(&["minimum", "ts", "thermal", "ts"], &repeats);
+    assert_eq!(pool, vec![0, 1, 1, 1, 2, 3, 3, 3]);
+    // TOML form, and values outside 1..=100 are refused with the key named
+    let c = TrainConfig::from_toml("kind_repeats = { ts = 5, path = 2 }").unwrap();
+    assert_eq!((c.kind_repeats["ts"], c.kind_repeats["path"]), (5, 2));
+    for bad in ["kind_repeats = { ts = 0 }", "kind_repeats = { ts = 101 }"] {
+        let e = TrainConfig::from_toml(bad).unwrap_err().to_string();
+        assert!(e.contains("kind_repeats.ts"), "{e}");
+    }
+    // training sees each sample of the repeated kind that many times per epoch
+    let f = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../hip-core/tests/fixtures/smoke.h5");
+    let train_set = load_split(&f, "train").unwrap();
+    let kind = train_set[0].kind.clone();
+    let n_kind = train_set.iter().filter(|s| s.kind == kind).count();
+    let cfg = TrainConfig { epochs: 1, batch_size: 4, kind_repeats: [(kind, 4)].into(), ..Default::default() };
+    train(fresh(&train_set), &train_set, &train_set[..2], &cfg, &opts("repeats.safetensors", 0)).unwrap();
+    let t = training_json("repeats.safetensors");
+    assert_eq!(t["n_train"], train_set.len());
+    assert_eq!(t["epoch_samples"], train_set.len() + 3 * n_kind);
+}
+
+#[test]
 fn a_spread_read_is_the_spread_of_the_whole_split() {
     // `hip train` reads only the samples it uses; they must be those train() would pick from the
     // whole split, in the same order, so a run (and its resume check) does not depend on which.
@@ -296,7 +321,11 @@ fn subspace_targets_are_vibrational_modes_of_the_projected_reference() {
 #[test]
 fn campaign_checkpoints_resume_with_their_configs() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/v2");
-    for (ck, toml) in [("ef-baseline.safetensors", "train-ef.toml"), ("hip-e2e.safetensors", "train-hip-e2e.toml")] {
+    for (ck, toml) in [
+        ("ef-baseline.safetensors", "train-ef.toml"),
+        ("hip-e2e.safetensors", "train-hip-e2e.toml"),
+        ("hip-head.safetensors", "train-hip-head.toml"),
+    ] {
         let (ck, toml) = (dir.join(ck), dir.join(toml));
         if !ck.exists() {
             continue;
