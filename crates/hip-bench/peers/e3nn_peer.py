@@ -13,10 +13,15 @@ Hessian times (median of repeats), torch/e3nn versions and thread count.
 `hip bench --peer` runs this script and adds its output to the report's notes.
 """
 import argparse
+import os
 import json
 import math
 import statistics
 import time
+
+# e3nn 0.4.4 loads its Wigner constants with torch.load, which PyTorch >= 2.6 refuses by default
+# (weights_only=True). The file is e3nn's own, shipped in its wheel, so the full loader is safe.
+os.environ.setdefault("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
 
 import torch
 from e3nn import o3
