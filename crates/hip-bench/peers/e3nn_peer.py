@@ -13,9 +13,9 @@ Hessian times (median of repeats), torch/e3nn versions and thread count.
 `hip bench --peer` runs this script and adds its output to the report's notes.
 """
 import argparse
-import os
 import json
 import math
+import os
 import statistics
 import time
 

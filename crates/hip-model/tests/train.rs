@@ -325,6 +325,7 @@ fn campaign_checkpoints_resume_with_their_configs() {
         ("ef-baseline.safetensors", "train-ef.toml"),
         ("hip-e2e.safetensors", "train-hip-e2e.toml"),
         ("hip-head.safetensors", "train-hip-head.toml"),
+        ("hip-head-ts.safetensors", "train-hip-head-ts.toml"),
     ] {
         let (ck, toml) = (dir.join(ck), dir.join(toml));
         if !ck.exists() {
