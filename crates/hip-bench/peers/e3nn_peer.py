@@ -5,10 +5,16 @@ Same architecture choices as hip-rs' default model: node irreps 16x0e+8x1o+8x1e+
 interaction layers, spherical harmonics to l=2, 8 Bessel functions with a polynomial envelope,
 5 A cutoff, uvu tensor-product convolutions with radial-MLP weights, gated nonlinearity, f64,
 random weights (fine for timing). Prints one JSON object: per size, energy+forces and autograd
-Hessian times (median of repeats), torch/e3nn versions and thread count.
+Hessian (energy, forces and Hessian) times with hip-bench's protocol (warm-up, interleaved rounds,
+>= --min-runs runs each and >= --budget s; median, min, max, runs), torch/e3nn versions and
+thread count.
 
     pip install torch e3nn
     OMP_NUM_THREADS=2 python crates/hip-bench/peers/e3nn_peer.py [--sizes 5 10 20 30] [--threads 2]
+
+Run it on an idle machine: torch's OpenMP threads spin-wait, so with --threads 2 and one core
+busy with another process its times grow 10-100x (measured here: 5 atoms, E+F 8 ms with one
+thread, 730 ms with two threads beside a one-core training job).
 
 `hip bench --peer` runs this script and adds its output to the report's notes.
 """
@@ -16,7 +22,6 @@ import argparse
 import json
 import math
 import os
-import statistics
 import time
 
 # e3nn 0.4.4 loads its Wigner constants with torch.load, which PyTorch >= 2.6 refuses by default
@@ -105,20 +110,28 @@ class Model(torch.nn.Module):
         return self.readout(h).sum()
 
 
-def median_time(f, reps):
-    f()
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
+def time_interleaved(calls, min_runs, budget_s):
+    """hip-bench's protocol (`speed::time_interleaved`): one warm-up call each, then rounds
+    A B A B ... until every call has >= min_runs timed runs and >= budget_s s have passed.
+    Returns per call the sorted run times in ms."""
+    for f in calls:
         f()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts) * 1e3
+    times = [[] for _ in calls]
+    t0 = time.perf_counter()
+    while any(len(t) < max(min_runs, 1) for t in times) or time.perf_counter() - t0 < budget_s:
+        for k, f in enumerate(calls):
+            t = time.perf_counter()
+            f()
+            times[k].append((time.perf_counter() - t) * 1e3)
+    return [sorted(t) for t in times]
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="*", default=[5, 10, 20, 30])
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--min-runs", type=int, default=5, help="timed runs per provider and size, at least")
+    ap.add_argument("--budget", type=float, default=0.0, help="seconds of rounds per size, at least")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -140,7 +153,10 @@ def main():
             g = g.reshape(-1)
             return torch.stack([torch.autograd.grad(g[k], p, retain_graph=True)[0].reshape(-1) for k in range(g.numel())])
 
-        rows.append({"n_atoms": n, "energy_forces_ms": median_time(ef, 5), "autograd_hessian_ms": median_time(hess, 3 if n < 20 else 1)})
+        t_ef, t_h = time_interleaved([ef, hess], args.min_runs, args.budget)
+        rows.append({"n_atoms": n, "runs": len(t_h),
+                     "energy_forces_ms": t_ef[len(t_ef) // 2], "energy_forces_min_ms": t_ef[0], "energy_forces_max_ms": t_ef[-1],
+                     "autograd_hessian_ms": t_h[len(t_h) // 2], "autograd_hessian_min_ms": t_h[0], "autograd_hessian_max_ms": t_h[-1]})
     import e3nn
     print(json.dumps({"torch": torch.__version__, "e3nn": e3nn.__version__, "threads": args.threads, "rows": rows}))
 

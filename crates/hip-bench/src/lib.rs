@@ -178,18 +178,23 @@ fn spread(samples: &[Sample], max: usize) -> Vec<&Sample> {
     (0..max).map(|k| &samples[k * samples.len() / max]).collect()
 }
 
-/// The peer's timings as plot series (autograd Hessian, energy+forces).
+/// The peer's timings as plot series (autograd Hessian, energy+forces), min–max as error bars.
 fn peer_series(r: &Results) -> Vec<plots::Series> {
     let Some(p) = &r.peer else { return vec![] };
+    let spread = |lo: fn(&peer::PeerRow) -> Option<f64>, hi: fn(&peer::PeerRow) -> Option<f64>| {
+        p.rows.iter().map(|x| lo(x).zip(hi(x))).collect::<Option<Vec<_>>>().unwrap_or_default()
+    };
     vec![
         plots::Series {
-            label: "peer autograd Hessian (PyTorch/e3nn)".into(),
+            label: "peer autograd E+F+H (PyTorch/e3nn)".into(),
             points: p.rows.iter().map(|x| (x.n_atoms as f64, x.autograd_hessian_ms)).collect(),
+            spread: spread(|x| x.autograd_hessian_min_ms, |x| x.autograd_hessian_max_ms),
             reference: false,
         },
         plots::Series {
             label: "peer energy+forces (PyTorch/e3nn)".into(),
             points: p.rows.iter().map(|x| (x.n_atoms as f64, x.energy_forces_ms)).collect(),
+            spread: spread(|x| x.energy_forces_min_ms, |x| x.energy_forces_max_ms),
             reference: false,
         },
     ]
@@ -267,7 +272,7 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
         let sizes: Vec<usize> = o.sizes.iter().copied().filter(|&n| n <= o.max_slow_atoms).collect();
         let threads = hip_model::num_threads();
         progress.stage(&format!("peer (PyTorch/e3nn, {threads} threads) at {sizes:?} atoms"));
-        match peer::run_peer(script, &sizes, threads) {
+        match peer::run_peer(script, &sizes, threads, o.reps, o.budget_s) {
             Ok(p) => r.peer = Some(p),
             Err(e) => r.notes.push(format!("peer not run: {e}")),
         }
@@ -398,30 +403,42 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
     let mut plots: Vec<(&str, &str)> = Vec::new();
     let stem = |name: &str| o.out_dir.join(name);
     if !r.speed.is_empty() {
-        let series = |p: &str| plots::Series {
-            label: p.into(),
-            points: r.speed.iter().filter(|x| x.provider == p).map(|x| (x.n_atoms as f64, x.median_ms)).collect(),
-            reference: false,
+        let series = |p: &str| {
+            let rows: Vec<_> = r.speed.iter().filter(|x| x.provider == p).collect();
+            plots::Series {
+                label: p.into(),
+                points: rows.iter().map(|x| (x.n_atoms as f64, x.median_ms)).collect(),
+                spread: rows.iter().map(|x| x.min_ms.zip(x.max_ms)).collect::<Option<Vec<_>>>().unwrap_or_default(),
+                reference: false,
+            }
         };
         plots::line_plot(
             &stem("time_vs_atoms"),
-            "Time per Hessian",
+            "Time per call (median; bars: min–max of the timed runs)",
             "atoms",
             "ms",
-            &[series("direct"), series("autodiff"), series("fd"), series("energy_forces")]
-                .into_iter()
-                .chain(peer_series(&r))
-                .collect::<Vec<_>>(),
+            &[
+                series("direct"),
+                series("direct_with_forces"),
+                series("autodiff"),
+                series("fd"),
+                series("energy_forces"),
+            ]
+            .into_iter()
+            .chain(peer_series(&r))
+            .collect::<Vec<_>>(),
         )?;
         plots.push(("Time per Hessian vs atoms (log-log)", "time_vs_atoms.svg"));
         let sp = |f: fn(&RatioRow) -> Option<f64>, label: &str| plots::Series {
             label: label.into(),
             points: r.ratios.iter().filter_map(|x| f(x).map(|v| (x.n_atoms as f64, v))).collect(),
+            spread: Vec::new(),
             reference: false,
         };
         let paper = plots::Series {
             label: "paper AD/direct (GPU, EquiformerV2; reference)".into(),
             points: report::PAPER_SPEEDUP.iter().map(|&(n, v)| (n as f64, v)).collect(),
+            spread: Vec::new(),
             reference: true,
         };
         plots::line_plot(
@@ -429,19 +446,25 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
             "Speed-up of direct Hessians",
             "atoms",
             "t(method) / t(direct)",
-            &[sp(|x| x.autodiff_over_direct, "autodiff / direct"), sp(|x| x.fd_over_direct, "FD / direct"), paper]
-                .into_iter()
-                .chain(r.peer.as_ref().map(|p| {
-                    plots::Series {
-                        label: "peer autograd (PyTorch/e3nn) / direct".into(),
-                        points: report::peer_ratios(&r, p)
-                            .into_iter()
-                            .filter_map(|(n, h, _)| h.map(|v| (n as f64, v)))
-                            .collect(),
-                        reference: false,
-                    }
-                }))
-                .collect::<Vec<_>>(),
+            &[
+                sp(|x| x.autodiff_over_direct_with_forces, "autodiff / (direct+forces), like for like"),
+                sp(|x| x.fd_over_direct_with_forces, "FD / (direct+forces), like for like"),
+                sp(|x| x.autodiff_over_direct, "autodiff / direct Hessian only"),
+                paper,
+            ]
+            .into_iter()
+            .chain(r.peer.as_ref().map(|p| {
+                plots::Series {
+                    label: "peer autograd (PyTorch/e3nn) / (direct+forces)".into(),
+                    points: report::peer_ratios(&r, p)
+                        .into_iter()
+                        .filter_map(|x| x.autodiff_over_direct_with_forces.map(|v| (x.n_atoms as f64, v)))
+                        .collect(),
+                    spread: Vec::new(),
+                    reference: false,
+                }
+            }))
+            .collect::<Vec<_>>(),
         )?;
         plots.push(("Speed-up vs atoms", "speedup_vs_atoms.svg"));
         if r.speed.iter().any(|x| x.peak_rss_mb.is_some()) {
@@ -453,6 +476,7 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
                     .filter(|x| x.provider == p)
                     .filter_map(|x| x.peak_rss_mb.map(|m| (x.n_atoms as f64, m.max(0.01))))
                     .collect(),
+                spread: Vec::new(),
                 reference: false,
             };
             plots::line_plot(
@@ -483,6 +507,7 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
         let s = plots::Series {
             label: "direct, block-sparse (cutoff Hessian graph)".into(),
             points: r.large.iter().map(|x| (x.n_atoms as f64, x.median_ms)).collect(),
+            spread: Vec::new(),
             reference: false,
         };
         plots::line_plot(&stem("large_direct"), "Direct Hessian, large systems", "atoms", "ms", &[s])?;
@@ -645,6 +670,7 @@ fn learning_curve_plots(
             .map(|(label, h)| plots::Series {
                 label: label.clone(),
                 points: h.iter().map(|e| (e.budget_s() / 3600.0, pick(e))).collect(),
+                spread: Vec::new(),
                 reference: false,
             })
             .filter(|s| s.points.iter().any(|p| p.1.is_finite()))

@@ -15,13 +15,16 @@ pub fn init_fonts() {
     });
 }
 
-/// A line series: label, points, and whether it is a reference (grey, thin).
-#[derive(Clone, Debug)]
+/// A line series: label, points, optional error bars, and whether it is a reference (grey, thin).
+#[derive(Clone, Debug, Default)]
 pub struct Series {
     /// Legend label.
     pub label: String,
     /// (x, y) points.
     pub points: Vec<(f64, f64)>,
+    /// Per point, the (low, high) ends of a vertical error bar (e.g. min and max of the timed
+    /// runs); empty for none, else as long as `points`.
+    pub spread: Vec<(f64, f64)>,
     /// Drawn as a reference curve.
     pub reference: bool,
 }
@@ -46,8 +49,14 @@ where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let all: Vec<(f64, f64)> =
-        series.iter().flat_map(|s| s.points.iter().copied()).filter(|p| p.0 > 0.0 && p.1 > 0.0).collect();
+    let bar_ends =
+        series.iter().flat_map(|s| s.points.iter().zip(&s.spread).flat_map(|(p, e)| [(p.0, e.0), (p.0, e.1)]));
+    let all: Vec<(f64, f64)> = series
+        .iter()
+        .flat_map(|s| s.points.iter().copied())
+        .chain(bar_ends)
+        .filter(|p| p.0 > 0.0 && p.1 > 0.0)
+        .collect();
     if all.is_empty() {
         return Ok(());
     }
@@ -87,6 +96,10 @@ where
             .label(s.label.clone())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
         chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled()))).map_err(|e| e.to_string())?;
+        let bars = s.points.iter().zip(&s.spread).filter(|(p, e)| keep(p) && keep(&(p.0, e.0)) && keep(&(p.0, e.1)));
+        chart
+            .draw_series(bars.map(|(p, e)| ErrorBar::new_vertical(p.0, e.0, p.1, e.1, color.stroke_width(1), 8)))
+            .map_err(|e| e.to_string())?;
     }
     Ok(())
 }

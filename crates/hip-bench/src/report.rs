@@ -263,19 +263,33 @@ fn training_table(s: &mut String, r: &Results) {
     let _ = writeln!(s);
 }
 
-/// Per peer size: `(n_atoms, t(peer autograd Hessian) / t(our direct), t(peer E+F) / t(our E+F))`.
-pub fn peer_ratios(r: &Results, p: &PeerResult) -> Vec<(usize, Option<f64>, Option<f64>)> {
+/// The peer against us at one size: three ratios of median times, each of equal outputs where
+/// the name says so.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PeerRatio {
+    /// Atoms.
+    pub n_atoms: usize,
+    /// t(peer E+F) / t(our energy_forces): framework against framework, the same outputs.
+    pub energy_forces: Option<f64>,
+    /// t(peer autograd E+F+H) / t(our autodiff E+F+H): framework against framework.
+    pub autodiff_over_autodiff: Option<f64>,
+    /// t(peer autograd E+F+H) / t(our direct_with_forces E+F+H): the method and framework
+    /// together, like for like in outputs.
+    pub autodiff_over_direct_with_forces: Option<f64>,
+}
+
+/// Per peer size, its ratios to our medians at the same size (`None` where we have no row).
+pub fn peer_ratios(r: &Results, p: &PeerResult) -> Vec<PeerRatio> {
     let ours = |n: usize, prov: &str| {
         r.speed.iter().find(|x| x.n_atoms == n && x.provider == prov).map(|x| x.median_ms).filter(|&t| t > 0.0)
     };
     p.rows
         .iter()
-        .map(|x| {
-            (
-                x.n_atoms,
-                ours(x.n_atoms, "direct").map(|t| x.autograd_hessian_ms / t),
-                ours(x.n_atoms, "energy_forces").map(|t| x.energy_forces_ms / t),
-            )
+        .map(|x| PeerRatio {
+            n_atoms: x.n_atoms,
+            energy_forces: ours(x.n_atoms, "energy_forces").map(|t| x.energy_forces_ms / t),
+            autodiff_over_autodiff: ours(x.n_atoms, "autodiff").map(|t| x.autograd_hessian_ms / t),
+            autodiff_over_direct_with_forces: ours(x.n_atoms, "direct_with_forces").map(|t| x.autograd_hessian_ms / t),
         })
         .collect()
 }
@@ -404,21 +418,32 @@ pub fn markdown(r: &Results, plots: &[(&str, &str)]) -> String {
     if let Some(p) = &r.peer {
         let _ = writeln!(
             s,
-            "## Peer: PyTorch + e3nn, autograd Hessian\n\n\
+            "## Peer: PyTorch + e3nn\n\n\
              `crates/hip-bench/peers/e3nn_peer.py`: the same irreps, layers, cutoff and radial basis in e3nn {} / torch {}, \
-             f64, random weights, {} threads (ours: the threads above), same alkanes.\n\n\
-             | atoms | peer E+F ms | peer autograd Hessian ms | peer Hessian / our direct | peer E+F / our E+F |\n| ---: | ---: | ---: | ---: | ---: |",
+             f64, random weights, {} threads (ours: the threads above), same alkanes, the same timing protocol \
+             (warm-up, interleaved rounds, median [min–max] of `runs` timed runs; a separate process, so not \
+             interleaved with ours). Ratios are peer / ours of medians: E+F against our E+F and autograd against \
+             our autodiff compare the frameworks (same outputs); autograd against our direct+forces compares \
+             the method and framework together (both return E, F and H).\n\n\
+             | atoms | runs | peer E+F ms | peer autograd E+F+H ms | peer E+F / our E+F | peer AD / our AD | peer AD / our direct+forces |\n\
+             | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
             p.e3nn, p.torch, p.threads
         );
-        for (x, (_, h, ef)) in p.rows.iter().zip(peer_ratios(r, p)) {
+        let spread = |med: f64, lo: Option<f64>, hi: Option<f64>, d: usize| match lo.zip(hi) {
+            Some((lo, hi)) => format!("{med:.d$} [{lo:.d$}–{hi:.d$}]"),
+            None => format!("{med:.d$}"),
+        };
+        for (x, q) in p.rows.iter().zip(peer_ratios(r, p)) {
             let _ = writeln!(
                 s,
-                "| {} | {:.2} | {:.1} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} |",
                 x.n_atoms,
-                x.energy_forces_ms,
-                x.autograd_hessian_ms,
-                f(h, 1),
-                f(ef, 2)
+                if x.runs > 0 { x.runs.to_string() } else { "–".into() },
+                spread(x.energy_forces_ms, x.energy_forces_min_ms, x.energy_forces_max_ms, 2),
+                spread(x.autograd_hessian_ms, x.autograd_hessian_min_ms, x.autograd_hessian_max_ms, 1),
+                f(q.energy_forces, 2),
+                f(q.autodiff_over_autodiff, 2),
+                f(q.autodiff_over_direct_with_forces, 1)
             );
         }
         let _ = writeln!(s);

@@ -4,7 +4,7 @@
 use hip_bench::baseline::compare;
 use hip_bench::molecules::{alkane, alkane_bundle};
 use hip_bench::peer::parse;
-use hip_bench::report::{RatioRow, Results, markdown, peer_ratios};
+use hip_bench::report::{PeerRatio, RatioRow, Results, markdown, peer_ratios};
 use hip_bench::speed::{SpeedRow, pair_scaling_exponent, ratio, scaling_exponent};
 
 fn row(n: usize, provider: &str, ms: f64) -> SpeedRow {
@@ -151,20 +151,41 @@ fn report_has_per_kind_and_training_tables() {
 
 #[test]
 fn peer_output_is_parsed_and_compared_at_equal_sizes() {
+    // the current script's output (with spread and runs) and an older one's (medians only)
     let out = "some torch warning\n{\"torch\": \"2.15.0\", \"e3nn\": \"0.6.0\", \"threads\": 2, \"rows\": [\
-               {\"n_atoms\": 20, \"energy_forces_ms\": 12.0, \"autograd_hessian_ms\": 900.0}, \
+               {\"n_atoms\": 20, \"runs\": 7, \"energy_forces_ms\": 12.0, \"energy_forces_min_ms\": 11.0, \
+               \"energy_forces_max_ms\": 15.0, \"autograd_hessian_ms\": 900.0, \"autograd_hessian_min_ms\": 880.0, \
+               \"autograd_hessian_max_ms\": 990.0}, \
                {\"n_atoms\": 50, \"energy_forces_ms\": 18.0, \"autograd_hessian_ms\": 4000.0}]}\n";
     let p = parse(out).unwrap();
     assert_eq!((p.threads, p.rows.len(), p.e3nn.as_str()), (2, 2, "0.6.0"));
+    assert_eq!((p.rows[0].runs, p.rows[0].autograd_hessian_max_ms, p.rows[1].runs), (7, Some(990.0), 0));
     assert!(parse("Traceback ...\nModuleNotFoundError: No module named 'torch'").is_err());
     let mut r = results(100.0, 0.5);
+    // ours at 20 atoms: E+F 8 ms, autodiff 600 ms, direct+forces 36 ms; nothing at 50 atoms
     r.speed.push(row(20, "energy_forces", 8.0));
+    r.speed.push(row(20, "autodiff", 600.0));
+    r.speed.push(row(20, "direct_with_forces", 36.0));
     r.peer = Some(p.clone());
-    // ours at 20 atoms: direct 30 ms, E+F 8 ms; nothing at 50 atoms
-    assert_eq!(peer_ratios(&r, &p), vec![(20, Some(30.0), Some(1.5)), (50, None, None)]);
+    let q = peer_ratios(&r, &p);
+    assert_eq!(
+        q[0],
+        PeerRatio {
+            n_atoms: 20,
+            energy_forces: Some(1.5),
+            autodiff_over_autodiff: Some(1.5),
+            autodiff_over_direct_with_forces: Some(25.0)
+        }
+    );
+    assert_eq!(
+        (q[1].energy_forces, q[1].autodiff_over_autodiff, q[1].autodiff_over_direct_with_forces),
+        (None, None, None)
+    );
     let md = markdown(&r, &[]);
     assert!(md.contains("## Peer: PyTorch + e3nn"), "{md}");
-    assert!(md.contains("| 20 | 12.00 | 900.0 | 30.0 | 1.50 |"), "{md}");
+    assert!(md.contains("| peer E+F / our E+F | peer AD / our AD | peer AD / our direct+forces |"), "{md}");
+    assert!(md.contains("| 20 | 7 | 12.00 [11.00–15.00] | 900.0 [880.0–990.0] | 1.50 | 1.50 | 25.0 |"), "{md}");
+    assert!(md.contains("| 50 | – | 18.00 | 4000.0 | – | – | – |"), "{md}");
 }
 
 #[test]
@@ -211,4 +232,27 @@ fn ts_searches_are_graded_by_the_autodiff_hessian_of_the_searched_model() {
     let s = hip_bench::ts_bench::summarize(&runs, "hip");
     assert_eq!(s.runs, 1);
     assert!(s.success <= s.converged && s.matches_reference <= s.success && s.own_agrees <= s.runs);
+}
+
+#[test]
+fn line_plots_draw_min_max_error_bars() {
+    let dir = std::env::temp_dir().join(format!("hip-bench-plot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let series = |spread: Vec<(f64, f64)>| hip_bench::plots::Series {
+        label: "autodiff".into(),
+        points: vec![(5.0, 10.0), (10.0, 40.0)],
+        spread,
+        reference: false,
+    };
+    let svg = |name: &str, s: hip_bench::plots::Series| {
+        hip_bench::plots::line_plot(&dir.join(name), "t", "atoms", "ms", &[s]).unwrap();
+        std::fs::read_to_string(dir.join(name).with_extension("svg")).unwrap()
+    };
+    let plain = svg("plain", series(vec![]));
+    // bars inside the points' range keep the axes (and so the grid lines) unchanged
+    let bars = svg("bars", series(vec![(10.0, 20.0), (15.0, 40.0)]));
+    // each error bar is three lines: the bar and two caps
+    let count = |s: &str| s.matches("<line").count();
+    assert_eq!(count(&bars), count(&plain) + 6, "{bars}");
+    std::fs::remove_dir_all(&dir).ok();
 }

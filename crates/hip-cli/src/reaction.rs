@@ -109,6 +109,7 @@ fn profile(dir: &Path, band: &neb::NebResult, path: Option<&irc::IrcResult>) -> 
             .enumerate()
             .map(|(k, e)| (k as f64 / (band.energies.len() - 1) as f64, e - e0))
             .collect(),
+        spread: Vec::new(),
         reference: false,
     }];
     if let Some(r) = path {
@@ -119,6 +120,7 @@ fn profile(dir: &Path, band: &neb::NebResult, path: Option<&irc::IrcResult>) -> 
         series.push(hip_bench::plots::Series {
             label: "IRC (reverse → TS → forward)".into(),
             points: pts.iter().enumerate().map(|(k, e)| (k as f64 / n as f64, e - e0)).collect(),
+            spread: Vec::new(),
             reference: false,
         });
     }
