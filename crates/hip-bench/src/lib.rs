@@ -318,31 +318,8 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
     }
     // TS searches
     if !o.ts_data.is_empty() {
-        let mut cases = Vec::new();
-        for (path, split) in &o.ts_data {
-            match Dataset::open(path) {
-                Ok(ds) => {
-                    let ts: Vec<usize> = (0..ds.len())
-                        .filter(|&i| ds.kind_of(i) == "ts" && (split == "all" || ds.split_of(i) == split))
-                        .collect();
-                    for i in hip_model::train::spread_indices(ts.len(), o.max_ts).into_iter().map(|k| ts[k]) {
-                        {
-                            if let Ok(s) = ds.sample(i) {
-                                let name = format!(
-                                    "{}:{}",
-                                    path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
-                                    s.reaction_id.clone().unwrap_or(s.molecule_id.clone())
-                                );
-                                if s.molecule.numbers.iter().all(|z| model.config.species_index(*z).is_some()) {
-                                    cases.push((name, s.molecule));
-                                }
-                            }
-                        }
-                    }
-                }
-                Err(e) => r.notes.push(format!("TS search skipped for {}: {e}", path.display())),
-            }
-        }
+        let (cases, notes) = ts_bench::cases(&model, &o.ts_data, o.max_ts);
+        r.notes.extend(notes);
         progress.stage(&format!("TS searches from {} transition states", cases.len()));
         let runs =
             ts_bench::ts_searches(model.clone(), &cases, &[0.05, 0.1], 1, o.ts_autodiff).map_err(|e| e.to_string())?;

@@ -8,8 +8,10 @@
 //! (Kabsch; [`MATCH_RMSD`]). Success: converged with exactly one imaginary mode below −10 cm⁻¹
 //! by the grader. The searched method's own classification is kept as a separate column.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
+use hip_core::io::dataset::Dataset;
 use hip_core::{MassConvention, Molecule};
 use hip_model::{HessianMethod, HipModel, ModelPotential};
 use hip_tasks::optimize::ts;
@@ -49,6 +51,10 @@ pub struct TsRun {
     pub hessian_calls: usize,
     /// Steps taken.
     pub steps: usize,
+    /// Largest (projected) force component on the model's surface at the final geometry, eV/Å:
+    /// how far an unconverged run ended from the Gaussian threshold (0.0231 eV/Å).
+    #[serde(default)]
+    pub final_max_force: f64,
     /// Wall time, s.
     pub seconds: f64,
     /// RMSD of the final geometry from the reference TS after optimal alignment, Å.
@@ -94,7 +100,71 @@ pub fn grade(model: &HipModel, mol: &Molecule) -> hip_core::Result<usize> {
     Ok(vib.n_imaginary(DEFAULT_IMAGINARY_THRESHOLD_CM))
 }
 
-/// Runs the three variants from `repeats` displacements of each `(name, ts)` at each σ.
+/// The transition states searched from: of each `(file, split)` (`split` "all": every split),
+/// up to `max_ts` TSs spread evenly over the file (0: all), named `file:reaction`; TSs with an
+/// element the model does not know are left out. Files that cannot be read give a note instead.
+pub fn cases(model: &HipModel, ts_data: &[(PathBuf, String)], max_ts: usize) -> (Vec<(String, Molecule)>, Vec<String>) {
+    let (mut cases, mut notes) = (Vec::new(), Vec::new());
+    for (path, split) in ts_data {
+        let ds = match Dataset::open(path) {
+            Ok(ds) => ds,
+            Err(e) => {
+                notes.push(format!("TS search skipped for {}: {e}", path.display()));
+                continue;
+            }
+        };
+        let ts: Vec<usize> =
+            (0..ds.len()).filter(|&i| ds.kind_of(i) == "ts" && (split == "all" || ds.split_of(i) == *split)).collect();
+        let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        for i in hip_model::train::spread_indices(ts.len(), max_ts).into_iter().map(|k| ts[k]) {
+            if let Ok(s) = ds.sample(i) {
+                let name = format!("{file}:{}", s.reaction_id.clone().unwrap_or(s.molecule_id.clone()));
+                if s.molecule.numbers.iter().all(|z| model.config.species_index(*z).is_some()) {
+                    cases.push((name, s.molecule));
+                }
+            }
+        }
+    }
+    (cases, notes)
+}
+
+/// The start of search `rep` at displacement `sigma` from `ts0`: every coordinate displaced by
+/// a normal deviate of standard deviation σ (Å), from a seed fixed by `rep` and σ.
+pub fn displaced_start(ts0: &Molecule, sigma: f64, rep: usize) -> Molecule {
+    let mut rng = SplitMix64(0xC0FFEE ^ (rep as u64) ^ sigma.to_bits());
+    let x: Vec<f64> = ts0.flat_positions().iter().map(|p| p + sigma * rng.normal()).collect();
+    ts0.with_flat_positions(&x)
+}
+
+/// One way of driving the search: the Hessian method, how often it is recomputed, and whether
+/// fresh Hessians get the secant correction ([`ts::TsOptions::secant_update`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Variant {
+    /// Label in the results (`TsRun::hessian`).
+    pub label: &'static str,
+    /// Hessian method.
+    pub method: HessianMethod,
+    /// Recompute every this many steps (`usize::MAX`: once, then Bofill updates).
+    pub every: usize,
+    /// Secant-correct fresh Hessians.
+    pub secant: bool,
+}
+
+/// The report's variants: `hip` (direct every step, the paper's protocol), `quasi_newton`
+/// (direct once, Bofill updates) and, when asked, `autodiff` (every step).
+pub fn report_variants(with_autodiff: bool) -> Vec<Variant> {
+    let mut v = vec![
+        Variant { label: "hip", method: HessianMethod::Direct, every: 1, secant: false },
+        Variant { label: "quasi_newton", method: HessianMethod::Direct, every: usize::MAX, secant: false },
+    ];
+    if with_autodiff {
+        v.push(Variant { label: "autodiff", method: HessianMethod::Autodiff, every: 1, secant: false });
+    }
+    v
+}
+
+/// Runs the report's variants ([`report_variants`]) from `repeats` displacements of each
+/// `(name, ts)` at each σ.
 pub fn ts_searches(
     model: Arc<HipModel>,
     cases: &[(String, Molecule)],
@@ -102,21 +172,26 @@ pub fn ts_searches(
     repeats: usize,
     with_autodiff: bool,
 ) -> hip_core::Result<Vec<TsRun>> {
+    ts_searches_with(model, cases, sigmas, repeats, &report_variants(with_autodiff))
+}
+
+/// Runs `variants` from `repeats` displacements ([`displaced_start`]) of each `(name, ts)` at
+/// each σ; every endpoint graded by [`grade`].
+pub fn ts_searches_with(
+    model: Arc<HipModel>,
+    cases: &[(String, Molecule)],
+    sigmas: &[f64],
+    repeats: usize,
+    variants: &[Variant],
+) -> hip_core::Result<Vec<TsRun>> {
     let mut out = Vec::new();
     for (name, ts0) in cases {
         for &sigma in sigmas {
             for rep in 0..repeats {
-                let mut rng = SplitMix64(0xC0FFEE ^ (rep as u64) ^ sigma.to_bits());
-                let x: Vec<f64> = ts0.flat_positions().iter().map(|p| p + sigma * rng.normal()).collect();
-                let start = ts0.with_flat_positions(&x);
-                let mut variants =
-                    vec![("hip", HessianMethod::Direct, 1usize), ("quasi_newton", HessianMethod::Direct, usize::MAX)];
-                if with_autodiff {
-                    variants.push(("autodiff", HessianMethod::Autodiff, 1));
-                }
-                for (label, method, every) in variants {
+                let start = displaced_start(ts0, sigma, rep);
+                for &Variant { label, method, every, secant } in variants {
                     let pot = ModelPotential { model: model.clone(), method };
-                    let opts = ts::TsOptions { hessian_every: every, ..Default::default() };
+                    let opts = ts::TsOptions { hessian_every: every, secant_update: secant, ..Default::default() };
                     let t0 = std::time::Instant::now();
                     let r = ts::search(&pot, &start, &opts)?;
                     let seconds = t0.elapsed().as_secs_f64();
@@ -134,6 +209,7 @@ pub fn ts_searches(
                         energy_calls: r.energy_calls,
                         hessian_calls: r.hessian_calls,
                         steps: r.steps,
+                        final_max_force: r.max_force,
                         seconds,
                         rmsd_to_reference: d,
                     });

@@ -82,6 +82,58 @@ fn muller_brown_rs_p_rfo_reaches_the_two_saddles() {
     }
 }
 
+/// A surface whose Hessians are wrong by a fixed linear map: the exact Hessian scaled by
+/// `scale` plus `shear` on the (x, y) off-diagonal, as a learned Hessian that is not the
+/// curvature of the surface its forces come from.
+struct SkewedHessian<P> {
+    inner: P,
+    scale: f64,
+    shear: f64,
+}
+
+impl<P: Potential> Potential for SkewedHessian<P> {
+    fn name(&self) -> String {
+        format!("skewed-{}", self.inner.name())
+    }
+    fn energy_forces(&self, mol: &Molecule) -> hip_core::Result<hip_core::EnergyForces> {
+        self.inner.energy_forces(mol)
+    }
+    fn hessian(&self, mol: &Molecule) -> hip_core::Result<hip_core::Hessian> {
+        let mut h = self.inner.hessian(mol)?;
+        let d = h.dim();
+        let m = h.as_mut_slice();
+        m.iter_mut().for_each(|x| *x *= self.scale);
+        m[1] += self.shear;
+        m[d] += self.shear;
+        Ok(h)
+    }
+    fn rigid_body_invariant(&self) -> bool {
+        self.inner.rigid_body_invariant()
+    }
+}
+
+#[test]
+fn secant_correction_rescues_ts_search_with_a_wrong_hessian() {
+    // Hessians at 40 % of the true curvature with a shear: Newton steps overshoot by 2.5×, so
+    // near the saddle the error grows each step and the plain search cannot converge; the
+    // secant correction makes each fresh Hessian reproduce the last step's gradient change.
+    let pot = SkewedHessian { inner: mb(), scale: 0.4, shear: 30.0 };
+    for ((sx, sy), k) in MB_TS_STARTS {
+        let (tx, ty, _) = MullerBrown::SADDLES[k];
+        let start = MullerBrown::molecule(sx, sy);
+        let plain = ts::search(&pot, &start, &ts::TsOptions::default()).unwrap();
+        let secant = ts::search(&pot, &start, &ts::TsOptions { secant_update: true, ..Default::default() }).unwrap();
+        eprintln!(
+            "skewed MB saddle {k}: plain converged={} steps={}; secant converged={} steps={} at {:?}",
+            plain.converged, plain.steps, secant.converged, secant.steps, secant.molecule.positions[0]
+        );
+        assert!(!plain.converged || plain.steps > secant.steps, "the skew must hurt the plain search");
+        assert!(secant.converged, "secant-corrected search did not converge from ({sx}, {sy})");
+        assert!(near(&secant.molecule, tx, ty), "ended at {:?}, expected saddle {k}", secant.molecule.positions[0]);
+        assert!(secant.method.contains("secant"), "{}", secant.method);
+    }
+}
+
 fn ammonia_planar() -> Molecule {
     let r = 1.02;
     let h = |a: f64| [r * a.to_radians().cos(), r * a.to_radians().sin(), 0.0];

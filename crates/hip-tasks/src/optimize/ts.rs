@@ -28,6 +28,12 @@ pub struct TsOptions {
     pub trust: Trust,
     /// Classify the final geometry with one more Hessian.
     pub classify: bool,
+    /// Make each freshly computed Hessian (after the first) agree with the gradient change of
+    /// the step just taken, by one Bofill update with that step (`H s = Δg` afterwards). For an
+    /// approximate Hessian, such as a directly predicted one, that is not the exact curvature of
+    /// the surface the gradients come from: the update restores the curvature along the step,
+    /// which Newton-type convergence near the saddle depends on. Off = the paper's protocol.
+    pub secant_update: bool,
 }
 
 impl Default for TsOptions {
@@ -39,6 +45,7 @@ impl Default for TsOptions {
             thresholds: Thresholds::gau(),
             trust: Trust { initial: 0.1, min: 1e-3, max: 0.3 },
             classify: true,
+            secant_update: false,
         }
     }
 }
@@ -113,11 +120,16 @@ pub fn search(pot: &dyn Potential, start: &Molecule, opts: &TsOptions) -> Result
         since_hessian += 1;
         if since_hessian >= opts.hessian_every.max(1) {
             h = ev.hessian(&x)?;
+            if opts.secant_update {
+                hessian_update::bofill(&mut h, &dx, &y);
+            }
             since_hessian = 0;
         } else {
             hessian_update::bofill(&mut h, &dx, &y);
         }
     }
     let end = RunEnd { x, converged, steps, energy: e, max_force: fmax, rms_force: frms, energies };
-    ev.finish(format!("rs-p-rfo(hessian_every={})", opts.hessian_every), end, opts.classify)
+    let name =
+        format!("rs-p-rfo(hessian_every={}{})", opts.hessian_every, if opts.secant_update { ", secant" } else { "" });
+    ev.finish(name, end, opts.classify)
 }
