@@ -76,6 +76,16 @@ pub struct TrainConfig {
     /// (kinds not listed: once; each value 1..=100). Oversamples the rare kinds whose lowest mode
     /// matters most: transition states are 2 % of the v2 training samples. Validation is unweighted.
     pub kind_repeats: BTreeMap<String, usize>,
+    /// Hessian-consistent geometry augmentation (0: off): on each visit, a training sample is
+    /// displaced with probability [`Self::taylor_fraction`] by `δ ~ N(0, σ²)` per coordinate (σ
+    /// in Å, at most 0.1) and its labels are moved to the new geometry to second order with the
+    /// reference Hessian `H` ([`taylor_displaced`]): `F' = F − Hδ`, `E' = E − F·δ + ½ δᵀHδ`;
+    /// the Hessian and subspace targets are kept. The force loss then constrains the *slope* of
+    /// the forces, i.e. the curvature of the learned surface (its autodiff Hessian), which plain
+    /// E/F/H training leaves to chance. Needs the force loss (not with `head_only`).
+    pub taylor_sigma: f64,
+    /// Probability that a visit of a sample is displaced (with `taylor_sigma > 0`).
+    pub taylor_fraction: f64,
 }
 
 impl Default for TrainConfig {
@@ -101,6 +111,8 @@ impl Default for TrainConfig {
             time_budget_s: 0.0,
             dtype: crate::Precision::F64,
             kind_repeats: BTreeMap::new(),
+            taylor_sigma: 0.0,
+            taylor_fraction: 0.5,
         }
     }
 }
@@ -150,6 +162,15 @@ impl TrainConfig {
         }
         if let Some((kind, r)) = self.kind_repeats.iter().find(|(_, r)| !(1..=100).contains(*r)) {
             return Err(format!("kind_repeats.{kind} = {r} (need 1..=100)"));
+        }
+        if !(0.0..=0.1).contains(&self.taylor_sigma) {
+            return Err(format!("taylor_sigma = {} (need 0..=0.1 Å)", self.taylor_sigma));
+        }
+        if !(0.0..=1.0).contains(&self.taylor_fraction) {
+            return Err(format!("taylor_fraction = {} (need 0..=1)", self.taylor_fraction));
+        }
+        if self.taylor_sigma > 0.0 && (self.head_only || self.w_forces == 0.0) {
+            return Err("taylor_sigma > 0 needs the force loss (w_forces > 0, not head_only)".into());
         }
         Ok(())
     }
@@ -344,6 +365,40 @@ pub fn subspace_target(s: &Sample, k: usize, device: &Device) -> Result<Option<S
     }))
 }
 
+/// `s` displaced by `δ` (Å, flat over (atom, xyz)) with its labels carried to the new geometry
+/// by the second-order expansion of its reference surface: `F' = F − Hδ`,
+/// `E' = E − F·δ + ½ δᵀHδ`, Hessian unchanged. Exact for a quadratic surface; for a real one the
+/// force error is third order, `O(|∂³E| δ²)` (a few meV/Å at δ = 0.02 Å for bond stretches).
+pub fn taylor_displaced(s: &Sample, delta: &[f64]) -> Result<Sample> {
+    let d = 3 * s.molecule.len();
+    if delta.len() != d {
+        return Err(Error::Input(format!("taylor_displaced: {} displacements for {d} coordinates", delta.len())));
+    }
+    let h = s.hessian.as_slice();
+    let hd: Vec<f64> = (0..d).map(|r| (0..d).map(|c| h[r * d + c] * delta[c]).sum()).collect();
+    let f: Vec<f64> = s.forces.iter().flatten().copied().collect();
+    let energy = s.energy - f.iter().zip(delta).map(|(a, b)| a * b).sum::<f64>()
+        + 0.5 * delta.iter().zip(&hd).map(|(a, b)| a * b).sum::<f64>();
+    let x: Vec<f64> = s.molecule.flat_positions().iter().zip(delta).map(|(a, b)| a + b).collect();
+    let forces =
+        f.iter().zip(&hd).map(|(a, b)| a - b).collect::<Vec<_>>().chunks(3).map(|c| [c[0], c[1], c[2]]).collect();
+    Ok(Sample { molecule: s.molecule.with_flat_positions(&x), energy, forces, ..s.clone() })
+}
+
+/// The Taylor-augmented copy of `s` for visit `visit` of `epoch` (`None`: this visit is not
+/// displaced), deterministic in (`cfg.seed`, epoch, visit).
+fn taylor_visit(s: &Sample, cfg: &TrainConfig, epoch: usize, visit: usize) -> Result<Option<Sample>> {
+    if cfg.taylor_sigma <= 0.0 {
+        return Ok(None);
+    }
+    let mut rng = SplitMix64(cfg.seed ^ 0x7A71_0A06 ^ ((epoch as u64) << 32) ^ visit as u64);
+    if rng.uniform() >= cfg.taylor_fraction {
+        return Ok(None);
+    }
+    let delta: Vec<f64> = (0..3 * s.molecule.len()).map(|_| cfg.taylor_sigma * rng.normal()).collect();
+    taylor_displaced(s, &delta).map(Some)
+}
+
 /// Losses of one batch (also the validation numbers).
 #[derive(Clone, Copy, Debug, Default, Serialize)]
 pub struct Losses {
@@ -358,6 +413,7 @@ pub struct Losses {
 }
 
 /// A training or validation sample with what is precomputed for it.
+#[derive(Clone)]
 struct Item<'a> {
     sample: &'a Sample,
     /// Frozen backbone node features `(N, dim)` (head-only training).
@@ -762,12 +818,25 @@ pub fn train(
         let mut loss_sum = 0.0;
         let mut seen = 0usize;
         let out_of_time = || cfg.time_budget_s > 0.0 && cpu_before + clock.elapsed() >= cfg.time_budget_s;
-        for chunk in order.chunks(bs) {
+        for (c, chunk) in order.chunks(bs).enumerate() {
             if out_of_time() {
                 break; // the budget ends mid-epoch: validate and save what there is
             }
             seen += chunk.len();
-            let batch: Vec<&Item> = chunk.iter().map(|&i| &items[i]).collect();
+            let moved: Vec<Option<Sample>> = chunk
+                .iter()
+                .enumerate()
+                .map(|(k, &i)| taylor_visit(items[i].sample, cfg, epoch, c * bs + k))
+                .collect::<Result<_>>()?;
+            let visits: Vec<Item> = chunk
+                .iter()
+                .zip(&moved)
+                .map(|(&i, m)| match m {
+                    Some(m) => Item { sample: m, features: None, subspace: items[i].subspace.clone() },
+                    None => items[i].clone(),
+                })
+                .collect();
+            let batch: Vec<&Item> = visits.iter().collect();
             let lr = if cfg.time_budget_s > 0.0 {
                 learning_rate_at_fraction(cfg, (cpu_before + clock.elapsed()) / cfg.time_budget_s)
             } else {

@@ -371,3 +371,82 @@ fn per_sample_rows_average_to_the_report() {
     assert_eq!(text.lines().count(), pick.len() + 1);
     assert!(text.lines().all(|l| l.split('\t').count() == 13));
 }
+
+#[test]
+fn taylor_labels_follow_a_real_surface_to_second_order() {
+    use hip_core::Potential;
+    use hip_tasks::potentials::{Analytic, BondedForceField};
+    use irreps::rotation::SplitMix64;
+    // a bonded force field around a fixture molecule (bonds in Cartesian coordinates: not
+    // quadratic), evaluated away from its minimum so that forces are not zero
+    let base = data().swap_remove(0);
+    let pot = Analytic(BondedForceField::new(&base.molecule).unwrap());
+    let mut rng = SplitMix64(7);
+    let x0: Vec<f64> = base.molecule.flat_positions().iter().map(|x| x + 0.05 * rng.normal()).collect();
+    let m0 = base.molecule.with_flat_positions(&x0);
+    let ef = pot.energy_forces(&m0).unwrap();
+    let s = hip_core::io::dataset::Sample {
+        molecule: m0.clone(),
+        energy: ef.energy,
+        forces: ef.forces.clone(),
+        hessian: pot.hessian(&m0).unwrap(),
+        ..base
+    };
+    let dir: Vec<f64> = (0..x0.len()).map(|_| rng.normal()).collect();
+    let errors = |t: f64| {
+        let delta: Vec<f64> = dir.iter().map(|d| t * d).collect();
+        let moved = hip_model::train::taylor_displaced(&s, &delta).unwrap();
+        let exact = pot.energy_forces(&moved.molecule).unwrap();
+        let x1 = moved.molecule.flat_positions();
+        assert!(x1.iter().zip(&x0).zip(&delta).all(|((a, b), d)| (a - b - d).abs() < 1e-12), "moved by δ");
+        let flat = |f: &[[f64; 3]]| f.iter().flatten().copied().collect::<Vec<f64>>();
+        let (fl, fe, f0) = (flat(&moved.forces), flat(&exact.forces), flat(&s.forces));
+        let max_abs = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+        (max_abs(&fl, &fe), max_abs(&fe, &f0), (moved.energy - exact.energy).abs())
+    };
+    let (f1, change, e1) = errors(0.01);
+    let (f2, _, e2) = errors(0.005);
+    eprintln!("force error {f1:.3e} -> {f2:.3e} (force change {change:.3e}); energy error {e1:.3e} -> {e2:.3e}");
+    // the expansion carries most of the force change; halving δ divides the force error by ~4
+    // (second order; a sign error would leave it first order, ~2) and the energy error by ~8
+    assert!(f1 < 0.1 * change, "force error {f1} against a change of {change}");
+    assert!(f2 < 0.35 * f1, "force error not second order: {f1} -> {f2}");
+    assert!(e2 < 0.2 * e1, "energy error not third order: {e1} -> {e2}");
+    // wrong length is an error, not a panic
+    assert!(hip_model::train::taylor_displaced(&s, &[0.0; 2]).is_err());
+}
+
+#[test]
+fn taylor_augmentation_is_configurable_deterministic_and_changes_training() {
+    let c = TrainConfig::from_toml("taylor_sigma = 0.02\ntaylor_fraction = 0.5").unwrap();
+    assert_eq!((c.taylor_sigma, c.taylor_fraction), (0.02, 0.5));
+    for (bad, key) in [
+        ("taylor_sigma = 0.2", "taylor_sigma"),
+        ("taylor_sigma = -0.01", "taylor_sigma"),
+        ("taylor_fraction = 1.5", "taylor_fraction"),
+        ("taylor_sigma = 0.02\nhead_only = true", "force loss"),
+        ("taylor_sigma = 0.02\nw_forces = 0.0", "force loss"),
+    ] {
+        let e = TrainConfig::from_toml(bad).unwrap_err().to_string();
+        assert!(e.contains(key), "{bad}: {e}");
+    }
+    let samples = data();
+    let (train_set, val_set) = samples.split_at(8);
+    let run = |name: &str, sigma: f64| {
+        let cfg =
+            TrainConfig { epochs: 1, batch_size: 4, taylor_sigma: sigma, taylor_fraction: 1.0, ..Default::default() };
+        let o = RunOptions {
+            checkpoint: tmp(name),
+            resume: false,
+            stop_after: 0,
+            provenance: serde_json::json!({}),
+            progress: false,
+        };
+        let (_, hist) = train(fresh(&samples), train_set, val_set, &cfg, &o).unwrap();
+        hist[0].train_loss
+    };
+    let (plain, a, b) =
+        (run("taylor0.safetensors", 0.0), run("taylor1.safetensors", 0.02), run("taylor2.safetensors", 0.02));
+    assert_eq!(a, b, "the displacements are deterministic in seed, epoch and visit");
+    assert_ne!(a, plain, "displaced visits change what is trained on");
+}
