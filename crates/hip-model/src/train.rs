@@ -86,6 +86,17 @@ pub struct TrainConfig {
     pub taylor_sigma: f64,
     /// Probability that a visit of a sample is displaced (with `taylor_sigma > 0`).
     pub taylor_fraction: f64,
+    /// Weight of the curvature loss (0: off): for molecules of each batch, the central
+    /// difference of the model's forces along a random displacement `δ ~ N(0, σ²)` against the
+    /// reference Hessian, `mean |(F(x+δ) − F(x−δ))/2 + Hδ| / σ` (eV/Å², [`curvature_loss`]).
+    /// The base force error cancels in the difference, so this trains the curvature of the
+    /// learned surface (its autodiff Hessian) directly; costs one extra energy+force pass over
+    /// twice the chosen molecules. Needs the force path (not with `head_only`).
+    pub w_curvature: f64,
+    /// σ of the curvature loss's displacement, Å (0 < σ ≤ 0.1).
+    pub curvature_sigma: f64,
+    /// Molecules of each batch in the curvature loss, the first ones (0: all).
+    pub curvature_per_batch: usize,
 }
 
 impl Default for TrainConfig {
@@ -113,6 +124,9 @@ impl Default for TrainConfig {
             kind_repeats: BTreeMap::new(),
             taylor_sigma: 0.0,
             taylor_fraction: 0.5,
+            w_curvature: 0.0,
+            curvature_sigma: 0.01,
+            curvature_per_batch: 0,
         }
     }
 }
@@ -137,6 +151,7 @@ impl TrainConfig {
             ("w_hessian", self.w_hessian),
             ("w_subspace", self.w_subspace),
             ("time_budget_s", self.time_budget_s),
+            ("w_curvature", self.w_curvature),
         ];
         for (name, v) in non_negative {
             if !(v.is_finite() && v >= 0.0) {
@@ -171,6 +186,12 @@ impl TrainConfig {
         }
         if self.taylor_sigma > 0.0 && (self.head_only || self.w_forces == 0.0) {
             return Err("taylor_sigma > 0 needs the force loss (w_forces > 0, not head_only)".into());
+        }
+        if !(self.curvature_sigma > 0.0 && self.curvature_sigma <= 0.1) {
+            return Err(format!("curvature_sigma = {} (need 0 < σ <= 0.1 Å)", self.curvature_sigma));
+        }
+        if self.w_curvature > 0.0 && self.head_only {
+            return Err("w_curvature > 0 needs the force path (not head_only)".into());
         }
         Ok(())
     }
@@ -397,6 +418,34 @@ fn taylor_visit(s: &Sample, cfg: &TrainConfig, epoch: usize, visit: usize) -> Re
     }
     let delta: Vec<f64> = (0..3 * s.molecule.len()).map(|_| cfg.taylor_sigma * rng.normal()).collect();
     taylor_displaced(s, &delta).map(Some)
+}
+
+/// The curvature loss of the first `cfg.curvature_per_batch` molecules of `items` (0: all):
+/// `mean |(F(x+δ) − F(x−δ))/2 + Hδ| / σ` over their coordinates, with `δ ~ N(0, σ²)` per
+/// coordinate drawn from `seed`, `F` the model's forces and `H` the reference Hessian. The
+/// central difference is `−Hδ + O(|∂⁴E| δ³)`: the surface's third derivatives cancel, and so does
+/// any error the model's forces share at `x±δ`. A scalar tensor in eV/Å² (a Hessian error).
+pub fn curvature_loss(model: &HipModel, samples: &[&Sample], cfg: &TrainConfig, seed: u64) -> Result<Tensor> {
+    let k = if cfg.curvature_per_batch == 0 { samples.len() } else { cfg.curvature_per_batch.min(samples.len()) };
+    let sigma = cfg.curvature_sigma;
+    let mut rng = SplitMix64(seed ^ 0xC0A7_0E55);
+    let (mut plus, mut minus, mut target) = (Vec::with_capacity(k), Vec::with_capacity(k), Vec::new());
+    for s in &samples[..k] {
+        let d = 3 * s.molecule.len();
+        let delta: Vec<f64> = (0..d).map(|_| sigma * rng.normal()).collect();
+        let x = s.molecule.flat_positions();
+        plus.push(s.molecule.with_flat_positions(&x.iter().zip(&delta).map(|(a, b)| a + b).collect::<Vec<_>>()));
+        minus.push(s.molecule.with_flat_positions(&x.iter().zip(&delta).map(|(a, b)| a - b).collect::<Vec<_>>()));
+        let h = s.hessian.as_slice();
+        target.extend((0..d).map(|r| -(0..d).map(|c| h[r * d + c] * delta[c]).sum::<f64>()));
+    }
+    let mols: Vec<&hip_core::Molecule> = plus.iter().chain(&minus).collect();
+    let batch = Batch::new(&mols, &model.config, model.device())?;
+    let (_, forces, _) = model.energy_forces(&batch, false)?;
+    let n = forces.dim(0)? / 2;
+    let half = ((forces.narrow(0, 0, n)? - forces.narrow(0, n, n)?)? * 0.5)?;
+    let target = Tensor::from_vec(target, half.dims(), model.device())?.to_dtype(half.dtype())?;
+    Ok(((half - target)?.abs()?.mean_all()? / sigma)?)
 }
 
 /// Losses of one batch (also the validation numbers).
@@ -689,9 +738,15 @@ fn train_step(
     cfg: &TrainConfig,
     lr: f64,
     device: &Device,
+    curvature_seed: u64,
 ) -> Result<Losses> {
     let grads_on = crate::params::ParamGrads::enable();
-    let (loss, l) = batch_loss(model, items, cfg, device)?;
+    let (mut loss, l) = batch_loss(model, items, cfg, device)?;
+    if cfg.w_curvature > 0.0 {
+        let samples: Vec<&Sample> = items.iter().map(|it| it.sample).collect();
+        let c = curvature_loss(model, &samples, cfg, curvature_seed)?.to_dtype(loss.dtype())?;
+        loss = (loss + (c * cfg.w_curvature)?)?;
+    }
     let grads = loss.backward()?;
     drop(grads_on);
     let mut g: BTreeMap<String, Tensor> = BTreeMap::new();
@@ -842,7 +897,8 @@ pub fn train(
             } else {
                 learning_rate(cfg, opt.step, total_steps)
             };
-            let l = train_step(&model, &mut opt, &batch, cfg, lr, &device)?;
+            let curvature_seed = cfg.seed ^ ((epoch as u64) << 32) ^ c as u64;
+            let l = train_step(&model, &mut opt, &batch, cfg, lr, &device, curvature_seed)?;
             ema.update(model.params.vars(), opt.step, |n| is_trained(cfg, n))?;
             loss_sum += l.total * batch.len() as f64;
             if let Some(b) = &bar {

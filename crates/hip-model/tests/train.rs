@@ -450,3 +450,58 @@ fn taylor_augmentation_is_configurable_deterministic_and_changes_training() {
     assert_eq!(a, b, "the displacements are deterministic in seed, epoch and visit");
     assert_ne!(a, plain, "displaced visits change what is trained on");
 }
+
+#[test]
+fn curvature_loss_vanishes_for_the_models_own_curvature_and_trains() {
+    use hip_model::HessianMethod;
+    let samples = data();
+    let model = fresh(&samples);
+    let cfg = TrainConfig { w_curvature: 1.0, curvature_sigma: 0.01, ..Default::default() };
+    let loss = |s: &hip_core::io::dataset::Sample| {
+        hip_model::train::curvature_loss(&model, &[s], &cfg, 3).unwrap().to_scalar::<f64>().unwrap()
+    };
+    // against the reference Hessian the (untrained) model's curvature is wrong; against its own
+    // autodiff Hessian the central difference agrees to O(δ²)
+    let reference = samples[0].clone();
+    let own = hip_core::io::dataset::Sample {
+        hessian: model.hessian(&reference.molecule, HessianMethod::Autodiff).unwrap(),
+        ..reference.clone()
+    };
+    let (l_ref, l_own) = (loss(&reference), loss(&own));
+    eprintln!("curvature loss: reference {l_ref:.4e}, own autodiff Hessian {l_own:.4e}");
+    assert!(l_ref > 1e-3 && l_own < 1e-2 * l_ref, "{l_own} vs {l_ref}");
+    // config checks, and a training run with it changes the optimization
+    for (bad, key) in [
+        ("curvature_sigma = 0.0", "curvature_sigma"),
+        ("curvature_sigma = 0.5", "curvature_sigma"),
+        ("w_curvature = -1.0", "w_curvature"),
+        ("w_curvature = 1.0\nhead_only = true", "force path"),
+    ] {
+        let e = TrainConfig::from_toml(bad).unwrap_err().to_string();
+        assert!(e.contains(key), "{bad}: {e}");
+    }
+    let (train_set, val_set) = samples.split_at(8);
+    let run = |name: &str, w: f64| {
+        let cfg =
+            TrainConfig { epochs: 1, batch_size: 4, w_curvature: w, curvature_per_batch: 2, ..Default::default() };
+        let o = RunOptions {
+            checkpoint: tmp(name),
+            resume: false,
+            stop_after: 0,
+            provenance: serde_json::json!({}),
+            progress: false,
+        };
+        let (m, hist) = train(fresh(&samples), train_set, val_set, &cfg, &o).unwrap();
+        (m.params.tensors(), hist[0].train_loss)
+    };
+    let ((plain, _), (curv, l)) = (run("curv0.safetensors", 0.0), run("curv1.safetensors", 1.0));
+    assert!(l.is_finite());
+    let differs = plain.iter().any(|(k, t)| {
+        let (a, b) = (
+            t.flatten_all().unwrap().to_vec1::<f64>().unwrap(),
+            curv[k].flatten_all().unwrap().to_vec1::<f64>().unwrap(),
+        );
+        a != b
+    });
+    assert!(differs, "the curvature loss must reach the weights");
+}
