@@ -448,6 +448,19 @@ pub fn curvature_loss(model: &HipModel, samples: &[&Sample], cfg: &TrainConfig, 
     Ok(((half - target)?.abs()?.mean_all()? / sigma)?)
 }
 
+/// The items of one batch (`chunk`: indices into `items`), each replaced by its displaced copy
+/// where [`taylor_visit`] made one (`moved`, parallel to `chunk`).
+fn visit_items<'b>(items: &[Item<'b>], chunk: &[usize], moved: &'b [Option<Sample>]) -> Vec<Item<'b>> {
+    chunk
+        .iter()
+        .zip(moved)
+        .map(|(&i, m)| match m {
+            Some(m) => Item { sample: m, features: None, subspace: items[i].subspace.clone() },
+            None => items[i].clone(),
+        })
+        .collect()
+}
+
 /// Losses of one batch (also the validation numbers).
 #[derive(Clone, Copy, Debug, Default, Serialize)]
 pub struct Losses {
@@ -883,14 +896,7 @@ pub fn train(
                 .enumerate()
                 .map(|(k, &i)| taylor_visit(items[i].sample, cfg, epoch, c * bs + k))
                 .collect::<Result<_>>()?;
-            let visits: Vec<Item> = chunk
-                .iter()
-                .zip(&moved)
-                .map(|(&i, m)| match m {
-                    Some(m) => Item { sample: m, features: None, subspace: items[i].subspace.clone() },
-                    None => items[i].clone(),
-                })
-                .collect();
+            let visits = visit_items(&items, chunk, &moved);
             let batch: Vec<&Item> = visits.iter().collect();
             let lr = if cfg.time_budget_s > 0.0 {
                 learning_rate_at_fraction(cfg, (cpu_before + clock.elapsed()) / cfg.time_budget_s)
