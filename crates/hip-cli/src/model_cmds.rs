@@ -192,6 +192,11 @@ pub struct TsArgs {
     /// Recompute the Hessian every K steps (Bofill updates in between).
     #[arg(long, default_value_t = 1)]
     pub hessian_every: usize,
+    /// Bofill-correct each fresh Hessian with the last step, so that it reproduces the gradient
+    /// change just observed (helps an approximate Hessian, e.g. the direct one, converge on the
+    /// model's surface; `reports/v2/TS-DIAGNOSIS.md`).
+    #[arg(long)]
+    pub secant: bool,
     /// Hessian method: direct, autodiff or fd.
     #[arg(long, default_value = "direct")]
     pub method: String,
@@ -211,7 +216,12 @@ pub fn ts(a: TsArgs) -> CliResult {
     let model = a.compute.load(a.model.as_deref())?;
     let warnings = domain_warnings(&mol, &model)?;
     let pot = ModelPotential { model: Arc::new(model), method: method(&a.method)? };
-    let o = ts::TsOptions { hessian_every: a.hessian_every, max_steps: a.max_steps, ..Default::default() };
+    let o = ts::TsOptions {
+        hessian_every: a.hessian_every,
+        max_steps: a.max_steps,
+        secant_update: a.secant,
+        ..Default::default()
+    };
     let r = ts::search(&pot, &mol, &o).map_err(|e| e.to_string())?;
     print_report(&r, a.json, a.output.as_ref(), &warnings)
 }

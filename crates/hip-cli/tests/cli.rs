@@ -264,6 +264,10 @@ fn model_commands_end_to_end() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(v["final_point"]["n_imaginary"].as_u64().is_some());
+    let o = hip(&["ts", ws, "--model", m, "--max-steps", "3", "--secant", "--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["method"].as_str().unwrap().contains("secant"), "{v}");
     let table = tmp("per-sample.tsv");
     let o = hip(&[
         "eval",
