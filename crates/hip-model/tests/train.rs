@@ -435,14 +435,7 @@ fn taylor_augmentation_is_configurable_deterministic_and_changes_training() {
     let run = |name: &str, sigma: f64| {
         let cfg =
             TrainConfig { epochs: 1, batch_size: 4, taylor_sigma: sigma, taylor_fraction: 1.0, ..Default::default() };
-        let o = RunOptions {
-            checkpoint: tmp(name),
-            resume: false,
-            stop_after: 0,
-            provenance: serde_json::json!({}),
-            progress: false,
-        };
-        let (_, hist) = train(fresh(&samples), train_set, val_set, &cfg, &o).unwrap();
+        let (_, hist) = train(fresh(&samples), train_set, val_set, &cfg, &opts(name, 0)).unwrap();
         hist[0].train_loss
     };
     let (plain, a, b) =
@@ -484,14 +477,7 @@ fn curvature_loss_vanishes_for_the_models_own_curvature_and_trains() {
     let run = |name: &str, w: f64| {
         let cfg =
             TrainConfig { epochs: 1, batch_size: 4, w_curvature: w, curvature_per_batch: 2, ..Default::default() };
-        let o = RunOptions {
-            checkpoint: tmp(name),
-            resume: false,
-            stop_after: 0,
-            provenance: serde_json::json!({}),
-            progress: false,
-        };
-        let (m, hist) = train(fresh(&samples), train_set, val_set, &cfg, &o).unwrap();
+        let (m, hist) = train(fresh(&samples), train_set, val_set, &cfg, &opts(name, 0)).unwrap();
         (m.params.tensors(), hist[0].train_loss)
     };
     let ((plain, _), (curv, l)) = (run("curv0.safetensors", 0.0), run("curv1.safetensors", 1.0));
