@@ -60,6 +60,11 @@ pub struct ModelConfig {
     /// Hessian-graph neighbours.
     #[serde(default)]
     pub head_layers: usize,
+    /// A MACE-style product in each interaction layer: the elementwise (`uuu`) tensor product of
+    /// each atom's mixed messages with themselves, with element-dependent weights, added to the
+    /// messages (three-body features per layer instead of two-body ones).
+    #[serde(default)]
+    pub node_product: bool,
     /// Scale of the head's output blocks, eV/Å² (fitted: RMS of the reference Hessian entries
     /// of the training set); 1 in models from before it existed.
     #[serde(default = "one")]
@@ -98,6 +103,7 @@ impl Default for ModelConfig {
             head_radial_scalars: false,
             head_envelope: false,
             head_layers: 0,
+            node_product: false,
             hessian_scale: 1.0,
             reference_energies: vec![0.0; 4],
             energy_scale: 1.0,

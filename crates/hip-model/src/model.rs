@@ -5,7 +5,7 @@ use irreps::Irreps;
 
 use crate::graph::Batch;
 use crate::hessian_head::{HeadBlocks, HessianHead};
-use crate::layers::{conv::EdgeTp, gate::Gate, linear::EquiLinear};
+use crate::layers::{conv::EdgeTp, gate::Gate, linear::EquiLinear, pair_tp::PairTp};
 use crate::radial::{Dense, bessel_envelope};
 use crate::sh::spherical_harmonics;
 use crate::{ModelConfig, Params, Result};
@@ -23,9 +23,33 @@ struct Interaction {
     /// `fused_to_descriptor` of `conv`, as a tensor (rows of `lin` for fused input).
     rows: Tensor,
     lin: EquiLinear,
+    /// With `node_product`: the product of the mixed messages with themselves.
+    product: Option<NodeProduct>,
     self_int: EquiLinear,
     gate: Gate,
     residual: bool,
+}
+
+/// MACE-style product (`ModelConfig::node_product`): `A ↦ A + W·(A ⊗ A)` for an atom's mixed
+/// messages `A` (`(N, dim)` in the gate's input irreps), the elementwise (`uuu`) product along
+/// every path back to those irreps, each path and channel weighted by an MLP of the atom's element.
+/// `A` is a two-body feature (a sum over neighbours), so `A ⊗ A` is three-body.
+struct NodeProduct {
+    tp: PairTp,
+    lin: EquiLinear,
+}
+
+impl NodeProduct {
+    fn new(params: &mut Params, name: &str, irreps: &Irreps, n_species: usize, hidden: usize) -> Result<Self> {
+        let tp = PairTp::new(params, &format!("{name}.tp"), irreps, irreps, n_species, hidden)?;
+        let lin = EquiLinear::new(params, &format!("{name}.lin"), tp.irreps_out(), irreps, false)?;
+        Ok(NodeProduct { tp, lin })
+    }
+
+    /// `a (N, dim)`, `onehot (N, n_species)` → `a + W·(a ⊗ a)`.
+    fn forward(&self, a: &Tensor, onehot: &Tensor) -> Result<Tensor> {
+        Ok((a + self.lin.forward(&self.tp.forward_radial(a, a, onehot)?)?)?)
+    }
 }
 
 impl std::fmt::Debug for Interaction {
@@ -99,9 +123,16 @@ impl HipModel {
             )?;
             let lin =
                 EquiLinear::new(&mut params, &format!("layer{k}.lin"), conv.irreps_out(), &gate.irreps_in, false)?;
+            let product = if config.node_product {
+                let name = format!("layer{k}.product");
+                Some(NodeProduct::new(&mut params, &name, &gate.irreps_in, config.species.len(), config.radial_hidden)?)
+            } else {
+                None
+            };
             let self_int = EquiLinear::new(&mut params, &format!("layer{k}.self"), &x_irreps, &gate.irreps_in, true)?;
             let rows = Tensor::from_vec(conv.fused_to_descriptor().to_vec(), conv.irreps_out().dim(), device)?;
-            layers.push(Interaction { conv, rows, lin, self_int, gate: gate.clone(), residual: x_irreps == hidden });
+            let residual = x_irreps == hidden;
+            layers.push(Interaction { conv, rows, lin, product, self_int, gate: gate.clone(), residual });
             x_irreps = hidden.clone();
         }
         let readout = EquiLinear::new(&mut params, "readout", &hidden, &"1x0e".parse()?, false)?;
@@ -164,7 +195,10 @@ impl HipModel {
             }
             let aggs =
                 aggs.iter().map(|a| a / self.config.avg_num_neighbors).collect::<candle_core::Result<Vec<_>>>()?;
-            let mixed = layer.lin.forward_permuted(&aggs, &layer.rows)?;
+            let mut mixed = layer.lin.forward_permuted(&aggs, &layer.rows)?;
+            if let Some(p) = &layer.product {
+                mixed = p.forward(&mixed, &onehot)?;
+            }
             let y = layer.gate.forward(&(mixed + layer.self_int.forward(&x)?)?)?;
             x = if layer.residual { (y + x)? } else { y };
         }

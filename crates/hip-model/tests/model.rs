@@ -15,6 +15,12 @@ fn model(sum_rule: bool) -> HipModel {
     HipModel::new(cfg, &Device::Cpu).unwrap()
 }
 
+/// The backbone options: the default two-body layers and the MACE-style product.
+fn backbones() -> Vec<HipModel> {
+    let product = ModelConfig { node_product: true, seed: 3, ..Default::default() };
+    vec![model(false), HipModel::new(product, &Device::Cpu).unwrap()]
+}
+
 /// Head configurations that exercise every head option: the v1 head, odd inputs, the pair
 /// product, pair-specific radial weights, the envelope, and the three diagonals.
 fn head_configs() -> Vec<ModelConfig> {
@@ -252,7 +258,12 @@ fn rotate(mol: &Molecule, r: &[[f64; 3]; 3], shift: [f64; 3]) -> Molecule {
 fn energy_forces_hessian_are_equivariant() {
     // Tolerance 1e-10 (f64): the identities are exact; round-off of O(1e3) operations on O(1-10)
     // values stays below ~1e-12.
-    let m = model(false);
+    for m in backbones() {
+        equivariant(&m);
+    }
+}
+
+fn equivariant(m: &HipModel) {
     let mol = molecule(5, 6);
     let n = mol.len();
     let p0 = m.predict(&mol, HessianMethod::Direct).unwrap();
@@ -307,7 +318,12 @@ fn energy_forces_hessian_are_equivariant() {
 #[test]
 fn forces_are_minus_the_energy_gradient() {
     // central differences, δ = 1e-4 Å: truncation ~δ²·|E'''| ≈ 1e-8, round-off ~1e-16/δ.
-    let m = model(false);
+    for m in backbones() {
+        forces_match_energy_differences(&m);
+    }
+}
+
+fn forces_match_energy_differences(m: &HipModel) {
     let mol = molecule(6, 5);
     let (_, f) = m.predict_energy_forces(&mol).unwrap();
     let x = mol.flat_positions();
@@ -326,7 +342,12 @@ fn forces_are_minus_the_energy_gradient() {
 #[test]
 fn autodiff_hessian_matches_finite_differences_of_forces() {
     // FD with δ = 1e-4 Å of exact (autodiff) forces: error ~δ²|F'''| ≈ 1e-8 relative.
-    let m = model(false);
+    for m in backbones() {
+        autodiff_matches_differences(&m);
+    }
+}
+
+fn autodiff_matches_differences(m: &HipModel) {
     let mol = molecule(7, 5);
     let ad = m.predict(&mol, HessianMethod::Autodiff).unwrap().hessian;
     let fd = m.predict(&mol, HessianMethod::FiniteDifference { delta: 1e-4 }).unwrap().hessian;
@@ -388,4 +409,32 @@ fn batched_direct_hessians_are_each_molecules_own() {
         assert!(err <= 1e-12 * scale, "{} atoms: batched differs by {err:e}", mol.len());
     }
     assert!(m.hessians_direct(&[]).unwrap().is_empty());
+}
+
+#[test]
+fn node_product_is_a_three_body_term_of_the_messages() {
+    // The product adds W·(A ⊗ A) to each layer's mixed messages A. With its output weights set to
+    // zero the model must be the two-body one exactly (the identity path), and with them it must
+    // not: the energy of a random-weight model moves by far more than round-off (1e-10).
+    let m = backbones().pop().unwrap();
+    let product_lins: Vec<&candle_core::Var> =
+        m.params.vars().iter().filter(|(k, _)| k.contains(".product.lin")).map(|(_, v)| v).collect();
+    for layer in ["layer0", "layer1"] {
+        let prefix = format!("{layer}.product.lin");
+        assert!(m.params.vars().keys().any(|k| k.starts_with(&prefix)), "no product in {layer}");
+    }
+    let mol = molecule(4, 6);
+    let (with_product, _) = m.predict_energy_forces(&mol).unwrap();
+    for v in &product_lins {
+        v.set(&v.zeros_like().unwrap()).unwrap();
+    }
+    let (two_body, _) = m.predict_energy_forces(&mol).unwrap();
+    assert!((with_product - two_body).abs() > 1e-6, "the product does not reach the energy");
+    // the same weights minus the product's parameters, in a model without the product
+    let plain = HipModel::new(ModelConfig { seed: 3, ..Default::default() }, &Device::Cpu).unwrap();
+    let shared: std::collections::BTreeMap<String, Tensor> =
+        m.params.tensors().into_iter().filter(|(k, _)| !k.contains(".product.")).collect();
+    plain.params.assign(&shared, "two-body weights").unwrap();
+    let (plain_e, _) = plain.predict_energy_forces(&mol).unwrap();
+    assert!((plain_e - two_body).abs() < 1e-10 * (1.0 + plain_e.abs()), "{plain_e} vs {two_body}");
 }
