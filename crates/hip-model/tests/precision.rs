@@ -8,10 +8,11 @@ use hip_model::train::{RunOptions, TrainConfig, fit_hessian_scale, fit_statistic
 use hip_model::{HessianMethod, HipModel, ModelConfig, Precision};
 use irreps::rotation::SplitMix64;
 
-/// A v2-type model (odd head inputs, pair product, sum rule + correction) with realistic fitted
-/// scales, so that outputs have the magnitudes of a trained model's.
+/// A v2-type model (odd head inputs, pair product, sum rule + correction, the backbone's node
+/// product) with realistic fitted scales, so that outputs have the magnitudes of a trained model's.
 fn model() -> HipModel {
     let cfg = ModelConfig {
+        node_product: true,
         head_irreps: "4x0e+3x1o+2x1e+2x2e".into(),
         head_pair_tp: true,
         head_radial_scalars: true,
