@@ -61,8 +61,9 @@ pub struct ModelConfig {
     #[serde(default)]
     pub head_layers: usize,
     /// A MACE-style product in each interaction layer: the elementwise (`uuu`) tensor product of
-    /// each atom's mixed messages with themselves, with element-dependent weights, added to the
-    /// messages (three-body features per layer instead of two-body ones).
+    /// each atom's mixed messages with themselves, with element-dependent weights (an MLP of width
+    /// `radial_hidden` on the element's one-hot), added to the messages (three-body features per
+    /// layer instead of two-body ones).
     #[serde(default)]
     pub node_product: bool,
     /// Scale of the head's output blocks, eV/Å² (fitted: RMS of the reference Hessian entries
