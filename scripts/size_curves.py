@@ -3,27 +3,21 @@
 
 Reads the per-epoch history that `hip train` stores in each checkpoint (`hip.training`: CPU
 seconds and validation MAEs after every epoch) and the MACE reference's `curve.tsv`
-(`scripts/mace_budget.py`), prints one table row per run (final point, best point, epochs,
-samples per CPU second) and draws val F MAE against CPU seconds, one line per run.
+(`scripts/mace_budget.py`), prints one table row per run (epochs, final point, best point) and draws val F MAE against CPU seconds, one line per run.
 
     python3 scripts/size_curves.py OUT.svg LABEL=CHECKPOINT.safetensors ... [LABEL=curve.tsv ...]
 
 A run's line ends at its budget; runs with different budgets use different schedules (the
 learning rate anneals over each run's own budget), so compare the end points of equal budgets.
 """
-import json
-import struct
 import sys
+
+from training_log import training_metadata
 
 
 def checkpoint_curve(path):
-    with open(path, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        meta = json.loads(f.read(n))["__metadata__"]
-    t = json.loads(meta["hip.training"])
-    n_train = t.get("n_train")
-    rows = [(h["cpu_s"], h["val_energy_mae"], h["val_forces_mae"]) for h in t["history"]]
-    return rows, n_train
+    history = training_metadata(path)["history"]
+    return [(h["cpu_s"], h["val_energy_mae"], h["val_forces_mae"]) for h in history]
 
 
 def tsv_curve(path):
@@ -33,7 +27,7 @@ def tsv_curve(path):
         for line in f:
             _, cpu, e, fm = line.split("\t")
             rows.append((float(cpu), float(e), float(fm)))
-    return rows, None
+    return rows
 
 
 def main():
@@ -46,16 +40,16 @@ def main():
         if not path:
             sys.exit(f"{arg}: expected LABEL=PATH")
         try:
-            rows, n_train = tsv_curve(path) if path.endswith(".tsv") else checkpoint_curve(path)
+            rows = tsv_curve(path) if path.endswith(".tsv") else checkpoint_curve(path)
         except (OSError, KeyError, ValueError, StopIteration) as e:
             sys.exit(f"{path}: cannot read a training curve ({e})")
         if not rows:
             sys.exit(f"{path}: the curve has no epochs")
-        runs.append((label, rows, n_train))
+        runs.append((label, rows))
 
     print("| run | epochs | CPU s | val E MAE (eV) | val F MAE (eV/Å) | best F MAE (at CPU s) |")
     print("| --- | ---: | ---: | ---: | ---: | --- |")
-    for label, rows, _ in runs:
+    for label, rows in runs:
         cpu, e, fm = rows[-1]
         best = min(rows, key=lambda r: r[2])
         print(f"| {label} | {len(rows)} | {cpu:.0f} | {e:.4f} | {fm:.4f} | {best[2]:.4f} ({best[0]:.0f}) |")
@@ -66,7 +60,7 @@ def main():
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for label, rows, _ in runs:
+    for label, rows in runs:
         ax.plot([r[0] for r in rows], [r[2] for r in rows], marker="o", ms=3, label=label)
     ax.set_xscale("log")
     ax.set_yscale("log")
