@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --release -p hip-bench --example ts_variants -- \
 //!     [--model models/hip-default.safetensors] [--max-ts 24] [--out reports/v2/ts-variants.json] \
-//!     [--variants hip,hip_secant,autodiff,autodiff_secant,quasi_newton] [--split test] [--consistency]
+//!     [--variants hip,hip_secant,autodiff,autodiff_secant,quasi_newton] [--split test] [--consistency] [--saddles]
 //! ```
 //!
 //! `--split` picks the TSs of `datasets/gfn2-train.h5` (`test`, as `hip report`, or `val` to
@@ -15,6 +15,17 @@
 //! fresh direct Hessian secant-corrected with the last step, `TsOptions::secant_update`),
 //! `quasi_newton` (direct once, Bofill updates), `autodiff`, `autodiff_secant`. Every endpoint is
 //! graded by the model's autodiff Hessian. Prints the summary per variant and writes the runs.
+//!
+//! `--saddles` locates the model's own saddle near each reference TS (autodiff RS-P-RFO from the
+//! TS itself) and there evaluates the local theory of the direct-Hessian search
+//! (`hip_tasks::optimize::local`): the rate of Newton steps with the direct Hessian on the
+//! model's surface and the direct Hessian's count of negative modes, beside whether the `hip`
+//! searches toward that TS succeeded.
+//!
+//! `--reference-rates KIND` skips the searches and, at every sample of that kind (`ts` or
+//! `minimum`) in the split, evaluates the same local theory on the *reference* surface: would
+//! Newton steps with the direct (or the autodiff) Hessian converge to this reference stationary
+//! point if the gradients were the reference's (the reference Hessian as the exact one)?
 //!
 //! `--consistency` also measures, at every start and every reference TS, how far the direct
 //! Hessian is from the curvature of the model's own surface (its autodiff Hessian): Hessian MAE,
@@ -29,6 +40,7 @@ use hip_bench::ts_bench::{self, Variant};
 use hip_core::{MassConvention, Molecule};
 use hip_model::{HessianMethod, HipModel};
 use hip_tasks::metrics::{self, HessianMetrics};
+use hip_tasks::optimize::{local, ts};
 
 fn arg(args: &[String], name: &str, default: &str) -> String {
     args.iter().position(|a| a == name).and_then(|k| args.get(k + 1)).cloned().unwrap_or_else(|| default.into())
@@ -98,6 +110,110 @@ fn consistency(
     Ok(serde_json::Value::Array(rows))
 }
 
+/// The model's saddle near each reference TS and the direct Hessian's Newton rate there.
+fn saddles(
+    model: &Arc<HipModel>,
+    cases: &[(String, Molecule)],
+    runs: &[ts_bench::TsRun],
+) -> Result<serde_json::Value, String> {
+    let pot = hip_model::ModelPotential { model: model.clone(), method: HessianMethod::Autodiff };
+    let mut rows = Vec::new();
+    for (name, ts0) in cases {
+        let r = ts::search(&pot, ts0, &ts::TsOptions::default()).map_err(|e| e.to_string())?;
+        let found = r.converged && r.final_point.as_ref().is_some_and(|f| f.n_imaginary == 1);
+        let hip_successes =
+            runs.iter().filter(|x| x.name == *name && x.hessian == "hip" && x.converged && x.n_imaginary == 1).count();
+        let hip_runs = runs.iter().filter(|x| x.name == *name && x.hessian == "hip").count();
+        let mut row = serde_json::json!({"name": name, "model_saddle_found": found,
+            "rmsd_to_reference": align_rmsd(ts0, &r.molecule)?, "hip_successes": hip_successes, "hip_runs": hip_runs});
+        if found {
+            let d = model.hessian(&r.molecule, HessianMethod::Direct).map_err(|e| e.to_string())?;
+            let a = model.hessian(&r.molecule, HessianMethod::Autodiff).map_err(|e| e.to_string())?;
+            let nl = local::newton_local(&r.molecule, &d, &a, true).map_err(|e| e.to_string())?;
+            row["newton"] = serde_json::to_value(nl).map_err(|e| e.to_string())?;
+            row["direct_search_converges_locally"] = nl.saddle_search_converges().into();
+        }
+        rows.push(row);
+    }
+    let found: Vec<&serde_json::Value> = rows.iter().filter(|r| r["model_saddle_found"] == true).collect();
+    let local_ok = |r: &serde_json::Value| r["direct_search_converges_locally"] == true;
+    let succ = |r: &serde_json::Value| r["hip_successes"].as_u64().unwrap_or(0) > 0;
+    let mut rates: Vec<f64> = found.iter().filter_map(|r| r["newton"]["rate"].as_f64()).collect();
+    rates.sort_by(f64::total_cmp);
+    let median = rates.get(rates.len() / 2).copied().unwrap_or(f64::NAN);
+    let one_neg = found.iter().filter(|r| r["newton"]["approx_negative"] == 1).count();
+    println!(
+        "\nThe model's saddle near each reference TS (autodiff search from the TS) and the direct Hessian there:\n"
+    );
+    println!(
+        "| TSs | model saddle found | direct: 1 negative mode | Newton rate < 1 and 1 negative mode | median rate |"
+    );
+    println!("| ---: | ---: | ---: | ---: | ---: |");
+    println!(
+        "| {} | {} | {one_neg} | {} | {median:.2} |",
+        rows.len(),
+        found.len(),
+        found.iter().filter(|r| local_ok(r)).count()
+    );
+    println!("\n`hip` searches toward saddles where the local theory says converge / not converge:");
+    for (label, want) in [("converges locally", true), ("does not", false)] {
+        let sel: Vec<&&serde_json::Value> = found.iter().filter(|r| local_ok(r) == want).collect();
+        let s: u64 = sel.iter().map(|r| r["hip_successes"].as_u64().unwrap_or(0)).sum();
+        let n: u64 = sel.iter().map(|r| r["hip_runs"].as_u64().unwrap_or(0)).sum();
+        println!(
+            "- {label}: {} TSs, {s} of {n} `hip` searches succeeded, TSs with any success: {}",
+            sel.len(),
+            sel.iter().filter(|r| succ(r)).count()
+        );
+    }
+    Ok(serde_json::Value::Array(rows))
+}
+
+fn align_rmsd(a: &Molecule, b: &Molecule) -> Result<f64, String> {
+    hip_tasks::reaction::align::rmsd(a, b).map_err(|e| e.to_string())
+}
+
+/// At each reference stationary point of `kind` in `split`: the Newton rate of the direct and the
+/// autodiff Hessian against the reference Hessian, and whether the negative-mode count is right.
+fn reference_rates(model: &HipModel, split: &str, kind: &str) -> Result<(), String> {
+    let want_negative = match kind {
+        "ts" => 1,
+        "minimum" => 0,
+        other => return Err(format!("--reference-rates: kind must be ts or minimum, not {other:?}")),
+    };
+    let ds = hip_core::io::dataset::Dataset::open(std::path::Path::new("datasets/gfn2-train.h5"))
+        .map_err(|e| e.to_string())?;
+    let mut rows: Vec<(f64, usize, f64, usize)> = Vec::new();
+    for i in (0..ds.len()).filter(|&i| ds.kind_of(i) == kind && ds.split_of(i) == split) {
+        let s = ds.sample(i).map_err(|e| e.to_string())?;
+        let d = model.hessian(&s.molecule, HessianMethod::Direct).map_err(|e| e.to_string())?;
+        let a = model.hessian(&s.molecule, HessianMethod::Autodiff).map_err(|e| e.to_string())?;
+        let nd = local::newton_local(&s.molecule, &d, &s.hessian, true).map_err(|e| e.to_string())?;
+        let na = local::newton_local(&s.molecule, &a, &s.hessian, true).map_err(|e| e.to_string())?;
+        if nd.exact_negative != want_negative {
+            continue; // not a clean stationary point of that kind by its own Hessian
+        }
+        rows.push((nd.rate, nd.approx_negative, na.rate, na.approx_negative));
+    }
+    let n = rows.len();
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+    };
+    println!("{n} reference {kind}s of the {split} split ({want_negative} negative modes by the reference):\n");
+    println!("| Hessian | right negative count | rate < 1 | both | median rate |");
+    println!("| --- | ---: | ---: | ---: | ---: |");
+    for (label, pick) in [("direct", 0), ("autodiff", 1)] {
+        let (rate, neg): (Vec<f64>, Vec<usize>) =
+            rows.iter().map(|r| if pick == 0 { (r.0, r.1) } else { (r.2, r.3) }).unzip();
+        let right = neg.iter().filter(|&&k| k == want_negative).count();
+        let fast = rate.iter().filter(|&&r| r < 1.0).count();
+        let both = rate.iter().zip(&neg).filter(|&(&r, &k)| r < 1.0 && k == want_negative).count();
+        println!("| {label} | {right} | {fast} | {both} | {:.2} |", median(rate));
+    }
+    Ok(())
+}
+
 fn main() -> Result<(), String> {
     hip_model::enable_second_order_autodiff();
     let args: Vec<String> = std::env::args().collect();
@@ -107,6 +223,9 @@ fn main() -> Result<(), String> {
     let variants = arg(&args, "--variants", "hip,hip_secant").split(',').map(variant).collect::<Result<Vec<_>, _>>()?;
     let model = Arc::new(hip_model::checkpoint::load(&model_path, &Device::Cpu).map_err(|e| e.to_string())?.model);
     let split = arg(&args, "--split", "test");
+    if let Some(kind) = args.iter().position(|a| a == "--reference-rates").and_then(|k| args.get(k + 1)) {
+        return reference_rates(&model, &split, kind);
+    }
     let mut data = vec![(PathBuf::from("datasets/gfn2-train.h5"), split.clone())];
     if split == "test" {
         data.push((PathBuf::from("datasets/wb97x-small.h5"), "all".to_string()));
@@ -141,9 +260,11 @@ fn main() -> Result<(), String> {
     } else {
         serde_json::Value::Null
     };
+    let saddles =
+        if args.iter().any(|a| a == "--saddles") { saddles(&model, &cases, &runs)? } else { serde_json::Value::Null };
     let json = serde_json::json!({
         "model": model_path, "split": split, "max_ts": max_ts, "sigmas": [0.05, 0.1], "wall_s": t0.elapsed().as_secs_f64(),
-        "summary": summary, "runs": runs, "direct_vs_autodiff": consistency,
+        "summary": summary, "runs": runs, "direct_vs_autodiff": consistency, "model_saddles": saddles,
     });
     std::fs::write(&out, serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?)
         .map_err(|e| format!("{}: {e}", out.display()))?;

@@ -1,7 +1,7 @@
 //! Optimizers and TS search on analytic surfaces with exact Hessians.
 
 use hip_core::{Molecule, Potential};
-use hip_tasks::optimize::{Thresholds, bfgs, fire, rfo, ts};
+use hip_tasks::optimize::{Thresholds, bfgs, fire, local, rfo, ts};
 use hip_tasks::potentials::{Analytic, BondedForceField, LennardJones, MullerBrown};
 use hip_tasks::{Classification, Vibrations};
 use irreps::rotation::SplitMix64;
@@ -132,6 +132,46 @@ fn secant_correction_rescues_ts_search_with_a_wrong_hessian() {
         assert!(near(&secant.molecule, tx, ty), "ended at {:?}, expected saddle {k}", secant.molecule.positions[0]);
         assert!(secant.method.contains("secant"), "{}", secant.method);
     }
+}
+
+#[test]
+fn newton_rate_predicts_whether_a_search_with_a_wrong_hessian_converges() {
+    // `optimize::local::newton_local` is the local theory of a search whose Hessian is not the
+    // surface's curvature: the search converges from near the saddle iff the Newton error map
+    // contracts (rate < 1) and the Hessian sees one negative mode. Checked on both Müller–Brown
+    // saddles with Hessians scaled below and above the truth, sheared, and sign-flipped.
+    let cases = [
+        (1.0, 0.0),
+        (0.8, 0.0),
+        (1.7, 0.0),
+        (0.55, 0.0),
+        (0.45, 0.0),
+        (0.4, 30.0),
+        (1.0, 150.0),
+        (1.0, 400.0),
+        (1.0, 800.0),
+        (1.0, 1500.0),
+        (-1.0, 0.0),
+    ];
+    let mut seen = [0, 0];
+    for (k, &(tx, ty, _)) in MullerBrown::SADDLES.iter().enumerate() {
+        for (scale, shear) in cases {
+            let pot = SkewedHessian { inner: mb(), scale, shear };
+            let at = MullerBrown::molecule(tx, ty);
+            let rate =
+                local::newton_local(&at, &pot.hessian(&at).unwrap(), &mb().hessian(&at).unwrap(), false).unwrap();
+            let start = MullerBrown::molecule(tx + 0.01, ty - 0.01);
+            let r = ts::search(&pot, &start, &ts::TsOptions { classify: false, ..Default::default() }).unwrap();
+            let ok = r.converged && near(&r.molecule, tx, ty);
+            eprintln!(
+                "saddle {k}, scale {scale}, shear {shear}: {rate:?}; converged {} at {:?} in {}",
+                r.converged, r.molecule.positions[0], r.steps
+            );
+            assert_eq!(ok, rate.saddle_search_converges(), "saddle {k}, scale {scale}, shear {shear}: {rate:?}");
+            seen[usize::from(ok)] += 1;
+        }
+    }
+    assert!(seen[0] >= 2 && seen[1] >= 2, "both outcomes must occur: {seen:?}");
 }
 
 fn ammonia_planar() -> Molecule {

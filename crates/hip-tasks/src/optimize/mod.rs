@@ -8,6 +8,9 @@
 //! - [`fire::minimize`]: FIRE (ASE's parameters).
 //! - [`ts::search`]: restricted-step partitioned RFO (RS-P-RFO) for first-order saddles, with
 //!   mode following and Bofill updates between Hessian calls.
+//! - [`local::newton_local`]: whether steps with an approximate Hessian converge to a stationary
+//!   point of a surface with another (exact) Hessian, and how fast: the local theory of a search
+//!   driven by a predicted Hessian.
 //!
 //! Convergence follows Gaussian: max and RMS force and max and RMS step below thresholds
 //! ([`Thresholds::gau`]), or forces 100× below them. Every run returns a [`Report`].
@@ -15,6 +18,7 @@
 pub mod bfgs;
 pub mod fire;
 pub mod hessian_update;
+pub mod local;
 pub mod rfo;
 pub mod step;
 pub mod ts;
@@ -23,9 +27,7 @@ use hip_core::units::{BOHR_ANGSTROM, HARTREE_PER_BOHR_EV_PER_ANGSTROM};
 use hip_core::{EnergyForces, Hessian, MassConvention, Molecule, Potential, Result};
 use nalgebra::{DMatrix, DVector};
 
-use crate::vibrations::{
-    Classification, DEFAULT_IMAGINARY_THRESHOLD_CM, Vibrations, internal_basis, rigid_body_vectors,
-};
+use crate::vibrations::{Classification, DEFAULT_IMAGINARY_THRESHOLD_CM, Vibrations};
 
 /// Convergence thresholds: forces in eV/Å, steps in Å.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
@@ -180,12 +182,7 @@ impl<'a> Evaluator<'a> {
     /// Orthonormal basis of the internal (non-rigid-body) space at `x`, Cartesian, unit masses.
     /// Empty (zero columns) for a single atom.
     pub fn basis(&self, x: &[f64]) -> Result<DMatrix<f64>> {
-        if !self.project {
-            return Ok(DMatrix::identity(x.len(), x.len()));
-        }
-        let positions: Vec<[f64; 3]> = x.chunks(3).map(|c| [c[0], c[1], c[2]]).collect();
-        let (_, tr) = rigid_body_vectors(&positions, &vec![1.0; positions.len()]);
-        internal_basis(&tr, x.len())
+        local::step_basis(&self.molecule(x), self.project)
     }
 
     pub fn molecule(&self, x: &[f64]) -> Molecule {
