@@ -184,6 +184,7 @@ fn reference_rates(model: &HipModel, split: &str, kind: &str) -> Result<(), Stri
     let ds = hip_core::io::dataset::Dataset::open(std::path::Path::new("datasets/gfn2-train.h5"))
         .map_err(|e| e.to_string())?;
     let mut rows: Vec<(f64, usize, f64, usize)> = Vec::new();
+    let mut modes: Vec<(f64, f64, f64)> = Vec::new(); // (λ_ref, ratio direct, ratio autodiff)
     for i in (0..ds.len()).filter(|&i| ds.kind_of(i) == kind && ds.split_of(i) == split) {
         let s = ds.sample(i).map_err(|e| e.to_string())?;
         let d = model.hessian(&s.molecule, HessianMethod::Direct).map_err(|e| e.to_string())?;
@@ -194,6 +195,9 @@ fn reference_rates(model: &HipModel, split: &str, kind: &str) -> Result<(), Stri
             continue; // not a clean stationary point of that kind by its own Hessian
         }
         rows.push((nd.rate, nd.approx_negative, na.rate, na.approx_negative));
+        let rd = local::mode_curvature_ratios(&s.molecule, &d, &s.hessian, true).map_err(|e| e.to_string())?;
+        let ra = local::mode_curvature_ratios(&s.molecule, &a, &s.hessian, true).map_err(|e| e.to_string())?;
+        modes.extend(rd.iter().zip(&ra).map(|(x, y)| (x.0, x.1, y.1)));
     }
     let n = rows.len();
     let median = |mut v: Vec<f64>| {
@@ -210,6 +214,25 @@ fn reference_rates(model: &HipModel, split: &str, kind: &str) -> Result<(), Stri
         let fast = rate.iter().filter(|&&r| r < 1.0).count();
         let both = rate.iter().zip(&neg).filter(|&(&r, &k)| r < 1.0 && k == want_negative).count();
         println!("| {label} | {right} | {fast} | {both} | {:.2} |", median(rate));
+    }
+    println!("\nPer reference mode (unit-mass internal eigenvectors v, λ = vᵀH_ref v): share of modes whose");
+    println!("curvature vᵀBv is below half of λ or of the other sign (a Newton step there overshoots 2× or more):\n");
+    println!("| λ_ref (eV/Å²) | modes | direct | autodiff | median ratio direct | median ratio autodiff |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    let bins = [(f64::NEG_INFINITY, 0.0), (0.0, 0.5), (0.5, 2.0), (2.0, 10.0), (10.0, f64::INFINITY)];
+    for (lo, hi) in bins {
+        let sel: Vec<&(f64, f64, f64)> = modes.iter().filter(|m| m.0 >= lo && m.0 < hi).collect();
+        let bad =
+            |f: fn(&(f64, f64, f64)) -> f64| sel.iter().filter(|m| f(m) < 0.5).count() as f64 / sel.len().max(1) as f64;
+        let med = |f: fn(&(f64, f64, f64)) -> f64| median(sel.iter().map(|m| f(m)).collect());
+        println!(
+            "| [{lo}, {hi}) | {} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            sel.len(),
+            bad(|m| m.1),
+            bad(|m| m.2),
+            med(|m| m.1),
+            med(|m| m.2)
+        );
     }
     Ok(())
 }

@@ -276,6 +276,7 @@ pub fn train(a: TrainArgs) -> CliResult {
     if a.ef_only {
         cfg.w_hessian = 0.0;
         cfg.w_subspace = 0.0;
+        cfg.w_modes = 0.0;
     }
     if let Some(e) = a.epochs {
         cfg.epochs = e;

@@ -50,8 +50,15 @@ pub struct TrainConfig {
     pub w_hessian: f64,
     /// Subspace loss weight (0: off).
     pub w_subspace: f64,
-    /// Number of lowest reference modes in the subspace loss.
+    /// Number of lowest reference modes in the subspace and mode-curvature losses.
     pub subspace_k: usize,
+    /// Mode-curvature loss weight (0: off): mean over the `subspace_k` lowest reference modes
+    /// `u_i` of `|u_iᵀ H_pred u_i − λ_i|` ([`subspace_target`]'s modes, eV/(Å² amu)): the
+    /// curvature of the prediction along each low mode, the diagonal of the subspace loss without
+    /// its k² − k off-diagonal entries diluting it. At a TS the first is the reaction mode, whose
+    /// curvature decides whether a search driven by the Hessian converges
+    /// (`hip_tasks::optimize::local`).
+    pub w_modes: f64,
     /// Data-order seed.
     pub seed: u64,
     /// Use at most this many training samples (0: all).
@@ -114,6 +121,7 @@ impl Default for TrainConfig {
             w_hessian: 10.0,
             w_subspace: 0.0,
             subspace_k: 8,
+            w_modes: 0.0,
             seed: 0,
             max_train: 0,
             max_val: 0,
@@ -150,6 +158,7 @@ impl TrainConfig {
             ("w_forces", self.w_forces),
             ("w_hessian", self.w_hessian),
             ("w_subspace", self.w_subspace),
+            ("w_modes", self.w_modes),
             ("time_budget_s", self.time_budget_s),
             ("w_curvature", self.w_curvature),
         ];
@@ -494,7 +503,11 @@ fn prepare<'a>(model: &HipModel, samples: &[&'a Sample], cfg: &TrainConfig) -> R
             } else {
                 None
             };
-            let subspace = if cfg.w_subspace > 0.0 { subspace_target(s, cfg.subspace_k, device)? } else { None };
+            let subspace = if cfg.w_subspace > 0.0 || cfg.w_modes > 0.0 {
+                subspace_target(s, cfg.subspace_k, device)?
+            } else {
+                None
+            };
             Ok(Item { sample: s, features, subspace })
         })
         .collect()
@@ -508,16 +521,24 @@ fn hessian_terms(hp: &Tensor, items: &[&Item], batch: &Batch, cfg: &TrainConfig)
     let lh = (hp - &h_ref)?.abs()?.mean_all()?;
     let mae = lh.to_scalar::<f64>()?;
     let mut total = (lh * cfg.w_hessian)?;
-    if cfg.w_subspace > 0.0 {
-        let mut acc = Tensor::zeros((), DType::F64, device)?;
+    if cfg.w_subspace > 0.0 || cfg.w_modes > 0.0 {
+        let (mut sub, mut modes) = (Tensor::zeros((), DType::F64, device)?, Tensor::zeros((), DType::F64, device)?);
         for (m, it) in items.iter().enumerate() {
             let Some(t) = &it.subspace else { continue };
             let d = 3 * it.sample.molecule.len();
             let hm = hp.narrow(0, batch.h_offsets[m], d * d)?.reshape((d, d))?;
-            let proj = t.modes.t()?.matmul(&hm)?.matmul(&t.modes)?;
-            acc = (acc + (proj - &t.lambda)?.abs()?.mean_all()?)?;
+            let err = (t.modes.t()?.matmul(&hm)?.matmul(&t.modes)? - &t.lambda)?;
+            if cfg.w_subspace > 0.0 {
+                sub = (sub + err.abs()?.mean_all()?)?;
+            }
+            if cfg.w_modes > 0.0 {
+                let k = err.dim(0)?;
+                let eye = Tensor::eye(k, DType::F64, device)?;
+                modes = (modes + (err * eye)?.abs()?.sum_all()?.affine(1.0 / k as f64, 0.0)?)?;
+            }
         }
-        total = (total + ((acc / items.len() as f64)? * cfg.w_subspace)?)?;
+        let n = items.len() as f64;
+        total = (total + ((sub / n)? * cfg.w_subspace)? + ((modes / n)? * cfg.w_modes)?)?;
     }
     Ok((total, mae))
 }
@@ -533,7 +554,7 @@ fn batch_loss(model: &HipModel, items: &[&Item], cfg: &TrainConfig, device: &Dev
         let losses = Losses { energy: f64::NAN, forces: f64::NAN, hessian: mae, total: total.to_scalar::<f64>()? };
         return Ok((total, losses));
     }
-    let need_h = cfg.w_hessian > 0.0 || cfg.w_subspace > 0.0;
+    let need_h = cfg.w_hessian > 0.0 || cfg.w_subspace > 0.0 || cfg.w_modes > 0.0;
     let (out, forces, _) = model.energy_forces(&batch, need_h)?;
     let e_ref = Tensor::from_vec(items.iter().map(|it| it.sample.energy).collect::<Vec<_>>(), items.len(), device)?;
     let f_ref: Vec<f64> = items.iter().flat_map(|it| it.sample.forces.iter().flatten().copied()).collect();
@@ -562,7 +583,7 @@ pub fn validate(model: &HipModel, samples: &[&Sample], cfg: &TrainConfig) -> Res
     let items = prepare(model, samples, cfg)?;
     let mut l = validate_items(model, &items, cfg)?;
     if cfg.head_only {
-        let ef = TrainConfig { head_only: false, w_hessian: 0.0, w_subspace: 0.0, ..cfg.clone() };
+        let ef = TrainConfig { head_only: false, w_hessian: 0.0, w_subspace: 0.0, w_modes: 0.0, ..cfg.clone() };
         let e = validate_items(model, &prepare(model, samples, &ef)?, &ef)?;
         (l.energy, l.forces) = (e.energy, e.forces);
     }

@@ -47,10 +47,13 @@ pub fn step_basis(mol: &Molecule, project: bool) -> Result<DMatrix<f64>> {
     internal_basis(&tr, dim)
 }
 
-/// Rate of Newton steps with `approx` on the surface whose Hessian is `exact`, at `mol`
-/// (a stationary point of that surface); `project` as for the optimizers
-/// (`Potential::rigid_body_invariant`).
-pub fn newton_local(mol: &Molecule, approx: &Hessian, exact: &Hessian, project: bool) -> Result<NewtonLocal> {
+/// `(B, A)`: both Hessians in the internal space of [`step_basis`], symmetrized.
+fn internal_pair(
+    mol: &Molecule,
+    approx: &Hessian,
+    exact: &Hessian,
+    project: bool,
+) -> Result<(DMatrix<f64>, DMatrix<f64>)> {
     let dim = 3 * mol.len();
     if approx.dim() != dim || exact.dim() != dim {
         return Err(Error::invalid(
@@ -64,7 +67,14 @@ pub fn newton_local(mol: &Molecule, approx: &Hessian, exact: &Hessian, project: 
         let s = p.transpose() * m * &p;
         (&s + s.transpose()) * 0.5
     };
-    let (b, a) = (inner(approx), inner(exact));
+    Ok((inner(approx), inner(exact)))
+}
+
+/// Rate of Newton steps with `approx` on the surface whose Hessian is `exact`, at `mol`
+/// (a stationary point of that surface); `project` as for the optimizers
+/// (`Potential::rigid_body_invariant`).
+pub fn newton_local(mol: &Molecule, approx: &Hessian, exact: &Hessian, project: bool) -> Result<NewtonLocal> {
+    let (b, a) = internal_pair(mol, approx, exact, project)?;
     let negatives = |m: &DMatrix<f64>, what: &str| -> Result<usize> {
         let (values, _) = crate::linalg::sym_eigen(m, what)?;
         Ok(values.iter().filter(|&&v| v < 0.0).count())
@@ -84,6 +94,28 @@ pub fn newton_local(mol: &Molecule, approx: &Hessian, exact: &Hessian, project: 
         None => f64::INFINITY,
     };
     Ok(NewtonLocal { rate, approx_negative, exact_negative })
+}
+
+/// Mode by mode: for each eigenvector `v` of `exact` in the internal space (ascending
+/// eigenvalues), `(λ, vᵀ B v / λ)` with `λ = vᵀ A v`. A ratio below ½ (or negative) marks a
+/// direction in which a Newton step with `approx` overshoots by 2× or more (when `B` is close to
+/// diagonal in `A`'s modes): where [`newton_local`]'s rate comes from.
+pub fn mode_curvature_ratios(
+    mol: &Molecule,
+    approx: &Hessian,
+    exact: &Hessian,
+    project: bool,
+) -> Result<Vec<(f64, f64)>> {
+    let (b, a) = internal_pair(mol, approx, exact, project)?;
+    let (values, vectors) = crate::linalg::sym_eigen(&a, "exact Hessian")?;
+    Ok(values
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| {
+            let v = vectors.column(i);
+            (l, (v.transpose() * &b * v)[(0, 0)] / l)
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -113,6 +145,10 @@ mod tests {
             assert!((r.rate - want).abs() < 1e-9, "c = {c}: rate {} want {want}", r.rate);
             assert_eq!((r.approx_negative, r.exact_negative), (1, 1));
             assert_eq!(r.saddle_search_converges(), want < 1.0);
+            let ratios = mode_curvature_ratios(&mol, &scaled(&a, c), &a, true).unwrap();
+            assert_eq!(ratios.len(), 3);
+            assert!(ratios[0].0 < 0.0 && ratios.windows(2).all(|w| w[0].0 <= w[1].0), "{ratios:?}");
+            assert!(ratios.iter().all(|(_, r)| (r - c).abs() < 1e-9), "c = {c}: {ratios:?}");
         }
     }
 
