@@ -217,8 +217,10 @@ fn reference_rates(model: &HipModel, split: &str, kind: &str) -> Result<(), Stri
     }
     println!("\nPer reference mode (unit-mass internal eigenvectors v, λ = vᵀH_ref v): share of modes whose");
     println!("curvature vᵀBv is below half of λ or of the other sign (a Newton step there overshoots 2× or more):\n");
-    println!("| λ_ref (eV/Å²) | modes | direct | autodiff | median ratio direct | median ratio autodiff |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    println!(
+        "| λ_ref (eV/Å²) | modes | median λ_ref | direct | autodiff | median ratio direct | median ratio autodiff |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     let bins = [(f64::NEG_INFINITY, 0.0), (0.0, 0.5), (0.5, 2.0), (2.0, 10.0), (10.0, f64::INFINITY)];
     for (lo, hi) in bins {
         let sel: Vec<&(f64, f64, f64)> = modes.iter().filter(|m| m.0 >= lo && m.0 < hi).collect();
@@ -226,8 +228,9 @@ fn reference_rates(model: &HipModel, split: &str, kind: &str) -> Result<(), Stri
             |f: fn(&(f64, f64, f64)) -> f64| sel.iter().filter(|m| f(m) < 0.5).count() as f64 / sel.len().max(1) as f64;
         let med = |f: fn(&(f64, f64, f64)) -> f64| median(sel.iter().map(|m| f(m)).collect());
         println!(
-            "| [{lo}, {hi}) | {} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            "| [{lo}, {hi}) | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
             sel.len(),
+            med(|m| m.0),
             bad(|m| m.1),
             bad(|m| m.2),
             med(|m| m.1),

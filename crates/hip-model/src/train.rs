@@ -59,6 +59,11 @@ pub struct TrainConfig {
     /// curvature decides whether a search driven by the Hessian converges
     /// (`hip_tasks::optimize::local`).
     pub w_modes: f64,
+    /// With `modes_floor > 0` the mode-curvature loss is relative: each term divided by
+    /// `|λ_i| + modes_floor` (eV/(Å² amu)), so a soft mode's curvature counts by its relative
+    /// error — what decides whether a Newton step along it overshoots — and not by its tiny
+    /// absolute one. 0: absolute.
+    pub modes_floor: f64,
     /// Data-order seed.
     pub seed: u64,
     /// Use at most this many training samples (0: all).
@@ -122,6 +127,7 @@ impl Default for TrainConfig {
             w_subspace: 0.0,
             subspace_k: 8,
             w_modes: 0.0,
+            modes_floor: 0.0,
             seed: 0,
             max_train: 0,
             max_val: 0,
@@ -159,6 +165,7 @@ impl TrainConfig {
             ("w_hessian", self.w_hessian),
             ("w_subspace", self.w_subspace),
             ("w_modes", self.w_modes),
+            ("modes_floor", self.modes_floor),
             ("time_budget_s", self.time_budget_s),
             ("w_curvature", self.w_curvature),
         ];
@@ -534,7 +541,11 @@ fn hessian_terms(hp: &Tensor, items: &[&Item], batch: &Batch, cfg: &TrainConfig)
             if cfg.w_modes > 0.0 {
                 let k = err.dim(0)?;
                 let eye = Tensor::eye(k, DType::F64, device)?;
-                modes = (modes + (err * eye)?.abs()?.sum_all()?.affine(1.0 / k as f64, 0.0)?)?;
+                let mut diag = (err * eye)?.abs()?;
+                if cfg.modes_floor > 0.0 {
+                    diag = diag.broadcast_div(&(t.lambda.abs()? + cfg.modes_floor)?)?;
+                }
+                modes = (modes + diag.sum_all()?.affine(1.0 / k as f64, 0.0)?)?;
             }
         }
         let n = items.len() as f64;

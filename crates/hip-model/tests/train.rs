@@ -495,39 +495,47 @@ fn curvature_loss_vanishes_for_the_models_own_curvature_and_trains() {
 #[test]
 fn mode_curvature_loss_is_the_mean_rayleigh_quotient_error_of_the_low_modes() {
     // With only w_modes on, the validation total of one sample is mean_i |u_iᵀ H u_i − λ_i| over
-    // its subspace target's k modes, H the model's direct Hessian: recomputed here by hand.
-    // Tolerance 1e-9 relative: the same f64 arithmetic in another order.
+    // its subspace target's k modes (each divided by |λ_i| + floor with modes_floor > 0), H the
+    // model's direct Hessian: recomputed here by hand. Tolerance 1e-9 relative: the same f64
+    // arithmetic in another order.
     use hip_model::HessianMethod;
     let samples = data();
     let model = fresh(&samples);
-    let cfg = TrainConfig {
-        w_energy: 0.0,
-        w_forces: 0.0,
-        w_hessian: 0.0,
-        w_modes: 1.0,
-        subspace_k: 5,
-        batch_size: 1,
-        ..Default::default()
-    };
-    for s in samples.iter().take(4) {
-        let t = hip_model::train::subspace_target(s, cfg.subspace_k, &Device::Cpu).unwrap().unwrap();
-        let u = t.modes.to_vec2::<f64>().unwrap();
-        let lam = t.lambda.to_vec2::<f64>().unwrap();
-        let h = model.hessian(&s.molecule, HessianMethod::Direct).unwrap();
-        let d = h.dim();
-        let k = lam.len();
-        let want = (0..k)
-            .map(|i| {
-                let q: f64 = (0..d)
-                    .flat_map(|r| (0..d).map(move |c| (r, c)))
-                    .map(|(r, c)| u[r][i] * h.get(r, c) * u[c][i])
-                    .sum();
-                (q - lam[i][i]).abs()
-            })
-            .sum::<f64>()
-            / k as f64;
-        let got = hip_model::train::validate(&model, &[s], &cfg).unwrap().total;
-        assert!((got - want).abs() <= 1e-9 * want.abs().max(1e-12), "{got} vs {want}");
+    for floor in [0.0, 0.05] {
+        let cfg = TrainConfig {
+            w_energy: 0.0,
+            w_forces: 0.0,
+            w_hessian: 0.0,
+            w_modes: 1.0,
+            modes_floor: floor,
+            subspace_k: 5,
+            batch_size: 1,
+            ..Default::default()
+        };
+        for s in samples.iter().take(4) {
+            let t = hip_model::train::subspace_target(s, cfg.subspace_k, &Device::Cpu).unwrap().unwrap();
+            let u = t.modes.to_vec2::<f64>().unwrap();
+            let lam = t.lambda.to_vec2::<f64>().unwrap();
+            let h = model.hessian(&s.molecule, HessianMethod::Direct).unwrap();
+            let d = h.dim();
+            let k = lam.len();
+            let want = (0..k)
+                .map(|i| {
+                    let q: f64 = (0..d)
+                        .flat_map(|r| (0..d).map(move |c| (r, c)))
+                        .map(|(r, c)| u[r][i] * h.get(r, c) * u[c][i])
+                        .sum();
+                    let scale = if floor > 0.0 { lam[i][i].abs() + floor } else { 1.0 };
+                    (q - lam[i][i]).abs() / scale
+                })
+                .sum::<f64>()
+                / k as f64;
+            let got = hip_model::train::validate(&model, &[s], &cfg).unwrap().total;
+            assert!((got - want).abs() <= 1e-9 * want.abs().max(1e-12), "floor {floor}: {got} vs {want}");
+        }
     }
-    assert!(TrainConfig::from_toml("w_modes = -1.0").unwrap_err().to_string().contains("w_modes"));
+    for bad in ["w_modes = -1.0", "modes_floor = -0.1"] {
+        let key = bad.split(' ').next().unwrap();
+        assert!(TrainConfig::from_toml(bad).unwrap_err().to_string().contains(key), "{bad}");
+    }
 }
