@@ -179,8 +179,9 @@ impl<'a> Evaluator<'a> {
         Ok(DMatrix::from_row_slice(h.dim(), h.dim(), h.as_slice()))
     }
 
-    /// Orthonormal basis of the internal (non-rigid-body) space at `x`, Cartesian, unit masses.
-    /// Empty (zero columns) for a single atom.
+    /// Orthonormal basis of the space the optimizers step in at `x` ([`local::step_basis`]):
+    /// the internal (non-rigid-body) space, Cartesian, unit masses; all `3N` directions for a
+    /// single atom or a surface that is not rigid-body invariant.
     pub fn basis(&self, x: &[f64]) -> Result<DMatrix<f64>> {
         local::step_basis(&self.molecule(x), self.project)
     }
