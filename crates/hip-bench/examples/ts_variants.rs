@@ -138,9 +138,7 @@ fn saddles(
     let found: Vec<&serde_json::Value> = rows.iter().filter(|r| r["model_saddle_found"] == true).collect();
     let local_ok = |r: &serde_json::Value| r["direct_search_converges_locally"] == true;
     let succ = |r: &serde_json::Value| r["hip_successes"].as_u64().unwrap_or(0) > 0;
-    let mut rates: Vec<f64> = found.iter().filter_map(|r| r["newton"]["rate"].as_f64()).collect();
-    rates.sort_by(f64::total_cmp);
-    let median = rates.get(rates.len() / 2).copied().unwrap_or(f64::NAN);
+    let median = median(found.iter().filter_map(|r| r["newton"]["rate"].as_f64()).collect());
     let one_neg = found.iter().filter(|r| r["newton"]["approx_negative"] == 1).count();
     println!(
         "\nThe model's saddle near each reference TS (autodiff search from the TS) and the direct Hessian there:\n"
@@ -167,6 +165,12 @@ fn saddles(
         );
     }
     Ok(serde_json::Value::Array(rows))
+}
+
+/// The upper median (NaN for none).
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 fn align_rmsd(a: &Molecule, b: &Molecule) -> Result<f64, String> {
@@ -200,10 +204,6 @@ fn reference_rates(model: &HipModel, split: &str, kind: &str) -> Result<(), Stri
         modes.extend(rd.iter().zip(&ra).map(|(x, y)| (x.0, x.1, y.1)));
     }
     let n = rows.len();
-    let median = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
-    };
     println!("{n} reference {kind}s of the {split} split ({want_negative} negative modes by the reference):\n");
     println!("| Hessian | right negative count | rate < 1 | both | median rate |");
     println!("| --- | ---: | ---: | ---: | ---: |");
