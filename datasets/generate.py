@@ -776,10 +776,8 @@ def assign_splits(groups, group_weight, seed=12345):
     return split
 
 
-def molecule_groups(samples, reactions):
-    """Union of molecules that a reaction connects: a molecule and every listed molecule whose
-    minimum has the bond graph of one of its IRC ends. Splitting by group keeps a test molecule
-    out of training even when it is the product of a training molecule's reaction."""
+def molecules_by_graph(samples):
+    """{bond-graph key: listed molecules whose (non-IRC-end) minimum has that graph}."""
     import discovery
     key_of = {}
     for s in samples:
@@ -788,6 +786,21 @@ def molecule_groups(samples, reactions):
     mol_of_key = {}
     for m, k in key_of.items():
         mol_of_key.setdefault(k, []).append(m)
+    return mol_of_key
+
+
+def reaction_links(samples, reactions):
+    """For each reaction id, the molecules it connects: its own and every listed molecule whose
+    minimum has the bond graph of one of its IRC ends."""
+    mol_of_key = molecules_by_graph(samples)
+    return {r["id"]: {r["molecule"]} | {o for k in r.get("end_keys", {}).values() for o in mol_of_key.get(k, [])}
+            for r in reactions}
+
+
+def molecule_groups(samples, reactions):
+    """Union of molecules that a reaction connects (`reaction_links`). Splitting by group keeps a
+    test molecule out of training even when it is the product of a training molecule's reaction."""
+    mol_of_key = molecules_by_graph(samples)
     parent = {m: m for m in {s["molecule"] for s in samples}}
 
     def find(x):
@@ -801,6 +814,53 @@ def molecule_groups(samples, reactions):
             for other in mol_of_key.get(k, []):
                 parent[find(other)] = find(r["molecule"])
     return {m: find(m) for m in parent}
+
+
+def keep_prior_splits(group_of, prior, links, fresh_split):
+    """Splits for a re-assembly that keeps every molecule of an earlier file in the split it had
+    there (`--keep-splits`), so that models trained on the earlier file can be graded on the new
+    file's validation and test splits without leakage.
+
+    group_of: {molecule: group}; prior: {molecule: split index} of the earlier file; links:
+    {reaction id: molecules it connects} (`reaction_links`); fresh_split(groups) -> {group: split}
+    for groups with no earlier molecule. A new molecule in a group with earlier molecules takes
+    their split (the most held-out one, test > val > train, if they disagree). A reaction that
+    connects molecules of different splits (a new reaction joining two earlier groups) would put
+    a held-out molecule into another split as a product: it is dropped.
+    Returns ({molecule: split}, sorted dropped reaction ids)."""
+    members = {}
+    for m, g in group_of.items():
+        members.setdefault(g, []).append(m)
+    split = {m: prior[m] for m in group_of if m in prior}
+    fresh = []
+    for g, ms in sorted(members.items()):
+        old = {prior[m] for m in ms if m in prior}
+        if not old:
+            fresh.append(g)
+            continue
+        for m in ms:
+            split.setdefault(m, max(old))
+    gsplit = fresh_split(fresh) if fresh else {}
+    for g in fresh:
+        for m in members[g]:
+            split[m] = gsplit[g]
+    dropped = sorted(r for r, ms in links.items() if len({split[m] for m in ms if m in split}) > 1)
+    return split, dropped
+
+
+def read_prior_splits(path):
+    """{molecule id: split index} of an assembled file."""
+    import h5py
+    with h5py.File(path, "r") as f:
+        ids = [x.decode() if isinstance(x, bytes) else str(x) for x in f["molecule_id"][:]]
+        names = json.loads(f.attrs["split_names"])
+        if names != SPLITS:
+            raise SystemExit(f"{path}: split names {names}, expected {SPLITS}")
+        out = {}
+        for m, s in zip(f["molecule_index"][:], f["split"][:]):
+            if out.setdefault(ids[m], int(s)) != int(s):
+                raise SystemExit(f"{path}: molecule {ids[m]} is in two splits")
+    return out
 
 
 def apply_filter(samples):
@@ -857,7 +917,7 @@ def read_shards(work, level_name):
     return samples, reactions, stats, task_wall, len(names)
 
 
-def assemble(level_name, work, out, settings, smoke, wall_total, irc_per_branch=0):
+def assemble(level_name, work, out, settings, smoke, wall_total, irc_per_branch=0, keep_splits=None):
     import h5py
     samples, reactions, stats, task_wall, n_shards = read_shards(work, level_name)
     if not samples:
@@ -897,8 +957,23 @@ def assemble(level_name, work, out, settings, smoke, wall_total, irc_per_branch=
             ts_per_group[group[s["molecule"]]] = ts_per_group.get(group[s["molecule"]], 0) + 1
     reaction_groups = {group[s["molecule"]] for s in samples if s.get("reaction")}
     weights = {g: max(ts_per_group.get(g, 0), 1 if g in reaction_groups else 0) for g in set(group.values())}
-    gsplit = assign_splits(sorted(set(group.values())), weights)
-    split = {m: gsplit[group[m]] for m in mol_ids}
+    dropped_rxns = []
+    if keep_splits:
+        split, dropped_rxns = keep_prior_splits(group, read_prior_splits(keep_splits), reaction_links(samples, reactions),
+                                                lambda gs: assign_splits(gs, weights))
+        gone = set(dropped_rxns)
+        samples = [s for s in samples if s.get("reaction") not in gone]
+        reactions = [r for r in reactions if r["id"] not in gone]
+        mol_ids = sorted({s["molecule"] for s in samples})
+        mol_index = {m: i for i, m in enumerate(mol_ids)}
+        rxn_ids = sorted({s["reaction"] for s in samples if s.get("reaction")})
+        rxn_index = {r: i for i, r in enumerate(rxn_ids)}
+        rxn_rec = {r["id"]: r for r in reactions}
+        settings = dict(settings, splits_kept_from=os.path.basename(keep_splits))
+        print(f"splits kept from {keep_splits}; {len(dropped_rxns)} reactions dropped (they join splits): {dropped_rxns}")
+    else:
+        gsplit = assign_splits(sorted(set(group.values())), weights)
+        split = {m: gsplit[group[m]] for m in mol_ids}
     order = sorted(range(len(samples)), key=lambda k: (mol_index[samples[k]["molecule"]], samples[k].get("reaction") or "",
                                                         KINDS.index(samples[k]["kind"]),
                                                         samples[k].get("irc_branch") or "", samples[k].get("irc_index", -1)))
@@ -942,6 +1017,7 @@ def assemble(level_name, work, out, settings, smoke, wall_total, irc_per_branch=
         except Exception:  # noqa: BLE001
             versions[mod] = "unavailable"
     summary = {"shards": n_shards, "discovery_stats": stats, "dropped_by_filter": dropped,
+               "reactions_dropped_to_keep_splits": dropped_rxns,
                "reactions_by_class": {c: rclass.count(c) for c in sorted(set(rclass))}}
     tmp = out + ".tmp"
     with h5py.File(tmp, "w") as f:
@@ -1020,6 +1096,9 @@ def main():
     ap.add_argument("--reverse", action="store_true",
                     help="work through the task list from its end (a second process beside a running one: "
                          "finished shards are skipped, so the two meet in the middle)")
+    ap.add_argument("--keep-splits", default=None, metavar="FILE",
+                    help="at assembly, keep every molecule of this earlier assembled file in its split there (new "
+                         "molecules: their group's split, or a fresh draw); reactions joining two splits are dropped")
     args = ap.parse_args()
     t0 = time.time()
     if args.work is None:
@@ -1078,7 +1157,7 @@ def main():
         prev = float(open(stamp).read())
     wall = prev + (time.time() - t0)
     open(stamp, "w").write(str(wall))
-    assemble(args.level, args.work, args.out, settings, args.smoke, wall, args.irc_points_per_branch)
+    assemble(args.level, args.work, args.out, settings, args.smoke, wall, args.irc_points_per_branch, args.keep_splits)
 
 
 if __name__ == "__main__":

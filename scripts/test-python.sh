@@ -10,4 +10,4 @@ export PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore
 python3 -m pip install -q --disable-pip-version-check "./crates/hip-py[test]"
 # a rebuild of the same version must replace the installed one
 python3 -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./crates/hip-py
-python3 -m pytest -q -p no:cacheprovider crates/hip-py/tests
+python3 -m pytest -q -p no:cacheprovider crates/hip-py/tests datasets/tests
