@@ -13,7 +13,9 @@
 //!
 //! Variants: `hip` (direct Hessian every step, the paper's protocol), `hip_secant` (the same, each
 //! fresh direct Hessian secant-corrected with the last step, `TsOptions::secant_update`),
-//! `quasi_newton` (direct once, Bofill updates), `autodiff`, `autodiff_secant`. Every endpoint is
+//! `quasi_newton` (direct once, Bofill updates), `hip_probeK` (direct every step, each corrected
+//! along the followed mode by up to K Hessian-vector products of the model's gradient,
+//! `TsOptions::mode_probes`), `autodiff`, `autodiff_secant`. Every endpoint is
 //! graded by the model's autodiff Hessian. Prints the summary per variant and writes the runs.
 //!
 //! `--saddles` locates the model's own saddle near each reference TS (autodiff RS-P-RFO from the
@@ -47,16 +49,19 @@ fn arg(args: &[String], name: &str, default: &str) -> String {
 }
 
 fn variant(label: &str) -> Result<Variant, String> {
-    let (method, every, secant) = match label {
-        "hip" => (HessianMethod::Direct, 1, false),
-        "hip_secant" => (HessianMethod::Direct, 1, true),
-        "quasi_newton" => (HessianMethod::Direct, usize::MAX, false),
-        "autodiff" => (HessianMethod::Autodiff, 1, false),
-        "autodiff_secant" => (HessianMethod::Autodiff, 1, true),
-        other => return Err(format!("unknown variant {other:?}")),
+    let (method, every, secant, probes) = match label {
+        "hip" => (HessianMethod::Direct, 1, false, 0),
+        "hip_secant" => (HessianMethod::Direct, 1, true, 0),
+        "quasi_newton" => (HessianMethod::Direct, usize::MAX, false, 0),
+        "autodiff" => (HessianMethod::Autodiff, 1, false, 0),
+        "autodiff_secant" => (HessianMethod::Autodiff, 1, true, 0),
+        other => match other.strip_prefix("hip_probe").and_then(|k| k.parse::<usize>().ok()) {
+            Some(k) => (HessianMethod::Direct, 1, false, k),
+            None => return Err(format!("unknown variant {other:?}")),
+        },
     };
     let label: &'static str = Box::leak(label.to_string().into_boxed_str());
-    Ok(Variant { label, method, every, secant })
+    Ok(Variant { label, method, every, secant, probes })
 }
 
 /// The direct Hessian of `model` at `mol` graded against its autodiff Hessian (IUPAC masses).

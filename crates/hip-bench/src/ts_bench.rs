@@ -136,8 +136,9 @@ pub fn displaced_start(ts0: &Molecule, sigma: f64, rep: usize) -> Molecule {
     ts0.with_flat_positions(&x)
 }
 
-/// One way of driving the search: the Hessian method, how often it is recomputed, and whether
-/// fresh Hessians get the secant correction ([`ts::TsOptions::secant_update`]).
+/// One way of driving the search: the Hessian method, how often it is recomputed, whether
+/// fresh Hessians get the secant correction ([`ts::TsOptions::secant_update`]), and how many
+/// probes of the followed mode ([`ts::TsOptions::mode_probes`]).
 #[derive(Clone, Copy, Debug)]
 pub struct Variant {
     /// Label in the results (`TsRun::hessian`).
@@ -148,17 +149,19 @@ pub struct Variant {
     pub every: usize,
     /// Secant-correct fresh Hessians.
     pub secant: bool,
+    /// Hessian-vector probes of the followed mode per fresh Hessian (0: none).
+    pub probes: usize,
 }
 
 /// The report's variants: `hip` (direct every step, the paper's protocol), `quasi_newton`
 /// (direct once, Bofill updates) and, when asked, `autodiff` (every step).
 pub fn report_variants(with_autodiff: bool) -> Vec<Variant> {
     let mut v = vec![
-        Variant { label: "hip", method: HessianMethod::Direct, every: 1, secant: false },
-        Variant { label: "quasi_newton", method: HessianMethod::Direct, every: usize::MAX, secant: false },
+        Variant { label: "hip", method: HessianMethod::Direct, every: 1, secant: false, probes: 0 },
+        Variant { label: "quasi_newton", method: HessianMethod::Direct, every: usize::MAX, secant: false, probes: 0 },
     ];
     if with_autodiff {
-        v.push(Variant { label: "autodiff", method: HessianMethod::Autodiff, every: 1, secant: false });
+        v.push(Variant { label: "autodiff", method: HessianMethod::Autodiff, every: 1, secant: false, probes: 0 });
     }
     v
 }
@@ -189,9 +192,14 @@ pub fn ts_searches_with(
         for &sigma in sigmas {
             for rep in 0..repeats {
                 let start = displaced_start(ts0, sigma, rep);
-                for &Variant { label, method, every, secant } in variants {
+                for &Variant { label, method, every, secant, probes } in variants {
                     let pot = ModelPotential { model: model.clone(), method };
-                    let opts = ts::TsOptions { hessian_every: every, secant_update: secant, ..Default::default() };
+                    let opts = ts::TsOptions {
+                        hessian_every: every,
+                        secant_update: secant,
+                        mode_probes: probes,
+                        ..Default::default()
+                    };
                     let t0 = std::time::Instant::now();
                     let r = ts::search(&pot, &start, &opts)?;
                     let seconds = t0.elapsed().as_secs_f64();

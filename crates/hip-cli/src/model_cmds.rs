@@ -197,6 +197,11 @@ pub struct TsArgs {
     /// model's surface; `reports/v2/TS-DIAGNOSIS.md`).
     #[arg(long)]
     pub secant: bool,
+    /// Correct each fresh Hessian along the mode the search follows with up to K measured
+    /// Hessian-vector products of the model's gradient (2 force calls each): the barrier's
+    /// curvature then comes from the surface the search walks on (`reports/v2/probe/`).
+    #[arg(long, default_value_t = 0)]
+    pub mode_probes: usize,
     /// Hessian method: direct, autodiff or fd.
     #[arg(long, default_value = "direct")]
     pub method: String,
@@ -220,6 +225,7 @@ pub fn ts(a: TsArgs) -> CliResult {
         hessian_every: a.hessian_every,
         max_steps: a.max_steps,
         secant_update: a.secant,
+        mode_probes: a.mode_probes,
         ..Default::default()
     };
     let r = ts::search(&pot, &mol, &o).map_err(|e| e.to_string())?;

@@ -268,6 +268,13 @@ fn model_commands_end_to_end() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(v["method"].as_str().unwrap().contains("secant"), "{v}");
+    // probes cost two gradient calls each, on top of one per step
+    let o = hip(&["ts", ws, "--model", m, "--max-steps", "3", "--mode-probes", "2", "--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["method"].as_str().unwrap().contains("mode_probes=2"), "{v}");
+    let (calls, steps) = (v["energy_calls"].as_u64().unwrap(), v["steps"].as_u64().unwrap());
+    assert!(steps == 0 || calls > steps + 1, "probes must call the gradient: {v}");
     let table = tmp("per-sample.tsv");
     let o = hip(&[
         "eval",

@@ -295,3 +295,118 @@ fn bad_input_is_an_error_not_a_panic() {
     assert!(e.contains("6×6") && e.contains("3 atoms"), "{e}");
     assert!(hip_core::Hessian::from_vec(1, vec![f64::NAN; 9]).is_err());
 }
+
+#[test]
+fn set_product_makes_every_probed_product_exact() {
+    // Probing orthonormal directions one after another with exact products of a symmetric A
+    // must leave B q = A q for *every* probe (later updates keep earlier ones), B symmetric,
+    // and B unchanged on the orthogonal complement's quadratic form.
+    use hip_tasks::optimize::hessian_update::set_product;
+    use nalgebra::{DMatrix, DVector};
+    let n = 9;
+    let mut rng = SplitMix64(7);
+    let sym = |rng: &mut SplitMix64| {
+        let m = DMatrix::from_fn(n, n, |_, _| rng.normal());
+        (&m + m.transpose()) * 0.5
+    };
+    let (a, b0) = (sym(&mut rng), sym(&mut rng));
+    let q = DMatrix::from_fn(n, 3, |_, _| rng.normal()).qr().q();
+    let mut b = b0.clone();
+    for k in 0..3 {
+        let v: DVector<f64> = q.column(k).into_owned();
+        assert!(set_product(&mut b, &v, &(&a * &v)));
+    }
+    let scale = a.norm() + b0.norm();
+    for k in 0..3 {
+        let v: DVector<f64> = q.column(k).into_owned();
+        assert!((&b * &v - &a * &v).norm() < 1e-12 * scale, "probe {k} not exact");
+    }
+    assert!((&b - b.transpose()).norm() < 1e-12 * scale);
+    let c = DVector::from_fn(n, |_, _| rng.normal());
+    let c = &c - &q * (q.transpose() * &c);
+    assert!((c.dot(&(&b * &c)) - c.dot(&(&b0 * &c))).abs() < 1e-12 * scale * c.norm_squared());
+    let mut unchanged = b.clone();
+    assert!(!set_product(&mut unchanged, &(DVector::from_element(n, 1.0)), &DVector::zeros(n)), "non-unit v");
+    assert_eq!(unchanged, b);
+}
+
+/// The bonded force field with the reaction mode's curvature made wrong: `H + c n nᵀ` with `n`
+/// the (fixed) umbrella direction of planar NH₃, as a learned Hessian that sees a barrier top as
+/// a soft valley.
+struct WrongReactionMode<P> {
+    inner: P,
+    n: Vec<f64>,
+    c: f64,
+}
+
+impl<P: Potential> Potential for WrongReactionMode<P> {
+    fn name(&self) -> String {
+        format!("wrong-reaction-mode-{}", self.inner.name())
+    }
+    fn energy_forces(&self, mol: &Molecule) -> hip_core::Result<hip_core::EnergyForces> {
+        self.inner.energy_forces(mol)
+    }
+    fn hessian(&self, mol: &Molecule) -> hip_core::Result<hip_core::Hessian> {
+        let mut h = self.inner.hessian(mol)?;
+        let d = h.dim();
+        let m = h.as_mut_slice();
+        for i in 0..d {
+            for j in 0..d {
+                m[i * d + j] += self.c * self.n[i] * self.n[j];
+            }
+        }
+        Ok(h)
+    }
+    fn rigid_body_invariant(&self) -> bool {
+        self.inner.rigid_body_invariant()
+    }
+}
+
+#[test]
+fn mode_probes_rescue_a_ts_search_whose_hessian_has_the_reaction_mode_wrong() {
+    // Planar NH₃ on the bonded force field: the umbrella mode is the reaction mode (A2'', an
+    // exact eigenvector). A Hessian with its curvature flipped to +|λ| has no negative mode: the
+    // plain search still maximizes along its lowest mode, but with the wrong curvature it
+    // crawls or ends elsewhere; one probe along the followed mode measures the surface's
+    // curvature there and restores Newton convergence. Endpoints graded by the exact surface.
+    let ts0 = ammonia_planar();
+    let exact = Analytic(BondedForceField::new(&ts0).unwrap());
+    let s = 12f64.sqrt();
+    let n = vec![0.0, 0.0, 3.0 / s, 0.0, 0.0, -1.0 / s, 0.0, 0.0, -1.0 / s, 0.0, 0.0, -1.0 / s];
+    let h = exact.hessian(&ts0).unwrap();
+    let d = h.dim();
+    let lam: f64 = (0..d).map(|i| (0..d).map(|j| n[i] * h.as_slice()[i * d + j] * n[j]).sum::<f64>()).sum();
+    assert!(lam < 0.0, "umbrella curvature at the planar TS: {lam}");
+    let pot = WrongReactionMode { inner: exact, n, c: -2.0 * lam };
+    let rate = local::newton_local(&ts0, &pot.hessian(&ts0).unwrap(), &h, true).unwrap();
+    assert_eq!(rate.approx_negative, 0, "the wrong Hessian must miss the barrier: {rate:?}");
+    let at_planar = |r: &hip_tasks::optimize::Report| {
+        let p = &r.molecule.positions;
+        let (a, b, c) = (sub(p[2], p[1]), sub(p[3], p[1]), sub(p[0], p[1]));
+        let nn = cross(a, b);
+        r.converged && dot(nn, c).abs() / dot(nn, nn).sqrt() < 1e-3
+    };
+    let (mut calls, mut steps, mut plain_ok) = ([0usize; 2], [0usize; 2], 0);
+    for seed in 0..5 {
+        let start = displaced(&ts0, 0.05, seed);
+        let plain = ts::search(&pot, &start, &ts::TsOptions::default()).unwrap();
+        let probed = ts::search(&pot, &start, &ts::TsOptions { mode_probes: 2, ..Default::default() }).unwrap();
+        eprintln!(
+            "seed {seed}: plain converged={} steps={}; probed converged={} steps={} energy calls {}",
+            plain.converged, plain.steps, probed.converged, probed.steps, probed.energy_calls
+        );
+        plain_ok += usize::from(at_planar(&plain));
+        steps[0] += plain.steps;
+        steps[1] += probed.steps;
+        assert!(at_planar(&probed), "{} did not reach the planar TS from seed {seed}", probed.method);
+        let graded = hip_tasks::optimize::classify(&pot.inner, &probed.molecule).unwrap();
+        assert_eq!(graded.classification, Classification::TransitionState, "{:?}", graded.spectrum);
+        assert!(probed.method.contains("mode_probes=2"), "{}", probed.method);
+        calls[0] += probed.energy_calls;
+        calls[1] += probed.steps;
+    }
+    assert!(plain_ok < 5, "the wrong Hessian must make the plain search fail somewhere");
+    assert!(4 * steps[1] <= steps[0], "probes must restore fast convergence: steps {steps:?}");
+    // two gradient calls per probe, at most two probes per step, plus one per step
+    assert!(calls[0] <= 5 * calls[1] + 5, "gradient calls {calls:?}");
+}

@@ -35,3 +35,19 @@ pub fn bofill(h: &mut DMatrix<f64>, s: &DVector<f64>, y: &DVector<f64>) -> bool 
     *h += sr1 * phi + psb * (1.0 - phi);
     true
 }
+
+/// Makes `h` reproduce a measured Hessian-vector product: afterwards `h v = w` for the unit
+/// vector `v`, by the symmetric rank-two update `h + r vᵀ + v rᵀ − (vᵀr) v vᵀ`, `r = w − h v`
+/// (Powell's symmetric update with the step `v`). Products set earlier along directions
+/// orthogonal to `v` stay exact when `w` is the product of a symmetric matrix: for `u ⊥ v` the
+/// update adds `v (rᵀu) = v (vᵀA u − vᵀ h u)`, zero when `h u = A u` already. `v` must be a unit
+/// vector (checked to 1e-8); returns `false` and leaves `h` alone otherwise.
+pub fn set_product(h: &mut DMatrix<f64>, v: &DVector<f64>, w: &DVector<f64>) -> bool {
+    if (v.norm() - 1.0).abs() > 1e-8 || v.len() != h.nrows() || w.len() != h.nrows() {
+        return false;
+    }
+    let r = w - &*h * v;
+    let vr = v.dot(&r);
+    *h += &r * v.transpose() + v * r.transpose() - v * v.transpose() * vr;
+    true
+}

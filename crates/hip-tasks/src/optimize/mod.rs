@@ -7,7 +7,8 @@
 //! - [`bfgs::minimize`]: quasi-Newton BFGS from a unit Hessian, no Hessian calls.
 //! - [`fire::minimize`]: FIRE (ASE's parameters).
 //! - [`ts::search`]: restricted-step partitioned RFO (RS-P-RFO) for first-order saddles, with
-//!   mode following and Bofill updates between Hessian calls.
+//!   mode following and Bofill updates between Hessian calls; optionally each fresh Hessian
+//!   corrected along the followed mode by measured Hessian-vector products ([`probe`]).
 //! - [`local::newton_local`]: whether steps with an approximate Hessian converge to a stationary
 //!   point of a surface with another (exact) Hessian, and how fast: the local theory of a search
 //!   driven by a predicted Hessian.
@@ -19,6 +20,7 @@ pub mod bfgs;
 pub mod fire;
 pub mod hessian_update;
 pub mod local;
+pub mod probe;
 pub mod rfo;
 pub mod step;
 pub mod ts;

@@ -4,12 +4,14 @@
 //! The maximized mode is the lowest one at the start (or [`TsOptions::mode`]); after that it is
 //! the mode with the largest overlap with the previous one (mode following). The Hessian is
 //! recomputed every `hessian_every` steps (1 = every step, as the paper) and Bofill-updated in
-//! between. Steps are never rejected (the energy should rise along one mode); the trust radius
+//! between; with [`TsOptions::mode_probes`] each fresh Hessian is first corrected along the
+//! followed mode by the surface's own Hessian-vector products ([`super::probe`]). Steps are never rejected (the energy should rise along one mode); the trust radius
 //! shrinks when the quadratic model's prediction is poor and grows when it is good.
 
 use hip_core::{Molecule, Potential, Result};
 use nalgebra::DVector;
 
+use super::probe;
 use super::step::{predicted_change, prfo_step};
 use super::{Evaluator, Report, RunEnd, Thresholds, Trust, hessian_update, max_rms};
 
@@ -34,6 +36,11 @@ pub struct TsOptions {
     /// the surface the gradients come from: the update restores the curvature along the step,
     /// which Newton-type convergence near the saddle depends on. Off = the paper's protocol.
     pub secant_update: bool,
+    /// Correct each fresh Hessian along the mode the search follows with at most this many
+    /// Hessian-vector products of the surface's own gradient (two gradient calls each; see
+    /// [`super::probe`]): the curvature that decides the direction of a saddle search is then
+    /// the surface's, whatever the Hessian's source. 0 = off (the paper's protocol).
+    pub mode_probes: usize,
 }
 
 impl Default for TsOptions {
@@ -46,6 +53,7 @@ impl Default for TsOptions {
             trust: Trust { initial: 0.1, min: 1e-3, max: 0.3 },
             classify: true,
             secant_update: false,
+            mode_probes: 0,
         }
     }
 }
@@ -67,6 +75,7 @@ pub fn search(pot: &dyn Potential, start: &Molecule, opts: &TsOptions) -> Result
     let (mut last_max_step, mut last_rms_step) = (f64::INFINITY, f64::INFINITY);
     let (mut converged, mut steps, mut since_hessian) = (false, 0, 0);
     let mut followed: Option<DVector<f64>> = None;
+    let mut fresh = true;
     let (mut fmax, mut frms);
     loop {
         let b;
@@ -85,15 +94,16 @@ pub fn search(pot: &dyn Potential, start: &Molecule, opts: &TsOptions) -> Result
             break;
         }
         steps += 1;
+        if fresh && opts.mode_probes > 0 {
+            probe::probe_followed_mode(&mut ev, &x, &mut h, &b, opts.mode_probes, |vecs| {
+                followed_mode(vecs, followed.as_ref(), opts.mode)
+            })?;
+        }
+        fresh = false;
         let hs = b.transpose() * &h * &b;
         let (lam, vectors) = crate::linalg::sym_eigen(&hs, "TS-search Hessian")?;
         let vecs: Vec<DVector<f64>> = (0..lam.len()).map(|i| &b * vectors.column(i)).collect();
-        let t = match &followed {
-            None => opts.mode.min(lam.len() - 1),
-            Some(prev) => (0..vecs.len())
-                .max_by(|&i, &j| vecs[i].dot(prev).abs().total_cmp(&vecs[j].dot(prev).abs()))
-                .unwrap_or(0),
-        };
+        let t = followed_mode(&vecs, followed.as_ref(), opts.mode);
         followed = Some(vecs[t].clone());
         let gt: Vec<f64> = vecs.iter().map(|v| v.dot(&g)).collect();
         let s_eig = prfo_step(&lam, &gt, t, trust);
@@ -120,6 +130,7 @@ pub fn search(pot: &dyn Potential, start: &Molecule, opts: &TsOptions) -> Result
         since_hessian += 1;
         if since_hessian >= opts.hessian_every.max(1) {
             h = ev.hessian(&x)?;
+            fresh = true;
             if opts.secant_update {
                 hessian_update::bofill(&mut h, &dx, &y);
             }
@@ -129,7 +140,23 @@ pub fn search(pot: &dyn Potential, start: &Molecule, opts: &TsOptions) -> Result
         }
     }
     let end = RunEnd { x, converged, steps, energy: e, max_force: fmax, rms_force: frms, energies };
-    let name =
-        format!("rs-p-rfo(hessian_every={}{})", opts.hessian_every, if opts.secant_update { ", secant" } else { "" });
-    ev.finish(name, end, opts.classify)
+    let mut name = format!("rs-p-rfo(hessian_every={}", opts.hessian_every);
+    if opts.secant_update {
+        name += ", secant";
+    }
+    if opts.mode_probes > 0 {
+        name += &format!(", mode_probes={}", opts.mode_probes);
+    }
+    ev.finish(name + ")", end, opts.classify)
+}
+
+/// The mode to maximize along, among eigenvectors `vecs` (ascending eigenvalues): index `mode`
+/// at the start, then the one with the largest overlap with the mode followed so far.
+fn followed_mode(vecs: &[DVector<f64>], followed: Option<&DVector<f64>>, mode: usize) -> usize {
+    match followed {
+        None => mode.min(vecs.len().saturating_sub(1)),
+        Some(prev) => {
+            (0..vecs.len()).max_by(|&i, &j| vecs[i].dot(prev).abs().total_cmp(&vecs[j].dot(prev).abs())).unwrap_or(0)
+        }
+    }
 }
