@@ -14,8 +14,8 @@
 //! Variants: `hip` (direct Hessian every step, the paper's protocol), `hip_secant` (the same, each
 //! fresh direct Hessian secant-corrected with the last step, `TsOptions::secant_update`),
 //! `quasi_newton` (direct once, Bofill updates), `hip_probeK` (direct every step, each corrected
-//! along the followed mode by up to K Hessian-vector products of the model's gradient,
-//! `TsOptions::mode_probes`), `autodiff`, `autodiff_secant`. Every endpoint is
+//! along the followed and the lowest modes by K Hessian-vector products of the model's gradient,
+//! `TsOptions::mode_probes`), `hip_secant_probeK` (both corrections), `autodiff`, `autodiff_secant`. Every endpoint is
 //! graded by the model's autodiff Hessian. Prints the summary per variant and writes the runs.
 //!
 //! `--saddles` locates the model's own saddle near each reference TS (autodiff RS-P-RFO from the
@@ -55,10 +55,14 @@ fn variant(label: &str) -> Result<Variant, String> {
         "quasi_newton" => (HessianMethod::Direct, usize::MAX, false, 0),
         "autodiff" => (HessianMethod::Autodiff, 1, false, 0),
         "autodiff_secant" => (HessianMethod::Autodiff, 1, true, 0),
-        other => match other.strip_prefix("hip_probe").and_then(|k| k.parse::<usize>().ok()) {
-            Some(k) => (HessianMethod::Direct, 1, false, k),
-            None => return Err(format!("unknown variant {other:?}")),
-        },
+        other => {
+            let probes = |prefix: &str| other.strip_prefix(prefix).and_then(|k| k.parse::<usize>().ok());
+            match (probes("hip_probe"), probes("hip_secant_probe")) {
+                (Some(k), _) => (HessianMethod::Direct, 1, false, k),
+                (_, Some(k)) => (HessianMethod::Direct, 1, true, k),
+                _ => return Err(format!("unknown variant {other:?}")),
+            }
+        }
     };
     let label: &'static str = Box::leak(label.to_string().into_boxed_str());
     Ok(Variant { label, method, every, secant, probes })

@@ -324,7 +324,7 @@ pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
         let runs =
             ts_bench::ts_searches(model.clone(), &cases, &[0.05, 0.1], 1, o.ts_autodiff).map_err(|e| e.to_string())?;
         let mut summary = std::collections::BTreeMap::new();
-        for l in ["hip", "quasi_newton", "autodiff"] {
+        for l in ts_bench::report_variants(true).iter().map(|v| v.label) {
             let s = ts_bench::summarize(&runs, l);
             if s.runs > 0 {
                 summary.insert(l.to_string(), s);

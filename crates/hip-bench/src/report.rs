@@ -516,23 +516,26 @@ pub fn markdown(r: &Results, plots: &[(&str, &str)]) -> String {
             s,
             "Every endpoint is graded by the same reference, the autodiff Hessian of the model that was searched (the exact \
              Hessian of that surface), whatever Hessian drove the search; *is the reference TS*: RMSD after alignment below \
-             {} Å. The last column is how often the search's own Hessian agrees with the grader.\n",
+             {} Å. The last column is how often the search's own Hessian agrees with the grader. `hip_probe8`: the direct \
+             Hessian corrected before each step by 8 Hessian-vector products of the model's gradient along the followed \
+             and the lowest modes (16 gradient calls; `hip ts --mode-probes 8`).\n",
             crate::ts_bench::MATCH_RMSD
         );
         let _ = writeln!(
             s,
-            "| Hessian | runs | converged | converged with 1 imaginary mode (graded) | … and is the reference TS | mean steps | mean Hessian calls | mean s | own classification agrees |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+            "| Hessian | runs | converged | converged with 1 imaginary mode (graded) | … and is the reference TS | mean steps | mean Hessian calls | mean gradient calls | mean s | own classification agrees |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
         );
         for (k, v) in &ts.summary {
             let _ = writeln!(
                 s,
-                "| {k} | {} | {} | {} | {} | {:.1} | {:.1} | {:.2} | {}/{} |",
+                "| {k} | {} | {} | {} | {} | {:.1} | {:.1} | {:.1} | {:.2} | {}/{} |",
                 v.runs,
                 v.converged,
                 v.success,
                 v.matches_reference,
                 v.mean_steps,
                 v.mean_hessian_calls,
+                v.mean_energy_calls,
                 v.mean_seconds,
                 v.own_agrees,
                 v.runs

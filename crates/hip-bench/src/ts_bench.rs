@@ -85,6 +85,9 @@ pub struct TsSummary {
     /// Mean Hessian calls per run.
     #[serde(default)]
     pub mean_hessian_calls: f64,
+    /// Mean energy+gradient calls per run (probes included).
+    #[serde(default)]
+    pub mean_energy_calls: f64,
     /// Mean wall time per run, s.
     #[serde(default)]
     pub mean_seconds: f64,
@@ -153,11 +156,18 @@ pub struct Variant {
     pub probes: usize,
 }
 
-/// The report's variants: `hip` (direct every step, the paper's protocol), `quasi_newton`
-/// (direct once, Bofill updates) and, when asked, `autodiff` (every step).
+/// Probes per fresh Hessian of the report's `hip_probe` variant: chosen on the validation split
+/// among 1, 3 and 8 (`reports/v2/probe/README.md`).
+pub const REPORT_PROBES: usize = 8;
+
+/// The report's variants: `hip` (direct every step, the paper's protocol), `hip_probe8` (the
+/// same, each direct Hessian corrected by [`REPORT_PROBES`] Hessian-vector products of the
+/// model's gradient, [`ts::TsOptions::mode_probes`]), `quasi_newton` (direct once, Bofill
+/// updates) and, when asked, `autodiff` (every step).
 pub fn report_variants(with_autodiff: bool) -> Vec<Variant> {
     let mut v = vec![
         Variant { label: "hip", method: HessianMethod::Direct, every: 1, secant: false, probes: 0 },
+        Variant { label: "hip_probe8", method: HessianMethod::Direct, every: 1, secant: false, probes: REPORT_PROBES },
         Variant { label: "quasi_newton", method: HessianMethod::Direct, every: usize::MAX, secant: false, probes: 0 },
     ];
     if with_autodiff {
@@ -241,6 +251,7 @@ pub fn summarize(runs: &[TsRun], label: &str) -> TsSummary {
         own_success: conv.iter().filter(|r| r.n_imaginary_own == 1).count(),
         own_agrees: rs.iter().filter(|r| (r.n_imaginary == 1) == (r.n_imaginary_own == 1)).count(),
         mean_hessian_calls: rs.iter().map(|r| r.hessian_calls as f64).sum::<f64>() / n,
+        mean_energy_calls: rs.iter().map(|r| r.energy_calls as f64).sum::<f64>() / n,
         mean_seconds: rs.iter().map(|r| r.seconds).sum::<f64>() / n,
         mean_steps: if conv.is_empty() {
             f64::NAN

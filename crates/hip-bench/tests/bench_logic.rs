@@ -223,7 +223,9 @@ fn ts_searches_are_graded_by_the_autodiff_hessian_of_the_searched_model() {
         Arc::new(hip_model::HipModel::new(hip_model::ModelConfig::default(), &candle_core::Device::Cpu).unwrap());
     let ts0 = hip_core::Molecule::new(vec![8, 1, 1], vec![[0.0; 3], [0.96, 0.0, 0.0], [-0.24, 0.93, 0.0]]).unwrap();
     let runs = hip_bench::ts_bench::ts_searches(model.clone(), &[("w".into(), ts0)], &[0.05], 1, false).unwrap();
-    assert_eq!(runs.len(), 2);
+    assert_eq!(runs.len(), 3, "hip, hip_probe8, quasi_newton");
+    let probed = runs.iter().find(|r| r.hessian == "hip_probe8").unwrap();
+    assert!(probed.steps == 0 || probed.energy_calls > probed.steps + 1, "probes call the gradient");
     for r in &runs {
         assert_eq!(r.graded_by, "autodiff");
         let end = r.rmsd_to_reference;

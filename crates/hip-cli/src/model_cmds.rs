@@ -197,9 +197,9 @@ pub struct TsArgs {
     /// model's surface; `reports/v2/TS-DIAGNOSIS.md`).
     #[arg(long)]
     pub secant: bool,
-    /// Correct each fresh Hessian along the mode the search follows with up to K measured
-    /// Hessian-vector products of the model's gradient (2 force calls each): the barrier's
-    /// curvature then comes from the surface the search walks on (`reports/v2/probe/`).
+    /// Correct each fresh Hessian with K measured Hessian-vector products of the model's
+    /// gradient (2 force calls each), along the followed mode and then the lowest modes: those
+    /// curvatures then come from the surface the search walks on (`reports/v2/probe/`).
     #[arg(long, default_value_t = 0)]
     pub mode_probes: usize,
     /// Hessian method: direct, autodiff or fd.

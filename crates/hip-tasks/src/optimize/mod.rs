@@ -8,7 +8,7 @@
 //! - [`fire::minimize`]: FIRE (ASE's parameters).
 //! - [`ts::search`]: restricted-step partitioned RFO (RS-P-RFO) for first-order saddles, with
 //!   mode following and Bofill updates between Hessian calls; optionally each fresh Hessian
-//!   corrected along the followed mode by measured Hessian-vector products ([`probe`]).
+//!   corrected along the followed and lowest modes by measured Hessian-vector products ([`probe`]).
 //! - [`local::newton_local`]: whether steps with an approximate Hessian converge to a stationary
 //!   point of a surface with another (exact) Hessian, and how fast: the local theory of a search
 //!   driven by a predicted Hessian.

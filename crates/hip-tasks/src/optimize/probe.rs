@@ -5,13 +5,15 @@
 //! `B` has `A`'s curvature closely enough along every mode, and has one negative mode
 //! ([`super::local::newton_local`]). A learned Hessian's largest *relative* errors are along the
 //! softest modes, which at a transition state include the reaction mode: its curvature can even
-//! come out with the wrong sign. [`probe_followed_mode`] measures `A u` along the mode `u` the
-//! search would follow and updates `B` so that `B u = A u` ([`hessian_update::set_product`]); it
-//! repeats with the followed mode of the updated `B`, orthogonalized against the earlier probes,
-//! until that mode lies in the probed space or the probe limit is reached. This is a
-//! Rayleigh–Ritz refinement in the spirit of Davidson iterations (Sella's iterative
-//! diagonalization), with the predicted Hessian as the model of everything not probed. Each
-//! probe costs two gradient calls, counted in the search's `energy_calls`.
+//! come out with the wrong sign, and a step along a mode whose curvature `B` underestimates by
+//! more than half overshoots (the Newton map's factor `1 − a/b` leaves (−1, 1)).
+//! [`probe_low_modes`] measures `A u` along the mode `u` the search would follow and updates `B`
+//! so that `B u = A u` ([`hessian_update::set_product`]); then, with the updated `B`, along the
+//! followed mode again if it has moved out of the probed span, else along its lowest modes, each
+//! orthogonalized against the earlier probes. This is a Rayleigh–Ritz refinement in the spirit
+//! of Davidson iterations (Sella's iterative diagonalization), with the predicted Hessian as the
+//! model of everything not probed. Each probe costs two gradient calls, counted in the search's
+//! `energy_calls`.
 
 use hip_core::Result;
 use nalgebra::{DMatrix, DVector};
@@ -25,15 +27,17 @@ use crate::linalg::sym_eigen;
 /// `2ε` stays below 1e-3 eV/Å².
 pub const PROBE_STEP: f64 = 1e-3;
 
-/// The followed mode counts as probed when less than this fraction of its norm lies outside
-/// the span of the probes so far (sin of the angle to that span).
+/// A mode counts as probed when less than this fraction of its norm lies outside the span of
+/// the probes so far (sin of the angle to that span).
 pub const PROBED_TOLERANCE: f64 = 0.1;
 
-/// Refines `h` (Cartesian, `3N×3N`) at `x` along the mode the search follows, with at most
-/// `max_probes` Hessian-vector products. `basis` is the search's internal basis (orthonormal
-/// columns); `pick` chooses the followed mode from the eigenvectors of `basisᵀ h basis`
-/// (ascending eigenvalues; vectors in Cartesian coordinates). Returns the probes taken.
-pub(crate) fn probe_followed_mode(
+/// Refines `h` (Cartesian, `3N×3N`) at `x` with `max_probes` Hessian-vector products (fewer
+/// only when every mode is probed): along the mode the search follows, then along the lowest
+/// modes, each time of the updated `h` and the first one not yet in the probed span. `basis` is
+/// the search's internal basis (orthonormal columns); `pick` chooses the followed mode from the
+/// eigenvectors of `basisᵀ h basis` (ascending eigenvalues; vectors in Cartesian coordinates).
+/// Returns the probes taken.
+pub(crate) fn probe_low_modes(
     ev: &mut Evaluator<'_>,
     x: &[f64],
     h: &mut DMatrix<f64>,
@@ -47,15 +51,20 @@ pub(crate) fn probe_followed_mode(
         let (_, vectors) = sym_eigen(&hs, "TS-search Hessian (probe)")?;
         let internal: Vec<DVector<f64>> = (0..vectors.ncols()).map(|i| vectors.column(i).into_owned()).collect();
         let cart: Vec<DVector<f64>> = internal.iter().map(|u| basis * u).collect();
-        let mut u = internal[pick(&cart)].clone();
-        for p in &probed {
-            u -= p * p.dot(&u);
-        }
-        let outside = u.norm();
-        if outside < PROBED_TOLERANCE {
+        let outside = |k: usize| {
+            let mut u = internal[k].clone();
+            for p in &probed {
+                u -= p * p.dot(&u);
+            }
+            u
+        };
+        let followed = pick(&cart);
+        let Some(mut u) =
+            std::iter::once(followed).chain(0..internal.len()).map(outside).find(|u| u.norm() >= PROBED_TOLERANCE)
+        else {
             break;
-        }
-        u /= outside;
+        };
+        u /= u.norm();
         let v = basis * &u;
         let w = hessian_vector_product(ev, x, &v)?;
         hessian_update::set_product(h, &v, &w);

@@ -5,7 +5,7 @@
 //! the mode with the largest overlap with the previous one (mode following). The Hessian is
 //! recomputed every `hessian_every` steps (1 = every step, as the paper) and Bofill-updated in
 //! between; with [`TsOptions::mode_probes`] each fresh Hessian is first corrected along the
-//! followed mode by the surface's own Hessian-vector products ([`super::probe`]). Steps are never rejected (the energy should rise along one mode); the trust radius
+//! followed and the lowest modes by the surface's own Hessian-vector products ([`super::probe`]). Steps are never rejected (the energy should rise along one mode); the trust radius
 //! shrinks when the quadratic model's prediction is poor and grows when it is good.
 
 use hip_core::{Molecule, Potential, Result};
@@ -36,10 +36,11 @@ pub struct TsOptions {
     /// the surface the gradients come from: the update restores the curvature along the step,
     /// which Newton-type convergence near the saddle depends on. Off = the paper's protocol.
     pub secant_update: bool,
-    /// Correct each fresh Hessian along the mode the search follows with at most this many
-    /// Hessian-vector products of the surface's own gradient (two gradient calls each; see
-    /// [`super::probe`]): the curvature that decides the direction of a saddle search is then
-    /// the surface's, whatever the Hessian's source. 0 = off (the paper's protocol).
+    /// Correct each fresh Hessian with this many Hessian-vector products of the surface's own
+    /// gradient (two gradient calls each; [`super::probe`]): along the mode the search follows,
+    /// then along the lowest modes, so that the curvatures which decide the search's direction
+    /// and its convergence are the surface's, whatever the Hessian's source. 0 = off (the
+    /// paper's protocol).
     pub mode_probes: usize,
 }
 
@@ -95,7 +96,7 @@ pub fn search(pot: &dyn Potential, start: &Molecule, opts: &TsOptions) -> Result
         }
         steps += 1;
         if fresh && opts.mode_probes > 0 {
-            probe::probe_followed_mode(&mut ev, &x, &mut h, &b, opts.mode_probes, |vecs| {
+            probe::probe_low_modes(&mut ev, &x, &mut h, &b, opts.mode_probes, |vecs| {
                 followed_mode(vecs, followed.as_ref(), opts.mode)
             })?;
         }
