@@ -71,6 +71,10 @@ pub struct ReactionArgs {
     /// Output folder: band.xyz, ts.xyz, irc.xyz, profile.png/.svg, summary.json.
     #[arg(short = 'o', long, default_value = "reaction-out")]
     pub output: PathBuf,
+    /// Correct each fresh Hessian of the TS search with K measured Hessian-vector products of
+    /// the model's gradient (`hip ts --mode-probes`; `reports/v2/probe/README.md`).
+    #[arg(long, default_value_t = 0)]
+    pub mode_probes: usize,
     /// Print the summary JSON.
     #[arg(long)]
     pub json: bool,
@@ -137,7 +141,9 @@ pub fn reaction(a: ReactionArgs) -> CliResult {
     let (r, p, pot, warnings) = a.ends.read()?;
     std::fs::create_dir_all(&a.output).map_err(|e| format!("{}: {e}", a.output.display()))?;
     let bar = spinner();
-    let opts = pipeline::PipelineOptions { n_images: a.ends.images, progress: Some(bar.clone()), ..Default::default() };
+    let mut opts =
+        pipeline::PipelineOptions { n_images: a.ends.images, progress: Some(bar.clone()), ..Default::default() };
+    opts.ts.mode_probes = a.mode_probes;
     let out = pipeline::run(&pot, &r, &p, &opts).map_err(|e| e.to_string())?;
     bar.finish_and_clear();
     let err = |e: hip_core::Error| e.to_string();

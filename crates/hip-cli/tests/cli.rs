@@ -336,6 +336,20 @@ fn reaction_pipeline_runs_end_to_end_and_writes_its_outputs() {
     // the band file holds every image
     let band = hip_core::io::xyz::read_xyz_frames(&dir.join("band.xyz")).unwrap();
     assert_eq!(band.len(), 9);
+    // the TS search of the pipeline takes the mode probes
+    let out = hip(&[
+        "reaction",
+        &example("hcn.xyz"),
+        &example("hnc.xyz"),
+        "-o",
+        tmp("rx-probes").to_str().unwrap(),
+        "--mode-probes",
+        "4",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["ts"].to_string().contains("mode_probes=4"), "{}", v["ts"]);
     // reactant and product with other atom orders are one clear error
     let swapped = tmp("nch.xyz");
     let hcn = hip_core::io::xyz::read_xyz(Path::new(&example("hcn.xyz"))).unwrap();
