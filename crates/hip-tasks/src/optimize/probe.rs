@@ -1,5 +1,5 @@
-//! Correcting an approximate Hessian along the mode a saddle search follows, with Hessian-vector
-//! products of the surface's own gradient (central finite differences).
+//! Correcting an approximate Hessian along the mode a saddle search follows and its softest
+//! modes, with Hessian-vector products of the surface's own gradient (central differences).
 //!
 //! A search driven by a Hessian `B` converges to a saddle of a surface with Hessian `A` only if
 //! `B` has `A`'s curvature closely enough along every mode, and has one negative mode
@@ -22,9 +22,9 @@ use super::{Evaluator, hessian_update};
 use crate::linalg::sym_eigen;
 
 /// Finite-difference step of a probe (Å, along a unit Cartesian direction): central
-/// differences of the gradient err by `ε²/6 · ∂⁴E` ≈ 1e-6 eV/Å² here, far below any curvature a
-/// search resolves, while gradient round-off (≈ 1e-12 eV/Å in f64, 1e-6 in f32) divided by
-/// `2ε` stays below 1e-3 eV/Å².
+/// differences of the gradient err by `ε²/6 · ∂⁴E` (≈ 2e-7 × the fourth derivative in eV/Å⁴),
+/// far below any curvature a search resolves, while gradient round-off (≈ 1e-12 eV/Å in f64,
+/// 1e-6 in f32) divided by `2ε` stays below 1e-3 eV/Å².
 pub const PROBE_STEP: f64 = 1e-3;
 
 /// A mode counts as probed when less than this fraction of its norm lies outside the span of

@@ -5,8 +5,9 @@
 //! the mode with the largest overlap with the previous one (mode following). The Hessian is
 //! recomputed every `hessian_every` steps (1 = every step, as the paper) and Bofill-updated in
 //! between; with [`TsOptions::mode_probes`] each fresh Hessian is first corrected along the
-//! followed and the lowest modes by the surface's own Hessian-vector products ([`super::probe`]). Steps are never rejected (the energy should rise along one mode); the trust radius
-//! shrinks when the quadratic model's prediction is poor and grows when it is good.
+//! followed and the lowest modes by the surface's own Hessian-vector products ([`super::probe`]).
+//! Steps are never rejected (the energy should rise along one mode); the trust radius shrinks
+//! when the quadratic model's prediction is poor and grows when it is good.
 
 use hip_core::{Molecule, Potential, Result};
 use nalgebra::DVector;
