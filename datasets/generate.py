@@ -943,13 +943,6 @@ def assemble(level_name, work, out, settings, smoke, wall_total, irc_per_branch=
         print(f"thinned IRC branches to <= {irc_per_branch} points: {thinned} path samples left out")
     present = {s.get("reaction") for s in samples if s["kind"] == "ts"}
     reactions = [r for r in reactions if r["id"] in present]
-    mol_ids = sorted({s["molecule"] for s in samples})
-    mol_index = {m: i for i, m in enumerate(mol_ids)}
-    mol_smiles = {s["molecule"]: s["canonical"] for s in samples}
-    rxn_ids = sorted({s["reaction"] for s in samples if s.get("reaction")})
-    rxn_index = {r: i for i, r in enumerate(rxn_ids)}
-    rxn_desc = {r["id"]: r["description"] for r in read_reactions()}
-    rxn_rec = {r["id"]: r for r in reactions}
     group = molecule_groups(samples, reactions)
     ts_per_group = {}
     for s in samples:
@@ -964,16 +957,18 @@ def assemble(level_name, work, out, settings, smoke, wall_total, irc_per_branch=
         gone = set(dropped_rxns)
         samples = [s for s in samples if s.get("reaction") not in gone]
         reactions = [r for r in reactions if r["id"] not in gone]
-        mol_ids = sorted({s["molecule"] for s in samples})
-        mol_index = {m: i for i, m in enumerate(mol_ids)}
-        rxn_ids = sorted({s["reaction"] for s in samples if s.get("reaction")})
-        rxn_index = {r: i for i, r in enumerate(rxn_ids)}
-        rxn_rec = {r["id"]: r for r in reactions}
         settings = dict(settings, splits_kept_from=os.path.basename(keep_splits))
         print(f"splits kept from {keep_splits}; {len(dropped_rxns)} reactions dropped (they join splits): {dropped_rxns}")
     else:
         gsplit = assign_splits(sorted(set(group.values())), weights)
-        split = {m: gsplit[group[m]] for m in mol_ids}
+        split = {m: gsplit[g] for m, g in group.items()}
+    mol_ids = sorted({s["molecule"] for s in samples})
+    mol_index = {m: i for i, m in enumerate(mol_ids)}
+    mol_smiles = {s["molecule"]: s["canonical"] for s in samples}
+    rxn_ids = sorted({s["reaction"] for s in samples if s.get("reaction")})
+    rxn_index = {r: i for i, r in enumerate(rxn_ids)}
+    rxn_desc = {r["id"]: r["description"] for r in read_reactions()}
+    rxn_rec = {r["id"]: r for r in reactions}
     order = sorted(range(len(samples)), key=lambda k: (mol_index[samples[k]["molecule"]], samples[k].get("reaction") or "",
                                                         KINDS.index(samples[k]["kind"]),
                                                         samples[k].get("irc_branch") or "", samples[k].get("irc_index", -1)))

@@ -15,8 +15,8 @@
 //! fresh direct Hessian secant-corrected with the last step, `TsOptions::secant_update`),
 //! `quasi_newton` (direct once, Bofill updates), `hip_probeK` (direct every step, each corrected
 //! along the followed and the lowest modes by K Hessian-vector products of the model's gradient,
-//! `TsOptions::mode_probes`), `hip_secant_probeK` (both corrections), `autodiff`, `autodiff_secant`. Every endpoint is
-//! graded by the model's autodiff Hessian. Prints the summary per variant and writes the runs.
+//! `TsOptions::mode_probes`), `hip_secant_probeK` (both corrections), `autodiff`,
+//! `autodiff_secant`. Every endpoint is graded by the model's autodiff Hessian. Prints the summary per variant and writes the runs.
 //!
 //! `--saddles` locates the model's own saddle near each reference TS (autodiff RS-P-RFO from the
 //! TS itself) and there evaluates the local theory of the direct-Hessian search

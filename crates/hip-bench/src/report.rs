@@ -516,10 +516,12 @@ pub fn markdown(r: &Results, plots: &[(&str, &str)]) -> String {
             s,
             "Every endpoint is graded by the same reference, the autodiff Hessian of the model that was searched (the exact \
              Hessian of that surface), whatever Hessian drove the search; *is the reference TS*: RMSD after alignment below \
-             {} Å. The last column is how often the search's own Hessian agrees with the grader. `hip_probe8`: the direct \
-             Hessian corrected before each step by 8 Hessian-vector products of the model's gradient along the followed \
-             and the lowest modes (16 gradient calls; `hip ts --mode-probes 8`).\n",
-            crate::ts_bench::MATCH_RMSD
+             {} Å. The last column is how often the search's own Hessian agrees with the grader. `hip_probe{k}`: the \
+             direct Hessian corrected before each step by {k} Hessian-vector products of the model's gradient along the \
+             followed and the lowest modes ({} gradient calls; `hip ts --mode-probes {k}`).\n",
+            crate::ts_bench::MATCH_RMSD,
+            2 * crate::ts_bench::REPORT_PROBES,
+            k = crate::ts_bench::REPORT_PROBES
         );
         let _ = writeln!(
             s,

@@ -141,7 +141,7 @@ pub fn displaced_start(ts0: &Molecule, sigma: f64, rep: usize) -> Molecule {
 
 /// One way of driving the search: the Hessian method, how often it is recomputed, whether
 /// fresh Hessians get the secant correction ([`ts::TsOptions::secant_update`]), and how many
-/// probes of the followed mode ([`ts::TsOptions::mode_probes`]).
+/// Hessian-vector probes correct them ([`ts::TsOptions::mode_probes`]).
 #[derive(Clone, Copy, Debug)]
 pub struct Variant {
     /// Label in the results (`TsRun::hessian`).
@@ -152,7 +152,7 @@ pub struct Variant {
     pub every: usize,
     /// Secant-correct fresh Hessians.
     pub secant: bool,
-    /// Hessian-vector probes of the followed mode per fresh Hessian (0: none).
+    /// Hessian-vector probes per fresh Hessian (followed mode, then the lowest; 0: none).
     pub probes: usize,
 }
 

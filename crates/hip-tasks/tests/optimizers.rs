@@ -82,18 +82,16 @@ fn muller_brown_rs_p_rfo_reaches_the_two_saddles() {
     }
 }
 
-/// A surface whose Hessians are wrong by a fixed linear map: the exact Hessian scaled by
-/// `scale` plus `shear` on the (x, y) off-diagonal, as a learned Hessian that is not the
-/// curvature of the surface its forces come from.
-struct SkewedHessian<P> {
+/// A surface whose forces are exact but whose Hessians are edited by `edit(h, dim)`: a learned
+/// Hessian that is not the curvature of the surface its forces come from.
+struct EditedHessian<P, F> {
     inner: P,
-    scale: f64,
-    shear: f64,
+    edit: F,
 }
 
-impl<P: Potential> Potential for SkewedHessian<P> {
+impl<P: Potential, F: Fn(&mut [f64], usize)> Potential for EditedHessian<P, F> {
     fn name(&self) -> String {
-        format!("skewed-{}", self.inner.name())
+        format!("edited-{}", self.inner.name())
     }
     fn energy_forces(&self, mol: &Molecule) -> hip_core::Result<hip_core::EnergyForces> {
         self.inner.energy_forces(mol)
@@ -101,14 +99,24 @@ impl<P: Potential> Potential for SkewedHessian<P> {
     fn hessian(&self, mol: &Molecule) -> hip_core::Result<hip_core::Hessian> {
         let mut h = self.inner.hessian(mol)?;
         let d = h.dim();
-        let m = h.as_mut_slice();
-        m.iter_mut().for_each(|x| *x *= self.scale);
-        m[1] += self.shear;
-        m[d] += self.shear;
+        (self.edit)(h.as_mut_slice(), d);
         Ok(h)
     }
     fn rigid_body_invariant(&self) -> bool {
         self.inner.rigid_body_invariant()
+    }
+}
+
+/// The exact Hessian scaled by `scale` plus `shear` on the (x, y) off-diagonal: wrong by a fixed
+/// linear map.
+fn skewed<P: Potential>(inner: P, scale: f64, shear: f64) -> EditedHessian<P, impl Fn(&mut [f64], usize)> {
+    EditedHessian {
+        inner,
+        edit: move |m: &mut [f64], d: usize| {
+            m.iter_mut().for_each(|x| *x *= scale);
+            m[1] += shear;
+            m[d] += shear;
+        },
     }
 }
 
@@ -117,7 +125,7 @@ fn secant_correction_rescues_ts_search_with_a_wrong_hessian() {
     // Hessians at 40 % of the true curvature with a shear: Newton steps overshoot by 2.5×, so
     // near the saddle the error grows each step and the plain search cannot converge; the
     // secant correction makes each fresh Hessian reproduce the last step's gradient change.
-    let pot = SkewedHessian { inner: mb(), scale: 0.4, shear: 30.0 };
+    let pot = skewed(mb(), 0.4, 30.0);
     for ((sx, sy), k) in MB_TS_STARTS {
         let (tx, ty, _) = MullerBrown::SADDLES[k];
         let start = MullerBrown::molecule(sx, sy);
@@ -156,7 +164,7 @@ fn newton_rate_predicts_whether_a_search_with_a_wrong_hessian_converges() {
     let mut seen = [0, 0];
     for (k, &(tx, ty, _)) in MullerBrown::SADDLES.iter().enumerate() {
         for (scale, shear) in cases {
-            let pot = SkewedHessian { inner: mb(), scale, shear };
+            let pot = skewed(mb(), scale, shear);
             let at = MullerBrown::molecule(tx, ty);
             let rate =
                 local::newton_local(&at, &pot.hessian(&at).unwrap(), &mb().hessian(&at).unwrap(), false).unwrap();
@@ -330,38 +338,6 @@ fn set_product_makes_every_probed_product_exact() {
     assert_eq!(unchanged, b);
 }
 
-/// The bonded force field with the reaction mode's curvature made wrong: `H + c n nᵀ` with `n`
-/// the (fixed) umbrella direction of planar NH₃, as a learned Hessian that sees a barrier top as
-/// a soft valley.
-struct WrongReactionMode<P> {
-    inner: P,
-    n: Vec<f64>,
-    c: f64,
-}
-
-impl<P: Potential> Potential for WrongReactionMode<P> {
-    fn name(&self) -> String {
-        format!("wrong-reaction-mode-{}", self.inner.name())
-    }
-    fn energy_forces(&self, mol: &Molecule) -> hip_core::Result<hip_core::EnergyForces> {
-        self.inner.energy_forces(mol)
-    }
-    fn hessian(&self, mol: &Molecule) -> hip_core::Result<hip_core::Hessian> {
-        let mut h = self.inner.hessian(mol)?;
-        let d = h.dim();
-        let m = h.as_mut_slice();
-        for i in 0..d {
-            for j in 0..d {
-                m[i * d + j] += self.c * self.n[i] * self.n[j];
-            }
-        }
-        Ok(h)
-    }
-    fn rigid_body_invariant(&self) -> bool {
-        self.inner.rigid_body_invariant()
-    }
-}
-
 #[test]
 fn mode_probes_rescue_a_ts_search_whose_hessian_has_the_reaction_mode_wrong() {
     // Planar NH₃ on the bonded force field: the umbrella mode is the reaction mode (A2'', an
@@ -377,7 +353,19 @@ fn mode_probes_rescue_a_ts_search_whose_hessian_has_the_reaction_mode_wrong() {
     let d = h.dim();
     let lam: f64 = (0..d).map(|i| (0..d).map(|j| n[i] * h.as_slice()[i * d + j] * n[j]).sum::<f64>()).sum();
     assert!(lam < 0.0, "umbrella curvature at the planar TS: {lam}");
-    let pot = WrongReactionMode { inner: exact, n, c: -2.0 * lam };
+    // the bonded force field with the reaction mode's curvature made wrong: H + c n nᵀ, a learned
+    // Hessian that sees the barrier top as a valley
+    let c = -2.0 * lam;
+    let pot = EditedHessian {
+        inner: exact,
+        edit: move |m: &mut [f64], d: usize| {
+            for i in 0..d {
+                for j in 0..d {
+                    m[i * d + j] += c * n[i] * n[j];
+                }
+            }
+        },
+    };
     let rate = local::newton_local(&ts0, &pot.hessian(&ts0).unwrap(), &h, true).unwrap();
     assert_eq!(rate.approx_negative, 0, "the wrong Hessian must miss the barrier: {rate:?}");
     let at_planar = |r: &hip_tasks::optimize::Report| {
