@@ -3,10 +3,11 @@
 # backbone fields equal the E+F baseline's), head-only on the frozen E+F baseline backbone,
 # the same CPU-time budget (train-head.toml: time_budget_s), seeds 0 and 1; then each is
 # evaluated with the direct Hessian on 300 validation samples. Resumable: finished runs are kept.
+# D=models/head-v2 DATA=datasets/gfn2-train.h5 BACKBONE=models/v2/ef-prod.safetensors: the v2 head study.
 # ORDER="cfg1.toml cfg2.toml ..." runs those variants first (in that order).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-D=models/ablation-v1
+D=${D:-models/ablation-v1}   # the study: variant configs, train-head.toml, runs/
 # the v1 file without its unphysical samples: python datasets/filter_v1.py datasets/gfn2-train.h5 datasets/work/gfn2-v1-filtered.h5
 DATA=${DATA:-datasets/work/gfn2-v1-filtered.h5}
 BACKBONE=${BACKBONE:-models/ef-baseline.safetensors}

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Tabulates the head ablation (scripts/ablation-head.sh): mean (and min–max over seeds) of the
 direct-Hessian validation metrics of every variant, beside the frozen backbone's autodiff
-Hessian, into models/ablation-v1/ABLATION.md."""
+Hessian, into DIR/ABLATION.md (DIR: the first argument, default models/ablation-v1)."""
 import glob
 import json
 import os
 import re
+import sys
 
-D = os.path.join(os.path.dirname(__file__), "..", "models", "ablation-v1")
+D = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "models", "ablation-v1")
 KEYS = [("hessian_mae", "H MAE"), ("eigenvalue_mae", "eig MAE"), ("lambda1_mae", "λ₁ MAE"), ("cos_v1", "|cos v₁|"),
         ("neg_count_agreement", "neg-count agr."), ("frequency_mae_cm", "freq MAE (cm⁻¹)"), ("zpe_error_ev", "ZPE err (eV)")]
 

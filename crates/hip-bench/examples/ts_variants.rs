@@ -44,6 +44,39 @@ use hip_model::{HessianMethod, HipModel};
 use hip_tasks::metrics::{self, HessianMetrics};
 use hip_tasks::optimize::{local, ts};
 
+/// Flags that take a value, and flags that stand alone.
+const VALUED: [&str; 6] = ["--model", "--max-ts", "--out", "--variants", "--split", "--reference-rates"];
+const SWITCHES: [&str; 2] = ["--consistency", "--saddles"];
+
+/// `Err` for `--help` (with the usage) and for any argument it does not know, so that a typo or
+/// `--help` never starts a run that overwrites `--out`'s default.
+fn check_args(args: &[String]) -> Result<(), String> {
+    let usage = || {
+        format!(
+            "usage: ts_variants [{}] [{}]",
+            VALUED.iter().map(|f| format!("{f} VALUE")).collect::<Vec<_>>().join("] ["),
+            SWITCHES.join("] [")
+        )
+    };
+    let mut k = 1;
+    while k < args.len() {
+        let a = args[k].as_str();
+        if VALUED.contains(&a) {
+            if k + 1 >= args.len() {
+                return Err(format!("{a} needs a value\n{}", usage()));
+            }
+            k += 2;
+        } else if SWITCHES.contains(&a) {
+            k += 1;
+        } else if a == "--help" || a == "-h" {
+            return Err(usage());
+        } else {
+            return Err(format!("unknown argument {a:?}\n{}", usage()));
+        }
+    }
+    Ok(())
+}
+
 fn arg(args: &[String], name: &str, default: &str) -> String {
     args.iter().position(|a| a == name).and_then(|k| args.get(k + 1)).cloned().unwrap_or_else(|| default.into())
 }
@@ -249,9 +282,17 @@ fn reference_rates(model: &HipModel, split: &str, kind: &str) -> Result<(), Stri
     Ok(())
 }
 
-fn main() -> Result<(), String> {
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("ts_variants: {e}");
+        std::process::exit(2);
+    }
+}
+
+fn run() -> Result<(), String> {
     hip_model::enable_second_order_autodiff();
     let args: Vec<String> = std::env::args().collect();
+    check_args(&args)?;
     let model_path = PathBuf::from(arg(&args, "--model", "models/hip-default.safetensors"));
     let max_ts: usize = arg(&args, "--max-ts", "24").parse().map_err(|e| format!("--max-ts: {e}"))?;
     let out = PathBuf::from(arg(&args, "--out", "reports/v2/ts-variants.json"));

@@ -326,6 +326,8 @@ fn campaign_checkpoints_resume_with_their_configs() {
         ("hip-e2e.safetensors", "train-hip-e2e.toml"),
         ("hip-head.safetensors", "train-hip-head.toml"),
         ("hip-head-ts.safetensors", "train-hip-head-ts.toml"),
+        ("hip-e2e-prod.safetensors", "train-hip-e2e.toml"),
+        ("ef-prod.safetensors", "train-ef.toml"),
     ] {
         let (ck, toml) = (dir.join(ck), dir.join(toml));
         if !ck.exists() {
