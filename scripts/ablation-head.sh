@@ -1,22 +1,19 @@
 #!/usr/bin/env bash
-# Head ablation (issue 12): every variant in models/ablation-v1/*.toml (a model config; the
-# backbone fields equal the E+F baseline's), head-only on the frozen E+F baseline backbone,
-# the same CPU-time budget (train-head.toml: time_budget_s), seeds 0 and 1; then each is
-# evaluated with the direct Hessian on 300 validation samples. Resumable: finished runs are kept.
-# D=models/head-v2: the v2 head study (data v2, the frozen v2-prod E+F backbone).
+# Head ablation (issue 12): every variant in $D/*.toml (a model config; the backbone fields equal
+# the frozen backbone's), head-only on that frozen E+F backbone, the same CPU-time budget
+# ($D/train-head.toml: time_budget_s), seeds 0 and 1; then each is evaluated with the direct
+# Hessian on 300 validation samples. Resumable: finished runs are kept.
+# D: the study (default models/ablation-v1; models/head-v2 is the v2 study); $D/study.env names
+# its DATA and BACKBONE (either can be overridden from the environment).
 # ORDER="cfg1.toml cfg2.toml ..." runs those variants first (in that order).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-D=${D:-models/ablation-v1}   # the study: variant configs, train-head.toml, runs/
-case "$D" in
-  *head-v2) DATA=${DATA:-datasets/gfn2-train.h5}; BACKBONE=${BACKBONE:-models/v2/ef-prod.safetensors} ;;
-  *) # the v1 study: the v1 file without its unphysical samples
-     # (python datasets/filter_v1.py datasets/gfn2-train.h5 datasets/work/gfn2-v1-filtered.h5) and the
-     # v1 E+F baseline, shipped until 2026-12-02 (git show 6aa8aa0:models/ef-baseline.safetensors)
-     DATA=${DATA:-datasets/work/gfn2-v1-filtered.h5}; BACKBONE=${BACKBONE:-datasets/work/ef-baseline-v1.safetensors} ;;
-esac
+D=${D:-models/ablation-v1}
+# shellcheck source=/dev/null
+DATA_ENV=${DATA:-}; BACKBONE_ENV=${BACKBONE:-}; . "$D/study.env"
+DATA=${DATA_ENV:-$DATA}; BACKBONE=${BACKBONE_ENV:-$BACKBONE}
 for f in "$DATA" "$BACKBONE"; do
-  [ -f "$f" ] || { echo "$0: $f is missing (see the comments at the top of this script)" >&2; exit 2; }
+  [ -f "$f" ] || { echo "$0: $f is missing (how to make it: $D/study.env)" >&2; exit 2; }
 done
 export RAYON_NUM_THREADS=1
 ORDER=${ORDER:-$(ls "$D"/[A-Z]_*.toml)}

@@ -16,7 +16,8 @@
 //! `quasi_newton` (direct once, Bofill updates), `hip_probeK` (direct every step, each corrected
 //! along the followed and the lowest modes by K Hessian-vector products of the model's gradient,
 //! `TsOptions::mode_probes`), `hip_secant_probeK` (both corrections), `autodiff`,
-//! `autodiff_secant`. Every endpoint is graded by the model's autodiff Hessian. Prints the summary per variant and writes the runs.
+//! `autodiff_secant`. Every endpoint is graded by the model's autodiff Hessian. Prints the
+//! summary per variant and writes the runs.
 //!
 //! `--saddles` locates the model's own saddle near each reference TS (autodiff RS-P-RFO from the
 //! TS itself) and there evaluates the local theory of the direct-Hessian search
@@ -38,47 +39,36 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use candle_core::Device;
+use clap::Parser;
 use hip_bench::ts_bench::{self, Variant};
 use hip_core::{MassConvention, Molecule};
 use hip_model::{HessianMethod, HipModel};
 use hip_tasks::metrics::{self, HessianMetrics};
 use hip_tasks::optimize::{local, ts};
 
-/// Flags that take a value, and flags that stand alone.
-const VALUED: [&str; 6] = ["--model", "--max-ts", "--out", "--variants", "--split", "--reference-rates"];
-const SWITCHES: [&str; 2] = ["--consistency", "--saddles"];
-
-/// `Err` for `--help` (with the usage) and for any argument it does not know, so that a typo or
-/// `--help` never starts a run that overwrites `--out`'s default.
-fn check_args(args: &[String]) -> Result<(), String> {
-    let usage = || {
-        format!(
-            "usage: ts_variants [{}] [{}]",
-            VALUED.iter().map(|f| format!("{f} VALUE")).collect::<Vec<_>>().join("] ["),
-            SWITCHES.join("] [")
-        )
-    };
-    let mut k = 1;
-    while k < args.len() {
-        let a = args[k].as_str();
-        if VALUED.contains(&a) {
-            if k + 1 >= args.len() {
-                return Err(format!("{a} needs a value\n{}", usage()));
-            }
-            k += 2;
-        } else if SWITCHES.contains(&a) {
-            k += 1;
-        } else if a == "--help" || a == "-h" {
-            return Err(usage());
-        } else {
-            return Err(format!("unknown argument {a:?}\n{}", usage()));
-        }
-    }
-    Ok(())
-}
-
-fn arg(args: &[String], name: &str, default: &str) -> String {
-    args.iter().position(|a| a == name).and_then(|k| args.get(k + 1)).cloned().unwrap_or_else(|| default.into())
+// clap rejects anything else, so a typo or `--help` never starts a run that overwrites `--out`.
+/// Transition-state searches of `hip report` with chosen Hessian variants (the example's module
+/// docs describe the variants and options).
+#[derive(Parser)]
+struct Args {
+    #[arg(long, default_value = "models/hip-default.safetensors")]
+    model: PathBuf,
+    #[arg(long, default_value_t = 24)]
+    max_ts: usize,
+    #[arg(long, default_value = "reports/v2/ts-variants.json")]
+    out: PathBuf,
+    /// Comma-separated variant labels.
+    #[arg(long, default_value = "hip,hip_secant")]
+    variants: String,
+    #[arg(long, default_value = "test")]
+    split: String,
+    /// `ts` or `minimum`: skip the searches, evaluate the local theory on the reference surface.
+    #[arg(long)]
+    reference_rates: Option<String>,
+    #[arg(long)]
+    consistency: bool,
+    #[arg(long)]
+    saddles: bool,
 }
 
 fn variant(label: &str) -> Result<Variant, String> {
@@ -282,24 +272,13 @@ fn reference_rates(model: &HipModel, split: &str, kind: &str) -> Result<(), Stri
     Ok(())
 }
 
-fn main() {
-    if let Err(e) = run() {
-        eprintln!("ts_variants: {e}");
-        std::process::exit(2);
-    }
-}
-
-fn run() -> Result<(), String> {
+fn main() -> Result<(), String> {
     hip_model::enable_second_order_autodiff();
-    let args: Vec<String> = std::env::args().collect();
-    check_args(&args)?;
-    let model_path = PathBuf::from(arg(&args, "--model", "models/hip-default.safetensors"));
-    let max_ts: usize = arg(&args, "--max-ts", "24").parse().map_err(|e| format!("--max-ts: {e}"))?;
-    let out = PathBuf::from(arg(&args, "--out", "reports/v2/ts-variants.json"));
-    let variants = arg(&args, "--variants", "hip,hip_secant").split(',').map(variant).collect::<Result<Vec<_>, _>>()?;
+    let args = Args::parse();
+    let (model_path, max_ts, out, split) = (args.model, args.max_ts, args.out, args.split);
+    let variants = args.variants.split(',').map(variant).collect::<Result<Vec<_>, _>>()?;
     let model = Arc::new(hip_model::checkpoint::load(&model_path, &Device::Cpu).map_err(|e| e.to_string())?.model);
-    let split = arg(&args, "--split", "test");
-    if let Some(kind) = args.iter().position(|a| a == "--reference-rates").and_then(|k| args.get(k + 1)) {
+    if let Some(kind) = &args.reference_rates {
         return reference_rates(&model, &split, kind);
     }
     let mut data = vec![(PathBuf::from("datasets/gfn2-train.h5"), split.clone())];
@@ -331,13 +310,8 @@ fn run() -> Result<(), String> {
         );
         summary.insert(v.label.into(), serde_json::to_value(&s).map_err(|e| e.to_string())?);
     }
-    let consistency = if args.iter().any(|a| a == "--consistency") {
-        consistency(&model, &cases, &runs)?
-    } else {
-        serde_json::Value::Null
-    };
-    let saddles =
-        if args.iter().any(|a| a == "--saddles") { saddles(&model, &cases, &runs)? } else { serde_json::Value::Null };
+    let consistency = if args.consistency { consistency(&model, &cases, &runs)? } else { serde_json::Value::Null };
+    let saddles = if args.saddles { saddles(&model, &cases, &runs)? } else { serde_json::Value::Null };
     let json = serde_json::json!({
         "model": model_path, "split": split, "max_ts": max_ts, "sigmas": [0.05, 0.1], "wall_s": t0.elapsed().as_secs_f64(),
         "summary": summary, "runs": runs, "direct_vs_autodiff": consistency, "model_saddles": saddles,
