@@ -15,9 +15,11 @@ budget, counted like `hip train`'s `time_budget_s`:
   checkpoint. A run killed at a session's end restarts from that checkpoint (`--restart_latest`)
   and the work after it, which is done again, is not counted twice.
 
-MACE saves a checkpoint after an epoch whose validation loss improved; the per-epoch validation
-curve (epoch, training CPU s, E and F MAE on the validation file) is in `state.json` and
-`curve.tsv`.
+MACE saves a checkpoint after every epoch (`--save_all_checkpoints`); the per-epoch validation
+curve (epochs trained, training CPU s, E and F MAE on the validation file) is in `state.json` and
+`curve.tsv`. A restarted MACE numbers its first epoch with the checkpoint's own number and saves it
+under the same file name, so a new checkpoint is recognised by its file (name and modification
+time), not by a larger number, and the curve counts epochs itself (0, 1, 2, ... over all segments).
 
     python3 scripts/mace_budget.py DATA.h5 OUT_DIR BUDGET_S
 
@@ -73,6 +75,27 @@ def newest_checkpoint(out: Path) -> int:
     return max(epochs, default=-1)
 
 
+def checkpoint_signature(out: Path) -> list:
+    """[MACE's epoch number, modification time] of the newest checkpoint ([-1, 0] if none): it
+    changes whenever MACE saves one, even under a number it used before (after a restart)."""
+    found = [(int(m.group(1)), p) for p in (out / "checkpoints").glob("*.pt") if (m := CKPT.search(p.name))]
+    if not found:
+        return [-1, 0.0]
+    ckpt, path = max(found)
+    return [ckpt, path.stat().st_mtime]
+
+
+def migrate(state: dict, out: Path) -> None:
+    """States written before the checkpoint signature: MACE's epoch numbers in the curve (repeated
+    after a restart) become a count, and the checkpoint on disk is the one the state describes."""
+    if "checkpoint_signature" in state:
+        return
+    kept = [c for c in state["curve"] if c[0] <= state["checkpoint_epoch"]]
+    state["curve"] = [[i, *c[1:]] for i, c in enumerate(kept)]
+    state["curve_at_checkpoint"] = len(kept)
+    state["checkpoint_signature"] = checkpoint_signature(out)
+
+
 def prune_checkpoints(out: Path, keep: int) -> None:
     """Keeps only the newest checkpoint (the one a restart takes), so the folder stays small."""
     for p in (out / "checkpoints").glob("*.pt"):
@@ -100,13 +123,14 @@ def main() -> int:
     state_file = out / "state.json"
     state = json.loads(state_file.read_text()) if state_file.exists() else {
         "budget_s": budget, "cpu_at_checkpoint": 0.0, "checkpoint_epoch": -1, "curve": [],
-        "segments": [], "done": False}
+        "curve_at_checkpoint": 0, "checkpoint_signature": [-1, 0.0], "segments": [], "done": False}
+    migrate(state, out)
     if state["done"]:
         print(f"budget already spent: {state['cpu_at_checkpoint']:.0f} CPU s; curve in {out}/curve.tsv")
         return 0
     state["budget_s"] = budget
     # epochs after the checkpoint are trained again: their first results are dropped
-    state["curve"] = [c for c in state["curve"] if c[0] <= state["checkpoint_epoch"]]
+    state["curve"] = state["curve"][: state["curve_at_checkpoint"]]
     base = state["cpu_at_checkpoint"]
     restart = newest_checkpoint(out) >= 0
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", TORCH_NUM_THREADS="1")
@@ -136,15 +160,16 @@ def main() -> int:
                 segment["preprocessing_cpu_s"] = prep
             m = EPOCH_LINE.search(line)
             if m and prep is not None:
-                state["curve"].append([int(m.group(1)), base + cpu - prep,
+                state["curve"].append([len(state["curve"]), base + cpu - prep,
                                        float(m.group(2)) / 1e3, float(m.group(3)) / 1e3])
         if prep is None:
             continue
         used = base + cpu - prep
-        ckpt = newest_checkpoint(out)
-        if ckpt > state["checkpoint_epoch"]:
-            state["checkpoint_epoch"], state["cpu_at_checkpoint"] = ckpt, used
-            prune_checkpoints(out, ckpt)
+        sig = checkpoint_signature(out)
+        if sig != state["checkpoint_signature"]:
+            state["checkpoint_signature"], state["checkpoint_epoch"] = sig, sig[0]
+            state["cpu_at_checkpoint"], state["curve_at_checkpoint"] = used, len(state["curve"])
+            prune_checkpoints(out, sig[0])
         segment["to_cpu_s"] = used
         if used >= budget:
             child.send_signal(signal.SIGTERM)
