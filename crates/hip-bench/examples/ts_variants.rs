@@ -299,14 +299,14 @@ fn main() -> Result<(), String> {
         ts_bench::ts_searches_with(model.clone(), &cases, &[0.05, 0.1], 1, &variants).map_err(|e| e.to_string())?;
     let mut summary = serde_json::Map::new();
     println!(
-        "| variant | runs | converged | 1 imaginary (graded) | matches reference | own agrees | mean steps (converged) |"
+        "| variant | runs | converged | 1 imaginary (graded) | matches reference | own agrees | mean steps (converged) | stopped by an error |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for v in &variants {
         let s = ts_bench::summarize(&runs, v.label);
         println!(
-            "| {} | {} | {} | {} | {} | {} | {:.1} |",
-            v.label, s.runs, s.converged, s.success, s.matches_reference, s.own_agrees, s.mean_steps
+            "| {} | {} | {} | {} | {} | {} | {:.1} | {} |",
+            v.label, s.runs, s.converged, s.success, s.matches_reference, s.own_agrees, s.mean_steps, s.errors
         );
         summary.insert(v.label.into(), serde_json::to_value(&s).map_err(|e| e.to_string())?);
     }

@@ -543,6 +543,13 @@ pub fn markdown(r: &Results, plots: &[(&str, &str)]) -> String {
                 v.runs
             );
         }
+        for (k, v) in ts.summary.iter().filter(|(_, v)| v.errors > 0) {
+            let _ = writeln!(
+                s,
+                "\n{k}: {} of {} searches stopped with an error (counted as not converged).",
+                v.errors, v.runs
+            );
+        }
         let _ = writeln!(s);
     }
     if let Some(rx) = &r.reactions {

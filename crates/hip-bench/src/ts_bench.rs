@@ -59,6 +59,34 @@ pub struct TsRun {
     pub seconds: f64,
     /// RMSD of the final geometry from the reference TS after optimal alignment, Å.
     pub rmsd_to_reference: f64,
+    /// Why the search stopped without an endpoint (e.g. a step into coincident nuclei, outside
+    /// the model's domain): such a run counts as not converged, with no grade.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl TsRun {
+    /// A search that stopped with `error` instead of an endpoint: not converged, not graded
+    /// (`n_imaginary = usize::MAX`), no RMSD.
+    pub fn failed(name: &str, sigma: f64, label: &str, seconds: f64, error: String) -> Self {
+        TsRun {
+            name: name.into(),
+            sigma,
+            hessian: label.into(),
+            converged: false,
+            n_imaginary: usize::MAX,
+            graded_by: "none".into(),
+            n_imaginary_own: usize::MAX,
+            matches_reference: false,
+            energy_calls: 0,
+            hessian_calls: 0,
+            steps: 0,
+            final_max_force: f64::NAN,
+            seconds,
+            rmsd_to_reference: f64::NAN,
+            error: Some(error),
+        }
+    }
 }
 
 /// RMSD (after alignment) below which an endpoint *is* the reference TS, Å.
@@ -93,6 +121,9 @@ pub struct TsSummary {
     pub mean_seconds: f64,
     /// Mean steps of the converged runs.
     pub mean_steps: f64,
+    /// Runs that stopped with an error ([`TsRun::error`]) instead of an endpoint.
+    #[serde(default)]
+    pub errors: usize,
 }
 
 /// Imaginary modes below −10 cm⁻¹ of `mol` by the autodiff Hessian of `model` (IUPAC masses).
@@ -211,7 +242,13 @@ pub fn ts_searches_with(
                         ..Default::default()
                     };
                     let t0 = std::time::Instant::now();
-                    let r = ts::search(&pot, &start, &opts)?;
+                    let r = match ts::search(&pot, &start, &opts) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            out.push(TsRun::failed(name, sigma, label, t0.elapsed().as_secs_f64(), e.to_string()));
+                            continue;
+                        }
+                    };
                     let seconds = t0.elapsed().as_secs_f64();
                     let own = r.final_point.as_ref().map_or(usize::MAX, |f| f.n_imaginary);
                     let d = align::rmsd(ts0, &r.molecule)?;
@@ -230,6 +267,7 @@ pub fn ts_searches_with(
                         final_max_force: r.max_force,
                         seconds,
                         rmsd_to_reference: d,
+                        error: None,
                     });
                 }
             }
@@ -249,7 +287,7 @@ pub fn summarize(runs: &[TsRun], label: &str) -> TsSummary {
         success: conv.iter().filter(|r| r.n_imaginary == 1).count(),
         matches_reference: conv.iter().filter(|r| r.n_imaginary == 1 && r.matches_reference).count(),
         own_success: conv.iter().filter(|r| r.n_imaginary_own == 1).count(),
-        own_agrees: rs.iter().filter(|r| (r.n_imaginary == 1) == (r.n_imaginary_own == 1)).count(),
+        own_agrees: rs.iter().filter(|r| r.error.is_none() && (r.n_imaginary == 1) == (r.n_imaginary_own == 1)).count(),
         mean_hessian_calls: rs.iter().map(|r| r.hessian_calls as f64).sum::<f64>() / n,
         mean_energy_calls: rs.iter().map(|r| r.energy_calls as f64).sum::<f64>() / n,
         mean_seconds: rs.iter().map(|r| r.seconds).sum::<f64>() / n,
@@ -258,5 +296,6 @@ pub fn summarize(runs: &[TsRun], label: &str) -> TsSummary {
         } else {
             conv.iter().map(|r| r.steps as f64).sum::<f64>() / conv.len() as f64
         },
+        errors: rs.iter().filter(|r| r.error.is_some()).count(),
     }
 }

@@ -16,6 +16,42 @@ pub const COINCIDENT_RATIO: f64 = 0.5;
 /// v2 filter).
 pub const TRAINING_RATIO: f64 = 0.7;
 
+/// An error naming the closest pair if two atoms of `mol` are coincident (closer than
+/// [`COINCIDENT_RATIO`] × the sum of their covalent radii); the same test as [`check`], without
+/// the warnings. The model's [`crate::Potential`] runs it on every geometry it is asked about, so
+/// that a search stepping into collapsed nuclei ends with this message instead of with the
+/// model's non-finite forces there.
+pub fn check_coincident(mol: &Molecule) -> Result<()> {
+    mol.validate()?;
+    let r: Vec<f64> = mol.numbers.iter().map(|&z| elements::covalent_radius(z)).collect::<Result<_>>()?;
+    for i in 0..mol.len() {
+        for j in i + 1..mol.len() {
+            let d = distance(mol, i, j);
+            if d / (r[i] + r[j]) < COINCIDENT_RATIO {
+                return Err(coincident(mol, i, j, d, d / (r[i] + r[j])));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn distance(mol: &Molecule, i: usize, j: usize) -> f64 {
+    (0..3).map(|k| (mol.positions[i][k] - mol.positions[j][k]).powi(2)).sum::<f64>().sqrt()
+}
+
+fn coincident(mol: &Molecule, i: usize, j: usize, d: f64, ratio: f64) -> Error {
+    let sym = |i: usize| elements::symbol(mol.numbers[i]).unwrap_or("?");
+    Error::invalid(
+        "geometry",
+        format!(
+            "atoms {i} ({}) and {j} ({}) are {d:.3} Å apart, {ratio:.2} × the sum of their covalent radii: \
+             nearly coincident nuclei are outside any model's domain",
+            sym(i),
+            sym(j)
+        ),
+    )
+}
+
 /// Domain warnings of `mol` for a model whose atoms interact within `cutoff` Å; an error for
 /// coincident atoms (naming them and their distance).
 pub fn check(mol: &Molecule, cutoff: f64) -> Result<Vec<String>> {
@@ -36,18 +72,10 @@ pub fn check(mol: &Molecule, cutoff: f64) -> Result<Vec<String>> {
     let mut close: Option<(usize, usize, f64, f64)> = None;
     for i in 0..n {
         for j in i + 1..n {
-            let d = (0..3).map(|k| (mol.positions[i][k] - mol.positions[j][k]).powi(2)).sum::<f64>().sqrt();
+            let d = distance(mol, i, j);
             let ratio = d / (r[i] + r[j]);
             if ratio < COINCIDENT_RATIO {
-                return Err(Error::invalid(
-                    "geometry",
-                    format!(
-                        "atoms {i} ({}) and {j} ({}) are {d:.3} Å apart, {ratio:.2} × the sum of their covalent radii: \
-                         nearly coincident nuclei are outside any model's domain",
-                        sym(i),
-                        sym(j)
-                    ),
-                ));
+                return Err(coincident(mol, i, j, d, ratio));
             }
             if ratio < TRAINING_RATIO && close.is_none_or(|c| ratio < c.3) {
                 close = Some((i, j, d, ratio));

@@ -213,15 +213,21 @@ fn core_err(e: Error) -> hip_core::Error {
     }
 }
 
+/// Every geometry an optimizer asks the model about is checked for coincident nuclei
+/// ([`hip_core::domain::check_coincident`]): a search on a learned surface without short-range
+/// repulsion can walk two atoms together, where the model's forces become non-finite; the run then
+/// stops with the pair and its distance instead.
 impl Potential for ModelPotential {
     fn name(&self) -> String {
         format!("hip-{}", self.method.name())
     }
     fn energy_forces(&self, mol: &Molecule) -> hip_core::Result<EnergyForces> {
+        hip_core::domain::check_coincident(mol)?;
         let (energy, forces) = self.model.predict_energy_forces(mol).map_err(core_err)?;
         Ok(EnergyForces { energy, forces })
     }
     fn hessian(&self, mol: &Molecule) -> hip_core::Result<Hessian> {
+        hip_core::domain::check_coincident(mol)?;
         self.model.hessian(mol, self.method).map_err(core_err)
     }
 }

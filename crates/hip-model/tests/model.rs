@@ -438,3 +438,19 @@ fn node_product_is_a_three_body_term_of_the_messages() {
     let (plain_e, _) = plain.predict_energy_forces(&mol).unwrap();
     assert!((plain_e - two_body).abs() < 1e-10 * (1.0 + plain_e.abs()), "{plain_e} vs {two_body}");
 }
+
+#[test]
+fn the_model_potential_refuses_coincident_nuclei() {
+    // An optimizer on the model can step two atoms together (the learned surface has no
+    // short-range repulsion); the potential names the pair instead of returning NaN forces.
+    use hip_core::Potential;
+    let pot = hip_model::ModelPotential { model: std::sync::Arc::new(model(true)), method: HessianMethod::Direct };
+    let ok = Molecule::new(vec![8, 1, 1], vec![[0.0, 0.0, 0.0], [0.96, 0.0, 0.0], [-0.24, 0.93, 0.0]]).unwrap();
+    assert!(pot.energy_forces(&ok).is_ok() && pot.hessian(&ok).is_ok());
+    // O–H at 0.1 Å: 0.5 × (0.66 + 0.31) Å is the coincidence threshold
+    let bad = Molecule::new(vec![8, 1, 1], vec![[0.0, 0.0, 0.0], [0.1, 0.0, 0.0], [-0.24, 0.93, 0.0]]).unwrap();
+    for e in [pot.energy_forces(&bad).unwrap_err(), pot.hessian(&bad).unwrap_err()] {
+        let e = e.to_string();
+        assert!(e.contains("atoms 0 (O) and 1 (H)") && e.contains("coincident"), "{e}");
+    }
+}

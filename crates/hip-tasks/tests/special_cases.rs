@@ -1,8 +1,9 @@
 //! Special cases that must give correct answers, not panics: a single atom has no vibrations,
 //! linear molecules keep 3N − 5 modes, optimizers on one atom stop at once, a TS search on one
-//! atom is a clear error, and a zero-step run returns its start point.
+//! atom is a clear error, a zero-step run returns its start point, and a search that walks into
+//! collapsed nuclei or meets non-finite forces stops with an error that says so.
 
-use hip_core::{Hessian, MassConvention, Molecule};
+use hip_core::{EnergyForces, Hessian, MassConvention, Molecule, Potential};
 use hip_tasks::optimize::{bfgs, fire, rfo, ts};
 use hip_tasks::potentials::{Analytic, LennardJones};
 use hip_tasks::{Classification, RotorType, Vibrations};
@@ -69,4 +70,67 @@ fn zero_steps_return_the_start_point() {
     assert_eq!(r.steps, 0);
     assert!(!r.converged);
     assert_eq!(r.molecule.positions, mol.positions);
+}
+
+/// A diatomic surface `E = −k r²` without repulsion (a learned surface's failure far from its
+/// data): its only internal mode has negative curvature and its maximum is at r = 0, so a TS
+/// search walks the two nuclei together. Below `nan_below` its forces are NaN, as a model's can
+/// be outside its domain; with `refuse_coincident` it refuses coincident nuclei as the model's
+/// potential does (`hip_model::ModelPotential`).
+struct Collapse {
+    nan_below: f64,
+    refuse_coincident: bool,
+}
+
+impl Potential for Collapse {
+    fn name(&self) -> String {
+        "collapse".into()
+    }
+    fn energy_forces(&self, mol: &Molecule) -> hip_core::Result<EnergyForces> {
+        if self.refuse_coincident {
+            hip_core::domain::check_coincident(mol)?;
+        }
+        let d: Vec<f64> = (0..3).map(|k| mol.positions[1][k] - mol.positions[0][k]).collect();
+        let r = d.iter().map(|x| x * x).sum::<f64>().sqrt();
+        // dE/dx1 = −2k d, F1 = +2k d
+        let f1: [f64; 3] = if r < self.nan_below { [f64::NAN; 3] } else { [2.0 * d[0], 2.0 * d[1], 2.0 * d[2]] };
+        Ok(EnergyForces { energy: -r * r, forces: vec![[-f1[0], -f1[1], -f1[2]], f1] })
+    }
+    fn hessian(&self, _mol: &Molecule) -> hip_core::Result<Hessian> {
+        let mut h = vec![0.0; 36];
+        for i in 0..2 {
+            for j in 0..2 {
+                for k in 0..3 {
+                    h[(3 * i + k) * 6 + 3 * j + k] = if i == j { -2.0 } else { 2.0 };
+                }
+            }
+        }
+        Hessian::from_vec(2, h)
+    }
+}
+
+fn h2(r: f64) -> Molecule {
+    Molecule::new(vec![1, 1], vec![[0.0, 0.0, 0.0], [r, 0.0, 0.0]]).unwrap()
+}
+
+#[test]
+fn a_ts_search_into_collapsed_nuclei_stops_with_the_potentials_reason() {
+    // H–H coincidence threshold: 0.5 × (0.31 + 0.31) Å; the search steps toward r = 0
+    let pot = Collapse { nan_below: 0.0, refuse_coincident: true };
+    let e = ts::search(&pot, &h2(0.74), &ts::TsOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("nearly coincident") && e.contains("atoms 0 (H) and 1 (H)"), "{e}");
+    assert!(e.contains("energy call"), "the error names where in the run it happened: {e}");
+}
+
+#[test]
+fn non_finite_forces_stop_an_optimizer_with_the_reason() {
+    // NaN forces from r < 0.6 Å; the search toward r = 0 meets them
+    let pot = Collapse { nan_below: 0.6, refuse_coincident: false };
+    let e = ts::search(&pot, &h2(0.74), &ts::TsOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("non-finite energy or force"), "{e}");
+    // minimizing E = −r² stretches the bond (r grows), so it never meets the NaN region …
+    rfo::minimize(&pot, &h2(0.65), &rfo::RfoOptions { max_steps: 3, ..Default::default() }).unwrap();
+    // … but a start inside it is refused at the first call
+    let e = rfo::minimize(&pot, &h2(0.5), &rfo::RfoOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("energy call 1 ") && e.contains("non-finite"), "{e}");
 }

@@ -171,7 +171,15 @@ impl<'a> Evaluator<'a> {
 
     pub fn energy_gradient(&mut self, x: &[f64]) -> Result<(f64, DVector<f64>)> {
         self.energy_calls += 1;
-        let EnergyForces { energy, forces } = self.pot.energy_forces(&self.template.with_flat_positions(x))?;
+        let context = || format!("energy call {} of the run", self.energy_calls);
+        let EnergyForces { energy, forces } =
+            self.pot.energy_forces(&self.template.with_flat_positions(x)).map_err(|e| e.in_context(&context()))?;
+        if !energy.is_finite() || forces.iter().flatten().any(|f| !f.is_finite()) {
+            return Err(hip_core::Error::invalid(
+                context(),
+                format!("the potential returned a non-finite energy or force (E = {energy})"),
+            ));
+        }
         Ok((energy, DVector::from_iterator(x.len(), forces.iter().flatten().map(|f| -f))))
     }
 
