@@ -237,6 +237,26 @@ fn ts_searches_are_graded_by_the_autodiff_hessian_of_the_searched_model() {
 }
 
 #[test]
+fn a_ts_search_that_stops_with_an_error_is_a_failed_run_not_an_aborted_benchmark() {
+    use std::sync::Arc;
+    let model =
+        Arc::new(hip_model::HipModel::new(hip_model::ModelConfig::default(), &candle_core::Device::Cpu).unwrap());
+    // an H 0.1 Å from the O: outside the model's domain, so every search stops at its first call
+    let collapsed =
+        hip_core::Molecule::new(vec![8, 1, 1], vec![[0.0; 3], [0.1, 0.0, 0.0], [-0.24, 0.93, 0.0]]).unwrap();
+    let runs = hip_bench::ts_bench::ts_searches(model, &[("c".into(), collapsed)], &[0.0], 1, false).unwrap();
+    assert_eq!(runs.len(), 3, "every variant has its run");
+    for r in &runs {
+        let e = r.error.as_deref().unwrap_or_default();
+        assert!(e.contains("coincident") && !r.converged && r.n_imaginary == usize::MAX, "{}: {e:?}", r.hessian);
+    }
+    let s = hip_bench::ts_bench::summarize(&runs, "hip");
+    assert_eq!((s.runs, s.errors, s.converged, s.success, s.own_agrees), (1, 1, 0, 0, 0));
+    let json = serde_json::to_string(&runs[0]).unwrap();
+    assert!(json.contains("\"error\""), "the reason is in the results file: {json}");
+}
+
+#[test]
 fn line_plots_draw_min_max_error_bars() {
     let dir = std::env::temp_dir().join(format!("hip-bench-plot-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
