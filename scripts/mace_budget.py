@@ -70,11 +70,6 @@ def cpu_seconds(pid: int) -> float:
     return (utime + stime + cutime + cstime) / TICK
 
 
-def newest_checkpoint(out: Path) -> int:
-    epochs = [int(m.group(1)) for p in (out / "checkpoints").glob("*.pt") if (m := CKPT.search(p.name))]
-    return max(epochs, default=-1)
-
-
 def checkpoint_signature(out: Path) -> list:
     """[MACE's epoch number, modification time] of the newest checkpoint ([-1, 0] if none): it
     changes whenever MACE saves one, even under a number it used before (after a restart)."""
@@ -85,15 +80,14 @@ def checkpoint_signature(out: Path) -> list:
     return [ckpt, path.stat().st_mtime]
 
 
-def migrate(state: dict, out: Path) -> None:
-    """States written before the checkpoint signature: MACE's epoch numbers in the curve (repeated
-    after a restart) become a count, and the checkpoint on disk is the one the state describes."""
-    if "checkpoint_signature" in state:
+def migrate(state: dict) -> None:
+    """States written before `curve_at_checkpoint`: MACE's epoch numbers in the curve (repeated
+    after a restart) become a count."""
+    if "curve_at_checkpoint" in state:
         return
     kept = [c for c in state["curve"] if c[0] <= state["checkpoint_epoch"]]
     state["curve"] = [[i, *c[1:]] for i, c in enumerate(kept)]
     state["curve_at_checkpoint"] = len(kept)
-    state["checkpoint_signature"] = checkpoint_signature(out)
 
 
 def prune_checkpoints(out: Path, keep: int) -> None:
@@ -123,8 +117,11 @@ def main() -> int:
     state_file = out / "state.json"
     state = json.loads(state_file.read_text()) if state_file.exists() else {
         "budget_s": budget, "cpu_at_checkpoint": 0.0, "checkpoint_epoch": -1, "curve": [],
-        "curve_at_checkpoint": 0, "checkpoint_signature": [-1, 0.0], "segments": [], "done": False}
-    migrate(state, out)
+        "curve_at_checkpoint": 0, "segments": [], "done": False}
+    migrate(state)
+    # the state is committed with its checkpoint, so the checkpoint on disk is the one it describes
+    # (its modification time is the checkout's, not MACE's)
+    state["checkpoint_signature"] = checkpoint_signature(out)
     if state["done"]:
         print(f"budget already spent: {state['cpu_at_checkpoint']:.0f} CPU s; curve in {out}/curve.tsv")
         return 0
@@ -132,7 +129,7 @@ def main() -> int:
     # epochs after the checkpoint are trained again: their first results are dropped
     state["curve"] = state["curve"][: state["curve_at_checkpoint"]]
     base = state["cpu_at_checkpoint"]
-    restart = newest_checkpoint(out) >= 0
+    restart = state["checkpoint_signature"][0] >= 0
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", TORCH_NUM_THREADS="1")
     log = open(out / "mace.log", "a")
     child = subprocess.Popen(mace_args(out, restart), stdout=log, stderr=subprocess.STDOUT, env=env)

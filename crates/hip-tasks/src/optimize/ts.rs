@@ -114,18 +114,6 @@ pub fn search(pot: &dyn Potential, start: &Molecule, opts: &TsOptions) -> Result
         for (v, s) in vecs.iter().zip(&s_eig) {
             dx += v * *s;
         }
-        if dx.iter().any(|d| !d.is_finite()) {
-            return Err(hip_core::Error::invalid(
-                "transition-state search",
-                format!(
-                    "step {steps}: the P-RFO step is not finite (trust {trust:.3e}; followed mode {t}, λ = {:.3e}, g = {:.3e}; λ range [{:.3e}, {:.3e}])",
-                    lam[t],
-                    gt[t],
-                    lam.first().copied().unwrap_or(f64::NAN),
-                    lam.last().copied().unwrap_or(f64::NAN)
-                ),
-            ));
-        }
         let x_new: Vec<f64> = x.iter().zip(dx.iter()).map(|(a, d)| a + d).collect();
         let (e_new, g_new) = ev.energy_gradient(&x_new)?;
         let step_len = dx.norm();
