@@ -11,10 +11,11 @@
 # Any checkpoint and method, e.g. to choose between candidates on the validation split:
 #   SPLIT=val scripts/v2-eval.sh model TAG CHECKPOINT direct|autodiff   (writes $OUT/TAG.json, .tsv)
 # Env: HIP (binary, default target/release/hip), OUT (default reports/v2), MAX (samples spread
-# over the split; default: all 4,665 of the test split), SPLIT (default test).
+# over the split; default: all 4,665 of the test split), SPLIT (default test), DATA (default
+# datasets/gfn2-train.h5; the v3 campaign: datasets/gfn2-v3.h5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-HIP=${HIP:-target/release/hip}; OUT=${OUT:-reports/v2}; DATA=datasets/gfn2-train.h5
+HIP=${HIP:-target/release/hip}; OUT=${OUT:-reports/v2}; DATA=${DATA:-datasets/gfn2-train.h5}
 HEAD=${HEAD:-models/v2/hip-head.safetensors}; TAG=${TAG:-head}
 mkdir -p "$OUT"
 run() {  # name model method
