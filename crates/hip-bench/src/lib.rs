@@ -16,6 +16,7 @@ pub mod opt_bench;
 pub mod peer;
 pub mod plots;
 pub mod reaction_bench;
+pub mod reference_curve;
 pub mod report;
 pub mod speed;
 pub mod ts_bench;

@@ -261,7 +261,22 @@ fn training_table(s: &mut String, r: &Results) {
         );
     }
     let _ = writeln!(s);
+    if let (Some(ef), Some(mace)) =
+        (r.learning_curves.get(EF_LABEL), r.learning_curves.get(crate::reference_curve::MACE_LABEL))
+    {
+        if let Some(ratio) = crate::reference_curve::force_ratio(ef, mace) {
+            let bar = crate::reference_curve::MACE_FORCE_RATIO_BAR;
+            let _ = writeln!(
+                s,
+                "E+F baseline against the MACE reference (same training data and validation samples, each at the end of its CPU budget): val F MAE ratio {ratio:.2}× ({}; the bar is ≤ {bar}×).\n",
+                if ratio <= bar { "a real baseline" } else { "weaker than the reference" }
+            );
+        }
+    }
 }
+
+/// The label of the E+F baseline's learning curve.
+pub const EF_LABEL: &str = "E+F baseline";
 
 /// The peer against us at one size: three ratios of median times, each of equal outputs where
 /// the name says so.

@@ -278,3 +278,74 @@ fn line_plots_draw_min_max_error_bars() {
     assert_eq!(count(&bars), count(&plain) + 6, "{bars}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A `state.json` as `scripts/mace_budget.py` writes it (curve rows: epoch, CPU s, val E, val F).
+fn mace_state(dir: &std::path::Path, name: &str, json: serde_json::Value) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_string(&json).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn the_mace_reference_curve_is_read_checked_and_graded_against_the_baseline() {
+    use hip_bench::reference_curve::{MACE_LABEL, force_ratio, read_mace_state, same_data};
+    let dir = std::env::temp_dir().join(format!("hip-bench-mace-{}", std::process::id()));
+    let good = mace_state(
+        &dir,
+        "good.json",
+        serde_json::json!({"data": "datasets/gfn2-train.h5", "budget_s": 100.0, "done": true,
+            "curve": [[0, 40.0, 1.2, 0.09], [1, 80.0, 0.6, 0.08]], "segments": []}),
+    );
+    let c = read_mace_state(&good).unwrap();
+    assert!(c.done);
+    assert_eq!(c.history.len(), 2);
+    assert_eq!((c.history[1].epoch, c.history[1].cpu_s, c.history[1].val_forces_mae), (2, 80.0, 0.08));
+    assert!(c.history[0].val_hessian_mae.is_nan(), "MACE has no Hessian curve");
+    // the same file spelled from another directory is the same data; another file is not
+    assert!(same_data(&c, std::path::Path::new("/somewhere/datasets/gfn2-train.h5")));
+    assert!(!same_data(&c, std::path::Path::new("datasets/gfn2-v3.h5")));
+
+    // bad states are errors that name the file
+    let bad = [
+        ("nodata.json", serde_json::json!({"budget_s": 1.0, "curve": []}), "no `data` field"),
+        (
+            "nan.json",
+            serde_json::json!({"data": "d.h5", "budget_s": 1.0, "curve": [[0, 1.0, null, 0.1]]}),
+            "not a MACE",
+        ),
+        (
+            "back.json",
+            serde_json::json!({"data": "d.h5", "budget_s": 1.0, "curve": [[0, 9.0, 1.0, 0.1], [1, 5.0, 1.0, 0.1]]}),
+            "backwards",
+        ),
+    ];
+    for (name, json, says) in bad {
+        let path = mace_state(&dir, name, json);
+        let e = read_mace_state(&path).unwrap_err();
+        assert!(e.contains(name) && e.contains(says), "{name}: {e}");
+    }
+
+    // the ratio takes each run's last epoch, and the report states it against the 1.5× bar
+    let epoch = |k: usize, f: f64| hip_model::train::EpochRecord {
+        epoch: k,
+        train_loss: 1.0,
+        val_energy_mae: 0.1,
+        val_forces_mae: f,
+        val_hessian_mae: f64::NAN,
+        wall_s: 1.0,
+        cpu_s: k as f64,
+    };
+    let ef = vec![epoch(1, 0.2), epoch(2, 0.12)];
+    assert!((force_ratio(&ef, &c.history).unwrap() - 1.5).abs() < 1e-12);
+    assert_eq!(force_ratio(&[], &c.history), None);
+    let mut r = results(100.0, 0.5);
+    r.learning_curves.insert(hip_bench::report::EF_LABEL.into(), ef);
+    r.learning_curves.insert(MACE_LABEL.into(), c.history.clone());
+    let md = markdown(&r, &[]);
+    assert!(md.contains("| MACE reference | 2 | 0.02 | 0.6000 | 0.0800 | – |"), "{md}");
+    assert!(md.contains("val F MAE ratio 1.50× (a real baseline; the bar is ≤ 1.5×)"), "{md}");
+    r.learning_curves.insert(hip_bench::report::EF_LABEL.into(), vec![epoch(1, 0.13)]);
+    assert!(markdown(&r, &[]).contains("ratio 1.62× (weaker than the reference"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

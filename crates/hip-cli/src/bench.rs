@@ -1,7 +1,7 @@
 //! `hip bench` (speed, memory, scaling, accuracy, regression check), `hip report` (the main job:
 //! accuracy, frequencies, TS searches and speed on shipped defaults) and the hidden memory probe.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::Args;
@@ -231,9 +231,40 @@ pub struct ReportArgs {
     /// Output directory.
     #[arg(long, default_value = "reports")]
     pub out: PathBuf,
+    /// The MACE reference's state (`scripts/mace_budget.py`): its validation curve is shown beside
+    /// the models' and the E+F baseline is graded against it, if it was trained on `--data`
+    #[arg(long, default_value = "models/mace-ref-v2/state.json")]
+    pub mace_state: PathBuf,
 }
 
 /// The main job on shipped defaults.
+/// The MACE reference curve at `state` for the report, when it exists, was trained on `data` and
+/// finished its budget (else empty, with a note on stderr when it exists).
+fn mace_reference_curve(state: &Path, data: &Path) -> Result<Vec<hip_model::train::EpochRecord>, String> {
+    if !state.exists() {
+        return Ok(Vec::new());
+    }
+    let curve = hip_bench::reference_curve::read_mace_state(state)?;
+    if !hip_bench::reference_curve::same_data(&curve, data) {
+        eprintln!(
+            "note: {}: the MACE reference was trained on {}, not {}; it is left out of the report",
+            state.display(),
+            curve.data,
+            data.display()
+        );
+        return Ok(Vec::new());
+    }
+    if !curve.done {
+        eprintln!(
+            "note: {}: the MACE reference has not finished its {:.0}-CPU-s budget; it is left out of the report",
+            state.display(),
+            curve.budget_s
+        );
+        return Ok(Vec::new());
+    }
+    Ok(curve.history)
+}
+
 pub fn report_cmd(a: ReportArgs) -> Result<(), String> {
     let model = Arc::new(a.compute.load(a.model.as_deref())?);
     let ef = if a.ef_model.exists() { Some(Arc::new(a.compute.load(Some(&a.ef_model))?)) } else { None };
@@ -263,7 +294,11 @@ pub fn report_cmd(a: ReportArgs) -> Result<(), String> {
         zpe_data: Some((a.data.clone(), a.max_zpe)),
         learning_curves: vec![
             ("HIP".into(), training_history(a.model.as_deref())?),
-            ("E+F baseline".into(), if a.ef_model.exists() { training_history(Some(&a.ef_model))? } else { vec![] }),
+            (
+                hip_bench::report::EF_LABEL.into(),
+                if a.ef_model.exists() { training_history(Some(&a.ef_model))? } else { vec![] },
+            ),
+            (hip_bench::reference_curve::MACE_LABEL.into(), mace_reference_curve(&a.mace_state, &a.data)?),
         ],
         out_dir: a.out.clone(),
         meta: meta(&a.model, false, &a.compute),
