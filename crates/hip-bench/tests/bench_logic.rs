@@ -348,4 +348,10 @@ fn the_mace_reference_curve_is_read_checked_and_graded_against_the_baseline() {
     r.learning_curves.insert(hip_bench::report::EF_LABEL.into(), vec![epoch(1, 0.13)]);
     assert!(markdown(&r, &[]).contains("ratio 1.62× (weaker than the reference"));
     let _ = std::fs::remove_dir_all(&dir);
+    // the committed reference, which `hip report` reads by default, is readable and finished
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/mace-ref-v2/state.json");
+    if shipped.exists() {
+        let c = read_mace_state(&shipped).unwrap();
+        assert!(c.done && !c.history.is_empty(), "{}", shipped.display());
+    }
 }
