@@ -119,7 +119,11 @@ def main() -> int:
         "budget_s": budget, "cpu_at_checkpoint": 0.0, "checkpoint_epoch": -1, "curve": [],
         "curve_at_checkpoint": 0, "segments": [], "done": False}
     migrate(state)
-    state["data"] = data  # the training data, so `hip report` shows the curve only beside models of the same data
+    # the training data (file and train-split size), so `hip report` shows the curve only beside
+    # models of the same data
+    state["data"] = data
+    with open(out / "train.xyz") as f:
+        state["train_samples"] = sum(1 for line in f if "Properties=" in line)
     # the state is committed with its checkpoint, so the checkpoint on disk is the one it describes
     # (its modification time is the checkout's, not MACE's)
     state["checkpoint_signature"] = checkpoint_signature(out)

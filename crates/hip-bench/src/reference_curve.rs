@@ -4,7 +4,8 @@
 //!
 //! `scripts/mace_budget.py` keeps the curve in its `state.json`: `curve` rows `[epoch, training
 //! CPU s, val E MAE (eV), val F MAE (eV/Å)]` on the same 300 validation samples `hip train`
-//! validates on, `data` (the HDF5 file it was trained on), `budget_s` and `done`. [`read_mace_state`]
+//! validates on, `data` and `train_samples` (the HDF5 file it was trained on and the size of its
+//! train split), `budget_s` and `done`. [`read_mace_state`]
 //! turns the rows into [`EpochRecord`]s, so the report's training table and force plot show MACE
 //! like any of our runs.
 
@@ -24,6 +25,8 @@ pub const MACE_FORCE_RATIO_BAR: f64 = 1.5;
 pub struct ReferenceCurve {
     /// The training data file as the script was given it.
     pub data: String,
+    /// The number of samples in its train split.
+    pub train_samples: usize,
     /// The CPU budget, s.
     pub budget_s: f64,
     /// Whether the budget was spent (false: the run is still going or was stopped early).
@@ -36,6 +39,7 @@ pub struct ReferenceCurve {
 #[derive(Deserialize)]
 struct State {
     data: Option<String>,
+    train_samples: Option<usize>,
     budget_s: f64,
     #[serde(default)]
     done: bool,
@@ -49,7 +53,9 @@ pub fn read_mace_state(path: &Path) -> Result<ReferenceCurve, String> {
     let at = |m: &str| format!("{}: {m}", path.display());
     let text = std::fs::read_to_string(path).map_err(|e| at(&e.to_string()))?;
     let s: State = serde_json::from_str(&text).map_err(|e| at(&format!("not a MACE reference state: {e}")))?;
-    let data = s.data.ok_or_else(|| at("no `data` field: the training data of this curve is unknown"))?;
+    let unknown = |f: &str| at(&format!("no `{f}` field: the training data of this curve is unknown"));
+    let data = s.data.ok_or_else(|| unknown("data"))?;
+    let train_samples = s.train_samples.ok_or_else(|| unknown("train_samples"))?;
     let mut history = Vec::with_capacity(s.curve.len());
     // (JSON has no NaN or infinity: such rows already failed to parse)
     for (i, &[_, cpu_s, e, f]) in s.curve.iter().enumerate() {
@@ -66,13 +72,15 @@ pub fn read_mace_state(path: &Path) -> Result<ReferenceCurve, String> {
             cpu_s,
         });
     }
-    Ok(ReferenceCurve { data, budget_s: s.budget_s, done: s.done, history })
+    Ok(ReferenceCurve { data, train_samples, budget_s: s.budget_s, done: s.done, history })
 }
 
-/// Whether the curve was trained on `data` (the same file name: the report's data path and the
-/// script's may be spelled from different directories).
-pub fn same_data(curve: &ReferenceCurve, data: &Path) -> bool {
-    Path::new(&curve.data).file_name().is_some() && Path::new(&curve.data).file_name() == data.file_name()
+/// Whether the curve was trained on the data file `data` whose train split has `train_samples`
+/// samples: the same file name (the report's path and the script's may be spelled from different
+/// directories) and the same train-split size (a file name alone has named two data versions).
+pub fn same_data(curve: &ReferenceCurve, data: &Path, train_samples: usize) -> bool {
+    let name = Path::new(&curve.data).file_name();
+    name.is_some() && name == data.file_name() && curve.train_samples == train_samples
 }
 
 /// The E+F baseline's final val F MAE over the MACE reference's: the number issue 12 bounds by

@@ -294,7 +294,7 @@ fn the_mace_reference_curve_is_read_checked_and_graded_against_the_baseline() {
     let good = mace_state(
         &dir,
         "good.json",
-        serde_json::json!({"data": "datasets/gfn2-train.h5", "budget_s": 100.0, "done": true,
+        serde_json::json!({"data": "datasets/gfn2-train.h5", "train_samples": 7, "budget_s": 100.0, "done": true,
             "curve": [[0, 40.0, 1.2, 0.09], [1, 80.0, 0.6, 0.08]], "segments": []}),
     );
     let c = read_mace_state(&good).unwrap();
@@ -303,20 +303,24 @@ fn the_mace_reference_curve_is_read_checked_and_graded_against_the_baseline() {
     assert_eq!((c.history[1].epoch, c.history[1].cpu_s, c.history[1].val_forces_mae), (2, 80.0, 0.08));
     assert!(c.history[0].val_hessian_mae.is_nan(), "MACE has no Hessian curve");
     // the same file spelled from another directory is the same data; another file is not
-    assert!(same_data(&c, std::path::Path::new("/somewhere/datasets/gfn2-train.h5")));
-    assert!(!same_data(&c, std::path::Path::new("datasets/gfn2-v3.h5")));
+    // the same file spelled from another directory is the same data; another file, or the same
+    // name with another train split (an older version of the file), is not
+    assert!(same_data(&c, std::path::Path::new("/somewhere/datasets/gfn2-train.h5"), 7));
+    assert!(!same_data(&c, std::path::Path::new("datasets/gfn2-v3.h5"), 7));
+    assert!(!same_data(&c, std::path::Path::new("datasets/gfn2-train.h5"), 8));
 
     // bad states are errors that name the file
     let bad = [
         ("nodata.json", serde_json::json!({"budget_s": 1.0, "curve": []}), "no `data` field"),
+        ("nosize.json", serde_json::json!({"data": "d.h5", "budget_s": 1.0, "curve": []}), "no `train_samples` field"),
         (
             "nan.json",
-            serde_json::json!({"data": "d.h5", "budget_s": 1.0, "curve": [[0, 1.0, null, 0.1]]}),
+            serde_json::json!({"data": "d.h5", "train_samples": 1, "budget_s": 1.0, "curve": [[0, 1.0, null, 0.1]]}),
             "not a MACE",
         ),
         (
             "back.json",
-            serde_json::json!({"data": "d.h5", "budget_s": 1.0, "curve": [[0, 9.0, 1.0, 0.1], [1, 5.0, 1.0, 0.1]]}),
+            serde_json::json!({"data": "d.h5", "train_samples": 1, "budget_s": 1.0, "curve": [[0, 9.0, 1.0, 0.1], [1, 5.0, 1.0, 0.1]]}),
             "backwards",
         ),
     ];

@@ -237,7 +237,6 @@ pub struct ReportArgs {
     pub mace_state: PathBuf,
 }
 
-/// The main job on shipped defaults.
 /// The MACE reference curve at `state` for the report, when it exists, was trained on `data` and
 /// finished its budget (else empty, with a note on stderr when it exists).
 fn mace_reference_curve(state: &Path, data: &Path) -> Result<Vec<hip_model::train::EpochRecord>, String> {
@@ -245,11 +244,13 @@ fn mace_reference_curve(state: &Path, data: &Path) -> Result<Vec<hip_model::trai
         return Ok(Vec::new());
     }
     let curve = hip_bench::reference_curve::read_mace_state(state)?;
-    if !hip_bench::reference_curve::same_data(&curve, data) {
+    let train = hip_core::io::dataset::Dataset::open(data).map_err(|e| e.to_string())?.indices_in_split("train").len();
+    if !hip_bench::reference_curve::same_data(&curve, data, train) {
         eprintln!(
-            "note: {}: the MACE reference was trained on {}, not {}; it is left out of the report",
+            "note: {}: the MACE reference was trained on {} ({} training samples), not {} ({train}); it is left out of the report",
             state.display(),
             curve.data,
+            curve.train_samples,
             data.display()
         );
         return Ok(Vec::new());
@@ -265,6 +266,7 @@ fn mace_reference_curve(state: &Path, data: &Path) -> Result<Vec<hip_model::trai
     Ok(curve.history)
 }
 
+/// The main job on shipped defaults.
 pub fn report_cmd(a: ReportArgs) -> Result<(), String> {
     let model = Arc::new(a.compute.load(a.model.as_deref())?);
     let ef = if a.ef_model.exists() { Some(Arc::new(a.compute.load(Some(&a.ef_model))?)) } else { None };
