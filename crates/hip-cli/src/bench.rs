@@ -244,6 +244,14 @@ fn mace_reference_curve(state: &Path, data: &Path) -> Result<Vec<hip_model::trai
         return Ok(Vec::new());
     }
     let curve = hip_bench::reference_curve::read_mace_state(state)?;
+    if !curve.done {
+        eprintln!(
+            "note: {}: the MACE reference has not finished its {:.0}-CPU-s budget; it is left out of the report",
+            state.display(),
+            curve.budget_s
+        );
+        return Ok(Vec::new());
+    }
     let train = hip_core::io::dataset::Dataset::open(data).map_err(|e| e.to_string())?.indices_in_split("train").len();
     if !hip_bench::reference_curve::same_data(&curve, data, train) {
         eprintln!(
@@ -252,14 +260,6 @@ fn mace_reference_curve(state: &Path, data: &Path) -> Result<Vec<hip_model::trai
             curve.data,
             curve.train_samples,
             data.display()
-        );
-        return Ok(Vec::new());
-    }
-    if !curve.done {
-        eprintln!(
-            "note: {}: the MACE reference has not finished its {:.0}-CPU-s budget; it is left out of the report",
-            state.display(),
-            curve.budget_s
         );
         return Ok(Vec::new());
     }
