@@ -273,7 +273,7 @@ pub struct TrainArgs {
 }
 
 pub fn train(a: TrainArgs) -> CliResult {
-    use hip_model::train::{RunOptions, TrainConfig, fit_statistics, load_split_spread};
+    use hip_model::train::{RunOptions, TrainConfig, fit_statistics, load_split_of_kinds, load_split_spread};
     let read = |p: &PathBuf| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
     let mut cfg = match &a.config {
         Some(p) => TrainConfig::from_toml(&read(p)?).map_err(|e| format!("{}: {e}", p.display()))?,
@@ -300,10 +300,10 @@ pub fn train(a: TrainArgs) -> CliResult {
     };
     // only the samples used are read: train() spreads over what it is given, and a set already
     // spread to max_train is taken whole, so these are the samples it would pick from the split
-    let used = load_split_spread(&a.data, "train", cfg.max_train).map_err(|e| e.to_string())?;
+    let used = load_split_of_kinds(&a.data, "train", &cfg.kinds, cfg.max_train).map_err(|e| e.to_string())?;
     let val_set = load_split_spread(&a.data, "val", cfg.max_val).map_err(|e| e.to_string())?;
     if used.is_empty() {
-        return Err(format!("{}: no training samples", a.data.display()));
+        return Err(format!("{}: no training samples of the kinds {:?}", a.data.display(), cfg.kinds));
     }
     let model = match (&a.init_from, &a.backbone_from) {
         (Some(p), _) => {

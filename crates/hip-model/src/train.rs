@@ -88,6 +88,11 @@ pub struct TrainConfig {
     /// (kinds not listed: once; each value 1..=100). Oversamples the rare kinds whose lowest mode
     /// matters most: transition states are 2 % of the v2 training samples. Validation is unweighted.
     pub kind_repeats: BTreeMap<String, usize>,
+    /// Train only on samples of these kinds, e.g. `kinds = ["ts"]` (empty: all kinds), chosen
+    /// before the spread to `max_train`. Validation keeps every kind, so a specialised run shows
+    /// what it costs elsewhere. For fit tests ("can the head fit the TSs alone?") and
+    /// per-kind fine-tunes.
+    pub kinds: Vec<String>,
     /// Hessian-consistent geometry augmentation (0: off): on each visit, a training sample is
     /// displaced with probability [`Self::taylor_fraction`] by `δ ~ N(0, σ²)` per coordinate (σ
     /// in Å, at most 0.1) and its labels are moved to the new geometry to second order with the
@@ -136,6 +141,7 @@ impl Default for TrainConfig {
             time_budget_s: 0.0,
             dtype: crate::Precision::F64,
             kind_repeats: BTreeMap::new(),
+            kinds: Vec::new(),
             taylor_sigma: 0.0,
             taylor_fraction: 0.5,
             w_curvature: 0.0,
@@ -193,6 +199,9 @@ impl TrainConfig {
         }
         if let Some((kind, r)) = self.kind_repeats.iter().find(|(_, r)| !(1..=100).contains(*r)) {
             return Err(format!("kind_repeats.{kind} = {r} (need 1..=100)"));
+        }
+        if let Some(k) = self.kinds.iter().enumerate().find(|(i, k)| k.is_empty() || self.kinds[..*i].contains(k)) {
+            return Err(format!("kinds: {:?} is empty or listed twice", k.1));
         }
         if !(0.0..=0.1).contains(&self.taylor_sigma) {
             return Err(format!("taylor_sigma = {} (need 0..=0.1 Å)", self.taylor_sigma));
@@ -370,6 +379,18 @@ pub fn fit_hessian_scale(samples: &[Sample]) -> f64 {
 /// would see only the first molecules; a spread sees all of them.
 pub fn spread_indices(len: usize, max: usize) -> Vec<usize> {
     if max == 0 || max >= len { (0..len).collect() } else { (0..max).map(|k| k * len / max).collect() }
+}
+
+/// `true` when a sample of `kind` is trained on under `kinds` (empty: every kind).
+pub fn kind_selected(kinds: &[String], kind: &str) -> bool {
+    kinds.is_empty() || kinds.iter().any(|k| k == kind)
+}
+
+/// Indices of the training samples used: those of [`TrainConfig::kinds`], spread to at most
+/// [`TrainConfig::max_train`] with [`spread_indices`].
+pub fn training_indices(samples: &[Sample], cfg: &TrainConfig) -> Vec<usize> {
+    let of_kinds: Vec<usize> = (0..samples.len()).filter(|&i| kind_selected(&cfg.kinds, &samples[i].kind)).collect();
+    spread_indices(of_kinds.len(), cfg.max_train).into_iter().map(|k| of_kinds[k]).collect()
 }
 
 /// Subspace-loss target of one sample: `U (3N, k)`, the Cartesian displacements of the `k` lowest
@@ -887,7 +908,10 @@ pub fn train(
         wall_before = history.last().map_or(0.0, |h| h.wall_s);
         cpu_before = history.last().map_or(0.0, EpochRecord::budget_s);
     }
-    let train_idx = spread_indices(train_set.len(), cfg.max_train);
+    let train_idx = training_indices(train_set, cfg);
+    if train_idx.is_empty() {
+        return Err(Error::Input(format!("no training samples of the kinds {:?}", cfg.kinds)));
+    }
     let t_prep = Instant::now();
     let train_refs: Vec<&Sample> = train_idx.iter().map(|&i| &train_set[i]).collect();
     let items = prepare(&model, &train_refs, cfg)?;
@@ -1015,7 +1039,16 @@ pub fn load_split(path: &std::path::Path, split: &str) -> Result<Vec<Sample>> {
 /// spread, for a fraction of the I/O (a 4,000-sample subset of a 23,000-sample split).
 #[cfg(feature = "hdf5")]
 pub fn load_split_spread(path: &std::path::Path, split: &str, max: usize) -> Result<Vec<Sample>> {
+    load_split_of_kinds(path, split, &[], max)
+}
+
+/// At most `max` samples of `split` whose kind is in `kinds` (empty: all), spread evenly over
+/// them: what [`training_indices`] picks from the split with `kinds` and `max_train = max`,
+/// without reading the other samples.
+#[cfg(feature = "hdf5")]
+pub fn load_split_of_kinds(path: &std::path::Path, split: &str, kinds: &[String], max: usize) -> Result<Vec<Sample>> {
     let ds = hip_core::io::dataset::Dataset::open(path)?;
-    let idx = ds.indices_in_split(split);
+    let idx: Vec<usize> =
+        ds.indices_in_split(split).into_iter().filter(|&i| kind_selected(kinds, ds.kind_of(i))).collect();
     spread_indices(idx.len(), max).into_iter().map(|k| ds.sample(idx[k]).map_err(Error::from)).collect()
 }

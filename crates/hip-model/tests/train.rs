@@ -131,6 +131,42 @@ fn kind_repeats_oversample_a_kind_in_every_epoch() {
 }
 
 #[test]
+fn a_kinds_filter_trains_on_those_kinds_only_and_reads_only_them() {
+    let f = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../hip-core/tests/fixtures/smoke.h5");
+    let all = load_split(&f, "train").unwrap();
+    let kind = all[0].kind.clone();
+    let of_kind: Vec<usize> = (0..all.len()).filter(|&i| all[i].kind == kind).collect();
+    assert!(of_kind.len() < all.len(), "the fixture needs two kinds for this test to mean anything");
+    for max in [0, 1, 2, of_kind.len(), of_kind.len() + 1] {
+        let cfg = TrainConfig { kinds: vec![kind.clone()], max_train: max, ..Default::default() };
+        let idx = hip_model::train::training_indices(&all, &cfg);
+        let want: Vec<usize> =
+            hip_model::train::spread_indices(of_kind.len(), max).into_iter().map(|k| of_kind[k]).collect();
+        assert_eq!(idx, want, "max {max}");
+        // `hip train` reads exactly these from the file
+        let read = hip_model::train::load_split_of_kinds(&f, "train", &cfg.kinds, max).unwrap();
+        let got: Vec<_> = read.iter().map(|s| (s.index, s.energy)).collect();
+        assert_eq!(got, idx.iter().map(|&i| (all[i].index, all[i].energy)).collect::<Vec<_>>(), "max {max}");
+    }
+    // no filter: the plain spread
+    let cfg = TrainConfig { max_train: 3, ..Default::default() };
+    assert_eq!(hip_model::train::training_indices(&all, &cfg), hip_model::train::spread_indices(all.len(), 3));
+    // training records the filtered count; a kind with no sample is an error naming the kinds
+    let cfg = TrainConfig { epochs: 1, batch_size: 4, kinds: vec![kind.clone()], ..Default::default() };
+    train(fresh(&all), &all, &all[..2], &cfg, &opts("kinds.safetensors", 0)).unwrap();
+    assert_eq!(training_json("kinds.safetensors")["n_train"], of_kind.len());
+    let none = TrainConfig { kinds: vec!["no-such-kind".into()], ..cfg };
+    let e = train(fresh(&all), &all, &all[..2], &none, &opts("nokind.safetensors", 0)).unwrap_err().to_string();
+    assert!(e.contains("no-such-kind"), "{e}");
+    // TOML form; an empty or repeated kind is refused
+    assert_eq!(TrainConfig::from_toml("kinds = [\"ts\", \"path\"]").unwrap().kinds, ["ts", "path"]);
+    for bad in ["kinds = [\"\"]", "kinds = [\"ts\", \"ts\"]"] {
+        let e = TrainConfig::from_toml(bad).unwrap_err().to_string();
+        assert!(e.contains("kinds"), "{e}");
+    }
+}
+
+#[test]
 fn a_spread_read_is_the_spread_of_the_whole_split() {
     // `hip train` reads only the samples it uses; they must be those train() would pick from the
     // whole split, in the same order, so a run (and its resume check) does not depend on which.
