@@ -139,6 +139,7 @@ pub fn with_backbone_of(path: &Path, mut config: ModelConfig, hessian_scale: f64
         "head_radial_scalars",
         "head_envelope",
         "head_layers",
+        "head_radial_hidden",
     ];
     let diffs: Vec<String> =
         architecture_differences(src, &config).into_iter().filter(|k| !head_fields.contains(&k.as_str())).collect();

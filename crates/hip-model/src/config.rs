@@ -60,6 +60,11 @@ pub struct ModelConfig {
     /// Hessian-graph neighbours.
     #[serde(default)]
     pub head_layers: usize,
+    /// Hidden width of the head's radial MLPs (0: `radial_hidden`). With `head_radial_scalars`
+    /// these MLPs map the pair's distance basis and both atoms' scalars to the weights of its
+    /// block, so their width bounds how finely a pair block can depend on the pair's environment.
+    #[serde(default)]
+    pub head_radial_hidden: usize,
     /// A MACE-style product in each interaction layer: the elementwise (`uuu`) tensor product of
     /// each atom's mixed messages with themselves, with element-dependent weights (an MLP of width
     /// `radial_hidden` on the element's one-hot), added to the messages (three-body features per
@@ -104,6 +109,7 @@ impl Default for ModelConfig {
             head_radial_scalars: false,
             head_envelope: false,
             head_layers: 0,
+            head_radial_hidden: 0,
             node_product: false,
             hessian_scale: 1.0,
             reference_energies: vec![0.0; 4],
@@ -186,6 +192,7 @@ impl ModelConfig {
             ("num_layers", self.num_layers, 0, 16),
             ("radial_hidden", self.radial_hidden, 1, 1024),
             ("head_layers", self.head_layers, 0, 8),
+            ("head_radial_hidden", self.head_radial_hidden, 0, 1024),
         ];
         for (name, v, lo, hi) in sizes {
             if !(lo..=hi).contains(&v) {
@@ -211,6 +218,11 @@ impl ModelConfig {
     /// Bessel functions of the head's radial basis.
     pub fn head_bessel(&self) -> usize {
         if self.head_num_bessel == 0 { self.num_bessel } else { self.head_num_bessel }
+    }
+
+    /// Hidden width of the head's radial MLPs.
+    pub fn head_hidden(&self) -> usize {
+        if self.head_radial_hidden == 0 { self.radial_hidden } else { self.head_radial_hidden }
     }
 
     /// Index of atomic number `z` in `species`.

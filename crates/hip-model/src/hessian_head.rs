@@ -151,16 +151,16 @@ impl HessianHead {
         } else {
             None
         };
-        let nb = cfg.head_bessel();
+        let (nb, hidden_w) = (cfg.head_bessel(), cfg.head_hidden());
         let radial_in = nb + radial_scalars.map_or(0, |(_, c)| 2 * c);
         let to_head = EquiLinear::new(params, "head.in", hidden, &head, true)?;
         let layers = (0..cfg.head_layers)
-            .map(|k| HeadLayer::new(params, &format!("head.mp{k}"), &head, sh, nb, cfg.radial_hidden))
+            .map(|k| HeadLayer::new(params, &format!("head.mp{k}"), &head, sh, nb, hidden_w))
             .collect::<Result<Vec<_>>>()?;
-        let tp_src = EdgeTp::new(params, "head.tp_src", &head, sh, &target, radial_in, cfg.radial_hidden)?;
-        let tp_dst = EdgeTp::new(params, "head.tp_dst", &head, sh, &target, radial_in, cfg.radial_hidden)?;
+        let tp_src = EdgeTp::new(params, "head.tp_src", &head, sh, &target, radial_in, hidden_w)?;
+        let tp_dst = EdgeTp::new(params, "head.tp_dst", &head, sh, &target, radial_in, hidden_w)?;
         let pair_tp = if cfg.head_pair_tp {
-            Some(PairTp::new(params, "head.tp_pair", &head, &target, radial_in, cfg.radial_hidden)?)
+            Some(PairTp::new(params, "head.tp_pair", &head, &target, radial_in, hidden_w)?)
         } else {
             None
         };

@@ -40,7 +40,7 @@ fn head_configs() -> Vec<ModelConfig> {
         v2.clone(),
         ModelConfig { sum_rule: true, ..v2.clone() },
         ModelConfig { sum_rule: true, diag_correction: true, ..v2.clone() },
-        ModelConfig { head_layers: 2, ..v2 },
+        ModelConfig { head_layers: 2, head_radial_hidden: 24, ..v2 },
     ]
 }
 

@@ -225,6 +225,7 @@ fn load_expecting_checks_every_architecture_field() {
         ("head_pair_tp", ModelConfig { head_pair_tp: !base.head_pair_tp, ..base.clone() }),
         ("head_num_bessel", ModelConfig { head_num_bessel: 13, ..base.clone() }),
         ("diag_correction", ModelConfig { diag_correction: !base.diag_correction, ..base.clone() }),
+        ("head_radial_hidden", ModelConfig { head_radial_hidden: 24, ..base.clone() }),
     ] {
         let e = checkpoint::load_expecting(&tmp("arch.safetensors"), &other, &Device::Cpu).unwrap_err().to_string();
         assert!(e.contains(field), "{field}: {e}");
