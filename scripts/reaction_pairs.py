@@ -9,6 +9,8 @@ diagonal), vᵀHv = Σ_{i<j} c_ij with c_ij = 2 v_iᵀH_ij v_j − v_iᵀH_ij v_
 broken); the script compares the model's direct c_ij there with the reference and sums the rest.
 
     python3 scripts/reaction_pairs.py CHECKPOINT [--split train] [--max 40] [--lam -1] [--hip BIN]
+    python3 scripts/reaction_pairs.py CHECKPOINT --spread 8   # the TSs a `kinds = ["ts"]`,
+        # `max_train = 8` run trained on (hip_model::train::spread_indices), whatever their λ
 
 Runs `hip hessian --method direct` per sample (one thread); caches under /tmp/reaction_pairs/.
 """
@@ -23,12 +25,16 @@ p.add_argument("--split", default="train")
 p.add_argument("--max", type=int, default=40)
 p.add_argument("--lam", type=float, default=-1.0)
 p.add_argument("--hip", default="target/release/hip")
+p.add_argument("--spread", type=int, default=0)
 a = p.parse_args()
 
 f = h5py.File(a.data, "r")
 kind = json.loads(f.attrs["kind_names"]).index("ts")
 split = json.loads(f.attrs["split_names"]).index(a.split)
 cands = np.where((f["kind"][:] == kind) & (f["split"][:] == split))[0]
+if a.spread:
+    cands = [cands[k * len(cands) // a.spread] for k in range(min(a.spread, len(cands)))]
+    a.lam, a.max = np.inf, len(cands)
 
 
 def reference(i):
@@ -70,20 +76,20 @@ for i in cands:
     x = f["positions"][o0:o0 + len(v)]
     rows.append(dict(sample=int(i), lam=w[0], pred=float(vecs[:, 0] @ hp @ vecs[:, 0]), key_ref=cr[key],
                      key_pred=cp[key], rest_ref=sum(cr.values()) - cr[key], rest_pred=sum(cp.values()) - cp[key],
-                     pair=f"{z[key[0]]}-{z[key[1]]}", r=float(np.linalg.norm(x[key[0]] - x[key[1]]))))
+                     pair=f"{z[key[0]]}-{z[key[1]]}", mae=float(np.abs(hp - href).mean()), r=float(np.linalg.norm(x[key[0]] - x[key[1]]))))
     if len(rows) >= a.max:
         break
 
-print(f"checkpoint: {a.checkpoint}\n\n{len(rows)} reference TSs of the {a.split} split with λ < {a.lam} eV/Å² "
-      f"(the first in file order)\n")
-print("| sample | λ_ref | vᵀH_direct v | reaction pair | r (Å) | c_ref | c_direct | rest ref | rest direct |")
-print("| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+which = f"spread like a max_train = {a.spread} TS run" if a.spread else f"with λ < {a.lam} eV/Å² (the first in file order)"
+print(f"checkpoint: {a.checkpoint}\n\n{len(rows)} reference TSs of the {a.split} split, {which}\n")
+print("| sample | H MAE | λ_ref | vᵀH_direct v | reaction pair | r (Å) | c_ref | c_direct | rest ref | rest direct |")
+print("| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
 for r in rows:
-    print(f"| {r['sample']} | {r['lam']:.2f} | {r['pred']:.2f} | {r['pair']} | {r['r']:.2f} | {r['key_ref']:.2f} | "
+    print(f"| {r['sample']} | {r['mae']:.3f} | {r['lam']:.2f} | {r['pred']:.2f} | {r['pair']} | {r['r']:.2f} | {r['key_ref']:.2f} | "
           f"{r['key_pred']:.2f} | {r['rest_ref']:.2f} | {r['rest_pred']:.2f} |")
 med = lambda k: float(np.median([r[k] for r in rows]))
 ratio = np.median([r["key_pred"] / r["key_ref"] for r in rows])
-print(f"\nmedians: λ_ref {med('lam'):.2f}, direct {med('pred'):.2f}; reaction pair c_ref {med('key_ref'):.2f}, "
+print(f"\nmedians: H MAE {med('mae'):.3f} eV/Å², λ_ref {med('lam'):.2f}, direct {med('pred'):.2f}; reaction pair c_ref {med('key_ref'):.2f}, "
       f"c_direct {med('key_pred'):.2f} (median ratio {ratio:.2f}); rest ref {med('rest_ref'):.2f}, "
       f"direct {med('rest_pred'):.2f}; mean |error| reaction pair "
       f"{np.mean([abs(r['key_pred'] - r['key_ref']) for r in rows]):.2f}, rest "
