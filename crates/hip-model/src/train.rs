@@ -201,7 +201,8 @@ impl TrainConfig {
             return Err(format!("kind_repeats.{kind} = {r} (need 1..=100)"));
         }
         if let Some(k) = self.kinds.iter().enumerate().find(|(i, k)| k.is_empty() || self.kinds[..*i].contains(k)) {
-            return Err(format!("kinds: {:?} is empty or listed twice", k.1));
+            let problem = if k.1.is_empty() { "an empty kind" } else { "listed twice" };
+            return Err(format!("kinds: {:?} is {problem}", k.1));
         }
         if !(0.0..=0.1).contains(&self.taylor_sigma) {
             return Err(format!("taylor_sigma = {} (need 0..=0.1 Å)", self.taylor_sigma));
@@ -381,16 +382,23 @@ pub fn spread_indices(len: usize, max: usize) -> Vec<usize> {
     if max == 0 || max >= len { (0..len).collect() } else { (0..max).map(|k| k * len / max).collect() }
 }
 
-/// `true` when a sample of `kind` is trained on under `kinds` (empty: every kind).
-pub fn kind_selected(kinds: &[String], kind: &str) -> bool {
-    kinds.is_empty() || kinds.iter().any(|k| k == kind)
+/// Positions, in a list of sample kinds, of the samples whose kind is in `kinds` (empty: all),
+/// spread to at most `max` with [`spread_indices`]: the one selection rule of
+/// [`training_indices`] and [`load_split_of_kinds`].
+pub fn kind_spread<'a>(sample_kinds: impl IntoIterator<Item = &'a str>, kinds: &[String], max: usize) -> Vec<usize> {
+    let of_kinds: Vec<usize> = sample_kinds
+        .into_iter()
+        .enumerate()
+        .filter(|(_, kind)| kinds.is_empty() || kinds.iter().any(|k| k == kind))
+        .map(|(i, _)| i)
+        .collect();
+    spread_indices(of_kinds.len(), max).into_iter().map(|k| of_kinds[k]).collect()
 }
 
 /// Indices of the training samples used: those of [`TrainConfig::kinds`], spread to at most
-/// [`TrainConfig::max_train`] with [`spread_indices`].
+/// [`TrainConfig::max_train`] ([`kind_spread`]).
 pub fn training_indices(samples: &[Sample], cfg: &TrainConfig) -> Vec<usize> {
-    let of_kinds: Vec<usize> = (0..samples.len()).filter(|&i| kind_selected(&cfg.kinds, &samples[i].kind)).collect();
-    spread_indices(of_kinds.len(), cfg.max_train).into_iter().map(|k| of_kinds[k]).collect()
+    kind_spread(samples.iter().map(|s| s.kind.as_str()), &cfg.kinds, cfg.max_train)
 }
 
 /// Subspace-loss target of one sample: `U (3N, k)`, the Cartesian displacements of the `k` lowest
@@ -1048,7 +1056,9 @@ pub fn load_split_spread(path: &std::path::Path, split: &str, max: usize) -> Res
 #[cfg(feature = "hdf5")]
 pub fn load_split_of_kinds(path: &std::path::Path, split: &str, kinds: &[String], max: usize) -> Result<Vec<Sample>> {
     let ds = hip_core::io::dataset::Dataset::open(path)?;
-    let idx: Vec<usize> =
-        ds.indices_in_split(split).into_iter().filter(|&i| kind_selected(kinds, ds.kind_of(i))).collect();
-    spread_indices(idx.len(), max).into_iter().map(|k| ds.sample(idx[k]).map_err(Error::from)).collect()
+    let idx = ds.indices_in_split(split);
+    kind_spread(idx.iter().map(|&i| ds.kind_of(i)), kinds, max)
+        .into_iter()
+        .map(|k| ds.sample(idx[k]).map_err(Error::from))
+        .collect()
 }
