@@ -25,15 +25,10 @@ pub struct FreqArgs {
     /// One JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Use this model checkpoint for the Hessian (default when neither --hessian nor a dataset
-    /// sample is given: the embedded model).
-    #[arg(long, conflicts_with = "hessian")]
-    pub model: Option<PathBuf>,
+    /// The Hessian's potential when neither --hessian nor a dataset sample gives one (a dataset
+    /// sample's own Hessian is used unless --model or --potential gfn2 is given).
     #[command(flatten)]
-    pub compute: crate::model_io::ComputeArgs,
-    /// Hessian method with a model: direct, autodiff or fd.
-    #[arg(long, default_value = "direct")]
-    pub method: String,
+    pub surface: crate::surface::PotentialArgs,
 }
 
 pub fn run(args: FreqArgs) -> Result<(), String> {
@@ -51,13 +46,13 @@ fn run_inner(args: FreqArgs) -> Result<()> {
             Hessian::from_shape(mol.len(), m.rows, m.cols, m.data)
                 .map_err(|e| e.in_context(&path.display().to_string()))?
         }
-        (None, Some(sample)) if args.model.is_none() => sample.hessian.clone(),
+        (None, Some(sample)) if args.surface.model.is_none() && args.surface.potential == "model" => {
+            sample.hessian.clone()
+        }
         (None, _) => {
-            let model = args.compute.load(args.model.as_deref()).map_err(|e| Error::invalid("hip freq", e))?;
-            warnings = crate::model_io::domain_warnings(&mol, &model).map_err(|e| Error::invalid("hip freq", e))?;
-            let method: hip_model::HessianMethod =
-                args.method.parse().map_err(|e: hip_model::Error| Error::invalid("hip freq", e.to_string()))?;
-            model.predict(&mol, method).map_err(|e| Error::invalid("hip freq", e.to_string()))?.hessian
+            let (surface, w) = args.surface.surface(&[&mol]).map_err(|e| Error::invalid("hip freq", e))?;
+            warnings = w;
+            surface.predict(&mol).map_err(|e| Error::invalid("hip freq", e))?.1
         }
     };
     let masses = mol.masses(convention)?;

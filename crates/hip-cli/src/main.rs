@@ -8,6 +8,7 @@ mod input;
 mod model_cmds;
 mod model_io;
 mod reaction;
+mod surface;
 
 use clap::{Parser, Subcommand};
 

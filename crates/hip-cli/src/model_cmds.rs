@@ -1,16 +1,17 @@
 //! `hip hessian`, `hip opt`, `hip ts`, `hip train`, `hip eval`: the model behind a stable CLI.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::Args;
+use hip_core::Potential;
 use hip_core::io::matrix::{write_npy, write_text};
 use hip_core::io::xyz::write_xyz;
-use hip_model::{HessianMethod, ModelPotential};
+use hip_model::HessianMethod;
 use hip_tasks::optimize::{Report, bfgs, fire, rfo, ts};
 
 use crate::input::read_molecule;
-use crate::model_io::{ComputeArgs, domain_warnings};
+use crate::model_io::ComputeArgs;
+use crate::surface::PotentialArgs;
 
 type CliResult = Result<(), String>;
 
@@ -22,14 +23,8 @@ fn method(s: &str) -> Result<HessianMethod, String> {
 pub struct HessianArgs {
     /// XYZ/extended-XYZ file or FILE.h5:INDEX.
     pub molecule: String,
-    /// Model checkpoint (default: the embedded model).
-    #[arg(long)]
-    pub model: Option<PathBuf>,
     #[command(flatten)]
-    pub compute: ComputeArgs,
-    /// direct (HIP head), autodiff, or fd.
-    #[arg(long, default_value = "direct")]
-    pub method: String,
+    pub surface: PotentialArgs,
     /// Write the Hessian: .npy, .txt (3N rows of 3N numbers, eV/Å²) or .h5 (a one-sample dataset).
     #[arg(short = 'o', long)]
     pub output: Option<PathBuf>,
@@ -40,11 +35,12 @@ pub struct HessianArgs {
 
 pub fn hessian(a: HessianArgs) -> CliResult {
     let mol = read_molecule(&a.molecule).map_err(|e| e.to_string())?.molecule;
-    let model = a.compute.load(a.model.as_deref())?;
-    let warnings = domain_warnings(&mol, &model)?;
+    let (surface, warnings) = a.surface.surface(&[&mol])?;
+    let label = a.surface.label();
     let t0 = std::time::Instant::now();
-    let p = model.predict(&mol, method(&a.method)?).map_err(|e| e.to_string())?;
+    let (ef, hessian) = surface.predict(&mol)?;
     let ms = t0.elapsed().as_secs_f64() * 1e3;
+    let p = hip_model::Prediction { energy: ef.energy, forces: ef.forces, hessian };
     let d = 3 * mol.len();
     if let Some(out) = &a.output {
         let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
@@ -53,7 +49,7 @@ pub fn hessian(a: HessianArgs) -> CliResult {
             "txt" => write_text(out, d, d, p.hessian.as_slice()),
             "h5" | "hdf5" => hip_core::io::dataset::write_dataset(
                 out,
-                &format!("hip-rs model ({})", a.method),
+                &format!("hip-rs {} ({label})", surface.name()),
                 &[hip_core::io::dataset::Record {
                     molecule: mol.clone(),
                     energy: p.energy,
@@ -75,12 +71,12 @@ pub fn hessian(a: HessianArgs) -> CliResult {
     if a.json {
         println!(
             "{}",
-            serde_json::json!({"method": a.method, "energy_ev": p.energy, "forces_ev_a": p.forces, "hessian_ev_a2": p.hessian.as_slice(),
+            serde_json::json!({"method": label, "potential": surface.name(), "energy_ev": p.energy, "forces_ev_a": p.forces, "hessian_ev_a2": p.hessian.as_slice(),
                 "n_atoms": mol.len(), "max_asymmetry": p.hessian.max_asymmetry(), "ms": ms, "warnings": warnings})
         );
     } else {
         println!("molecule   {} ({} atoms)", mol.formula(), mol.len());
-        println!("method     {} ({ms:.1} ms)", a.method);
+        println!("method     {} {label} ({ms:.1} ms)", surface.name());
         println!("energy     {:.6} eV", p.energy);
         println!("Hessian    {d}×{d} eV/Å², max |H − Hᵀ| = {:.2e}", p.hessian.max_asymmetry());
         if let Some(o) = &a.output {
@@ -94,20 +90,14 @@ pub fn hessian(a: HessianArgs) -> CliResult {
 pub struct OptArgs {
     /// XYZ/extended-XYZ file or FILE.h5:INDEX.
     pub molecule: String,
-    /// Model checkpoint (default: the embedded model).
-    #[arg(long)]
-    pub model: Option<PathBuf>,
     #[command(flatten)]
-    pub compute: ComputeArgs,
+    pub surface: PotentialArgs,
     /// rfo, bfgs or fire.
     #[arg(long, default_value = "rfo")]
     pub optimizer: String,
     /// RFO: recompute the Hessian every K steps (1 = every step, 0 = only at the start, BFGS updates in between).
     #[arg(long, default_value_t = 1)]
     pub hessian_every: usize,
-    /// Hessian method for RFO / TS: direct, autodiff or fd.
-    #[arg(long, default_value = "direct")]
-    pub method: String,
     /// Step limit.
     #[arg(long)]
     pub max_steps: Option<usize>,
@@ -149,9 +139,7 @@ fn print_report(r: &Report, json: bool, out: Option<&PathBuf>, warnings: &[Strin
 
 pub fn opt(a: OptArgs) -> CliResult {
     let mol = read_molecule(&a.molecule).map_err(|e| e.to_string())?.molecule;
-    let model = a.compute.load(a.model.as_deref())?;
-    let warnings = domain_warnings(&mol, &model)?;
-    let pot = ModelPotential { model: Arc::new(model), method: method(&a.method)? };
+    let (pot, warnings) = a.surface.surface(&[&mol])?;
     let r = match a.optimizer.as_str() {
         "rfo" => {
             let mut o = rfo::RfoOptions { hessian_every: a.hessian_every, ..Default::default() };
@@ -184,11 +172,8 @@ pub fn opt(a: OptArgs) -> CliResult {
 pub struct TsArgs {
     /// XYZ/extended-XYZ file or FILE.h5:INDEX: the starting guess.
     pub molecule: String,
-    /// Model checkpoint (default: the embedded model).
-    #[arg(long)]
-    pub model: Option<PathBuf>,
     #[command(flatten)]
-    pub compute: ComputeArgs,
+    pub surface: PotentialArgs,
     /// Recompute the Hessian every K steps (Bofill updates in between).
     #[arg(long, default_value_t = 1)]
     pub hessian_every: usize,
@@ -202,9 +187,6 @@ pub struct TsArgs {
     /// curvatures then come from the surface the search walks on (`reports/v2/probe/`).
     #[arg(long, default_value_t = 0)]
     pub mode_probes: usize,
-    /// Hessian method: direct, autodiff or fd.
-    #[arg(long, default_value = "direct")]
-    pub method: String,
     /// Step limit (the paper: 50).
     #[arg(long, default_value_t = 50)]
     pub max_steps: usize,
@@ -218,9 +200,7 @@ pub struct TsArgs {
 
 pub fn ts(a: TsArgs) -> CliResult {
     let mol = read_molecule(&a.molecule).map_err(|e| e.to_string())?.molecule;
-    let model = a.compute.load(a.model.as_deref())?;
-    let warnings = domain_warnings(&mol, &model)?;
-    let pot = ModelPotential { model: Arc::new(model), method: method(&a.method)? };
+    let (pot, warnings) = a.surface.surface(&[&mol])?;
     let o = ts::TsOptions {
         hessian_every: a.hessian_every,
         max_steps: a.max_steps,

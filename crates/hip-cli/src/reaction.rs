@@ -2,43 +2,17 @@
 //! `hip_tasks::reaction` on the model.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use clap::Args;
 use hip_core::Molecule;
+use hip_core::Potential;
 use hip_core::io::xyz::{write_xyz, write_xyz_frames};
-use hip_model::ModelPotential;
 use hip_tasks::reaction::{interpolate, irc, neb, pipeline};
 
 use crate::input::read_molecule;
-use crate::model_io::{ComputeArgs, domain_warnings};
+use crate::surface::{PotentialArgs, Surface};
 
 type CliResult = Result<(), String>;
-
-/// What every reaction command shares.
-#[derive(Args, Debug)]
-pub struct ModelChoice {
-    /// Model checkpoint (default: the embedded model).
-    #[arg(long)]
-    pub model: Option<PathBuf>,
-    #[command(flatten)]
-    pub compute: ComputeArgs,
-    /// Hessian for the TS search and IRC: direct (HIP head), autodiff or fd.
-    #[arg(long, default_value = "direct")]
-    pub method: String,
-}
-
-impl ModelChoice {
-    fn potential(&self, mols: &[&Molecule]) -> Result<(ModelPotential, Vec<String>), String> {
-        let model = self.compute.load(self.model.as_deref())?;
-        let mut warnings = Vec::new();
-        for m in mols {
-            warnings.extend(domain_warnings(m, &model)?);
-        }
-        let method = self.method.parse().map_err(|e: hip_model::Error| e.to_string())?;
-        Ok((ModelPotential { model: Arc::new(model), method }, warnings))
-    }
-}
 
 /// Reactant, product and the band between them (`hip reaction`, `hip neb`).
 #[derive(Args, Debug)]
@@ -48,18 +22,18 @@ pub struct Endpoints {
     /// Product, same atoms in the same order.
     pub product: String,
     #[command(flatten)]
-    pub model: ModelChoice,
+    pub surface: PotentialArgs,
     /// Images of the band, end points included.
     #[arg(long, default_value_t = 9)]
     pub images: usize,
 }
 
 impl Endpoints {
-    /// Reactant, product, the model potential and the domain warnings of both.
-    fn read(&self) -> Result<(Molecule, Molecule, ModelPotential, Vec<String>), String> {
+    /// Reactant, product, the potential and the domain warnings of both.
+    fn read(&self) -> Result<(Molecule, Molecule, Surface, Vec<String>), String> {
         let r = read_molecule(&self.reactant).map_err(|e| e.to_string())?.molecule;
         let p = read_molecule(&self.product).map_err(|e| e.to_string())?.molecule;
-        let (pot, warnings) = self.model.potential(&[&r, &p])?;
+        let (pot, warnings) = self.surface.surface(&[&r, &p])?;
         Ok((r, p, pot, warnings))
     }
 }
@@ -156,7 +130,8 @@ pub fn reaction(a: ReactionArgs) -> CliResult {
     }
     profile(&a.output, &out.neb, out.irc.as_ref())?;
     let mut v = serde_json::to_value(&out).map_err(|e| e.to_string())?;
-    v["method"] = serde_json::json!(a.ends.model.method);
+    v["method"] = serde_json::json!(a.ends.surface.label());
+    v["potential"] = serde_json::json!(pot.name());
     v["reactant"] = serde_json::json!(a.ends.reactant);
     v["product"] = serde_json::json!(a.ends.product);
     v["warnings"] = serde_json::json!(warnings);
@@ -208,7 +183,10 @@ pub struct NebArgs {
 pub fn neb_cmd(a: NebArgs) -> CliResult {
     let (r, p, pot, warnings) = a.ends.read()?;
     let p = interpolate::aligned(&r, &p).map_err(|e| e.to_string())?;
-    let band = interpolate::idpp_band(&r, &p, a.ends.images).map_err(|e| e.to_string())?;
+    let (band, initial) = interpolate::initial_band(&r, &p, a.ends.images).map_err(|e| e.to_string())?;
+    if let Some(why) = &initial.idpp_problem {
+        eprintln!("warning: IDPP band rejected ({why}); {} band used", initial.method);
+    }
     let bar = spinner();
     let out = neb::neb_with_progress(&pot, band, &neb::NebOptions::default(), &bar).map_err(|e| e.to_string())?;
     bar.finish_and_clear();
@@ -237,7 +215,7 @@ pub struct IrcArgs {
     /// The transition state.
     pub ts: String,
     #[command(flatten)]
-    pub model: ModelChoice,
+    pub surface: PotentialArgs,
     /// Step length, amu^½·Å.
     #[arg(long, default_value_t = 0.05)]
     pub step: f64,
@@ -251,7 +229,7 @@ pub struct IrcArgs {
 
 pub fn irc_cmd(a: IrcArgs) -> CliResult {
     let ts = read_molecule(&a.ts).map_err(|e| e.to_string())?.molecule;
-    let (pot, warnings) = a.model.potential(&[&ts])?;
+    let (pot, warnings) = a.surface.surface(&[&ts])?;
     let opts = irc::IrcOptions { step: a.step, ..Default::default() };
     let out = irc::irc(&pot, &ts, &opts).map_err(|e| e.to_string())?;
     write_xyz_frames(&a.output, &irc_frames(&ts, &out)).map_err(|e| e.to_string())?;

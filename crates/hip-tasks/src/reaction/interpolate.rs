@@ -3,8 +3,13 @@
 //! pair potential `S_k = Σ_{i<j} w(d_ij) (d_ij^{(k)} − d_ij)²`, `w = 1/d⁴`, whose targets
 //! `d^{(k)} = (1 − t_k) d^R + t_k d^P` interpolate the interatomic distances, not the
 //! coordinates: bonds do not pass through each other the way a linear interpolation makes them.
+//!
+//! The IDPP objective has a trivial minimum at infinity (`w (d* − d)² → 0` as `d → ∞`), so it is
+//! relaxed only as far as ASE does (largest force 0.1, at most 100 steps) and the result is
+//! checked ([`band_problem`]); [`initial_band`] falls back to the linear band when the IDPP band
+//! fails the check, so that a bad guess is repaired rather than fatal.
 
-use hip_core::{EnergyForces, Molecule, Result};
+use hip_core::{EnergyForces, Molecule, Result, elements};
 
 use super::align::{kabsch, same_atoms};
 use super::neb::{NebOptions, relax_band};
@@ -81,7 +86,90 @@ pub fn idpp_band(a: &Molecule, b: &Molecule, n_images: usize) -> Result<Vec<Mole
             da.iter().zip(&db).map(|(x, y)| (1.0 - t) * x + t * y).collect()
         })
         .collect();
-    let opts = NebOptions { climb: false, fmax: 0.01, max_steps: 2000, spring: 1.0, ..Default::default() };
+    let opts = NebOptions {
+        climb: false,
+        fmax: IDPP_FMAX,
+        max_steps: IDPP_STEPS,
+        spring: 1.0,
+        max_move: 0.05,
+        dt_max: 0.1,
+        ..Default::default()
+    };
     let r = relax_band(band, |k, mol| Ok(idpp(mol, &targets[k])), &opts, None)?;
     Ok(r.images)
+}
+
+/// IDPP relaxation: largest force (Å⁻³ units of the objective) and steps, as ASE's
+/// `idpp_interpolate` (fmax 0.1, 100 steps); FIRE with moves of at most 0.05 Å and a time step
+/// of at most 0.1, so that an atom started on top of a bond is not thrown past its target.
+pub const IDPP_FMAX: f64 = 0.1;
+/// See [`IDPP_FMAX`].
+pub const IDPP_STEPS: usize = 100;
+/// An image whose closest pair is below this fraction of the sum of covalent radii is a bad guess
+/// (two H atoms 0.32 Å apart; a C–H bond at 0.54 Å).
+pub const MIN_PAIR_RATIO: f64 = 0.5;
+/// An image with an interatomic distance further than this fraction of its interpolated target
+/// from it has run away along the objective's slope to infinity (or been pushed around a bond).
+pub const MAX_TARGET_DEVIATION: f64 = 0.5;
+
+/// Why `band` is a bad initial guess between its two ends, if it is: an intermediate image with
+/// nearly coincident atoms or distances far from the linear interpolation of the ends' distances.
+pub fn band_problem(band: &[Molecule]) -> Result<Option<String>> {
+    let m = band.len();
+    if m < 3 {
+        return Ok(None);
+    }
+    let (da, db) = (distances(&band[0]), distances(&band[m - 1]));
+    for (k, mol) in band.iter().enumerate().take(m - 1).skip(1) {
+        let n = mol.len();
+        let r: Vec<f64> = mol.numbers.iter().map(|&z| elements::covalent_radius(z)).collect::<Result<_>>()?;
+        let d = distances(mol);
+        let t = k as f64 / (m - 1) as f64;
+        for i in 0..n {
+            for j in i + 1..n {
+                let ratio = d[i * n + j] / (r[i] + r[j]);
+                if ratio < MIN_PAIR_RATIO {
+                    return Ok(Some(format!(
+                        "image {k}: atoms {i} and {j} at {:.2} Å ({ratio:.2} × covalent radii)",
+                        d[i * n + j]
+                    )));
+                }
+                let target = (1.0 - t) * da[i * n + j] + t * db[i * n + j];
+                if (d[i * n + j] - target).abs() > MAX_TARGET_DEVIATION * target {
+                    return Ok(Some(format!(
+                        "image {k}: atoms {i}–{j} at {:.2} Å, the interpolated distance is {target:.2} Å",
+                        d[i * n + j]
+                    )));
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Which interpolation made the initial band.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct InitialBand {
+    /// `idpp`, or `linear` when the IDPP band was a bad guess.
+    pub method: String,
+    /// Why the IDPP band was rejected, if it was.
+    pub idpp_problem: Option<String>,
+    /// What is still wrong with the band used (then the NEB has to repair it), if anything.
+    pub problem: Option<String>,
+}
+
+/// The initial band from `a` to `b` (aligned): IDPP, or the linear band when the IDPP band fails
+/// [`band_problem`] and the linear one does not (of two bad bands, IDPP's is kept).
+pub fn initial_band(a: &Molecule, b: &Molecule, n_images: usize) -> Result<(Vec<Molecule>, InitialBand)> {
+    let idpp = idpp_band(a, b, n_images)?;
+    let Some(why) = band_problem(&idpp)? else {
+        return Ok((idpp, InitialBand { method: "idpp".into(), idpp_problem: None, problem: None }));
+    };
+    let lin = linear(a, b, n_images)?;
+    match band_problem(&lin)? {
+        None => Ok((lin, InitialBand { method: "linear".into(), idpp_problem: Some(why), problem: None })),
+        Some(_) => {
+            Ok((idpp, InitialBand { method: "idpp".into(), idpp_problem: Some(why.clone()), problem: Some(why) }))
+        }
+    }
 }

@@ -1,5 +1,7 @@
 //! From reactant and product to a verified TS (ReactBench-style, method page section 8):
-//! align P onto R → IDPP band → climbing-image NEB → RS-P-RFO from the climbing image with the
+//! relax R and P on the potential (BFGS; a changed bond graph is reported) → align P onto R →
+//! IDPP band (linear when IDPP gives a bad guess; the linear band again if the NEB fails on the
+//! IDPP one) → climbing-image NEB → RS-P-RFO from the climbing image with the
 //! potential's Hessian → frequency check (exactly one mode below −10 cm⁻¹) → IRC both ways →
 //! RFO of both ends → **intended** when one end is R and the other is P.
 //!
@@ -10,10 +12,10 @@
 use hip_core::{Molecule, Potential, Result, elements};
 
 use super::align::{rmsd, same_atoms};
-use super::interpolate::{aligned, idpp_band};
+use super::interpolate::{InitialBand, aligned, initial_band};
 use super::irc::{IrcOptions, IrcResult, irc};
 use super::neb::{NebOptions, NebResult, neb};
-use crate::optimize::{Report, ts};
+use crate::optimize::{Report, bfgs, ts};
 use crate::vibrations::DEFAULT_IMAGINARY_THRESHOLD_CM;
 
 /// Pipeline settings.
@@ -21,6 +23,9 @@ use crate::vibrations::DEFAULT_IMAGINARY_THRESHOLD_CM;
 pub struct PipelineOptions {
     /// Images of the band, end points included.
     pub n_images: usize,
+    /// Relax R and P on the potential before the band (the band's ends must be minima of the
+    /// surface it is relaxed on).
+    pub relax_ends: bool,
     /// NEB settings.
     pub neb: NebOptions,
     /// TS-search settings.
@@ -37,6 +42,7 @@ impl Default for PipelineOptions {
     fn default() -> Self {
         PipelineOptions {
             n_images: 9,
+            relax_ends: true,
             neb: NebOptions::default(),
             ts: ts::TsOptions::default(),
             irc: IrcOptions::default(),
@@ -58,9 +64,29 @@ pub enum EndMatch {
     Other,
 }
 
+/// One end relaxed on the potential.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct EndRelaxation {
+    /// BFGS converged.
+    pub converged: bool,
+    /// BFGS steps.
+    pub steps: usize,
+    /// Energy before and after, eV.
+    pub energies: [f64; 2],
+    /// The relaxed end's bond graph differs from the input's (the intended check still uses the
+    /// input's graph, as ReactBench does).
+    pub graph_changed: bool,
+}
+
 /// The whole run.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct PipelineResult {
+    /// R and P relaxed on the potential (when `relax_ends`).
+    pub end_relaxation: Option<[EndRelaxation; 2]>,
+    /// The NEB's error on the first band, when it failed there and ran again on the linear band.
+    pub neb_retry: Option<String>,
+    /// How the initial band was made (IDPP, or linear when the IDPP band was a bad guess).
+    pub initial_band: InitialBand,
     /// The relaxed band.
     pub neb: NebResult,
     /// The TS search from the climbing image.
@@ -113,21 +139,58 @@ fn classify_end(end: &Molecule, r: &Molecule, p: &Molecule, tol: f64) -> Result<
     Ok((m, d))
 }
 
+fn relax_end(pot: &dyn Potential, mol: &Molecule) -> Result<(Molecule, EndRelaxation)> {
+    let opts = bfgs::BfgsOptions { classify: false, max_steps: 300, ..Default::default() };
+    let e0 = pot.energy_forces(mol)?.energy;
+    let r = bfgs::minimize(pot, mol, &opts)?;
+    let graph_changed = bond_graph(&r.molecule)? != bond_graph(mol)?;
+    let rec = EndRelaxation { converged: r.converged, steps: r.steps, energies: [e0, r.energy], graph_changed };
+    Ok((r.molecule, rec))
+}
+
+/// The relaxed band from `r` to `p` (aligned): NEB on the initial band, and once more on the
+/// linear band if that fails on an IDPP band (an SCF that does not converge at a bad image).
+fn relaxed_band(
+    pot: &dyn Potential,
+    r: &Molecule,
+    p: &Molecule,
+    opts: &PipelineOptions,
+) -> Result<(InitialBand, NebResult, Option<String>)> {
+    let run = |band: Vec<Molecule>| match &opts.progress {
+        Some(b) => super::neb::neb_with_progress(pot, band, &opts.neb, b),
+        None => neb(pot, band, &opts.neb),
+    };
+    let (band, initial) = initial_band(r, p, opts.n_images)?;
+    match run(band) {
+        Ok(b) => Ok((initial, b, None)),
+        Err(e) if initial.method == "idpp" => {
+            let b = run(super::interpolate::linear(r, p, opts.n_images)?)?;
+            let initial = InitialBand { method: "linear".into(), ..initial };
+            Ok((initial, b, Some(e.to_string())))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Runs the pipeline on `pot` from reactant `r` to product `p` (same atoms, same order).
 pub fn run(pot: &dyn Potential, r: &Molecule, p: &Molecule, opts: &PipelineOptions) -> Result<PipelineResult> {
     same_atoms(r, p, "reaction")?;
-    let p = if pot.rigid_body_invariant() { aligned(r, p)? } else { p.clone() };
     let stage = |m: &str| {
         if let Some(b) = &opts.progress {
             b.set_message(m.to_string());
         }
     };
-    stage("IDPP band");
-    let band = idpp_band(r, &p, opts.n_images)?;
-    let band = match &opts.progress {
-        Some(b) => super::neb::neb_with_progress(pot, band, &opts.neb, b)?,
-        None => neb(pot, band, &opts.neb)?,
+    let (r_in, p_in) = (r, p);
+    let (r, p, end_relaxation) = if opts.relax_ends {
+        stage("relaxing R and P");
+        let ((r, a), (p, b)) = (relax_end(pot, r_in)?, relax_end(pot, p_in)?);
+        (r, p, Some([a, b]))
+    } else {
+        (r_in.clone(), p_in.clone(), None)
     };
+    let p = if pot.rigid_body_invariant() { aligned(&r, &p)? } else { p };
+    stage("IDPP band");
+    let (initial, band, neb_retry) = relaxed_band(pot, &r, &p, opts)?;
     stage("TS search from the climbing image");
     let t = ts::search(pot, band.ts_guess(), &opts.ts)?;
     let n_imag =
@@ -137,13 +200,24 @@ pub fn run(pot: &dyn Potential, r: &Molecule, p: &Molecule, opts: &PipelineOptio
     if ts_success {
         stage("IRC");
         let ir = irc(pot, &t.molecule, &opts.irc)?;
-        let (mf, df) = classify_end(&ir.forward.end, r, &p, opts.rmsd_tolerance)?;
-        let (mr, dr) = classify_end(&ir.reverse.end, r, &p, opts.rmsd_tolerance)?;
+        let (mf, df) = classify_end(&ir.forward.end, r_in, p_in, opts.rmsd_tolerance)?;
+        let (mr, dr) = classify_end(&ir.reverse.end, r_in, p_in, opts.rmsd_tolerance)?;
         intended =
             matches!((mf, mr), (EndMatch::Reactant, EndMatch::Product) | (EndMatch::Product, EndMatch::Reactant));
         ends = Some([mf, mr]);
         end_rmsd = Some([df, dr]);
         path = Some(ir);
     }
-    Ok(PipelineResult { neb: band, ts: t, ts_success, irc: path, ends, end_rmsd, intended })
+    Ok(PipelineResult {
+        end_relaxation,
+        neb_retry,
+        initial_band: initial,
+        neb: band,
+        ts: t,
+        ts_success,
+        irc: path,
+        ends,
+        end_rmsd,
+        intended,
+    })
 }
