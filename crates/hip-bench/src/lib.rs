@@ -15,6 +15,7 @@ pub mod molecules;
 pub mod opt_bench;
 pub mod peer;
 pub mod plots;
+pub mod reactbench;
 pub mod reaction_bench;
 pub mod reference_curve;
 pub mod report;

@@ -10,7 +10,10 @@ use hip_bench::{Options, baseline, report};
 use crate::model_io::{ComputeArgs, load_model, training_history};
 
 #[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BenchArgs {
+    #[command(subcommand)]
+    pub sub: Option<BenchCommand>,
     /// Model checkpoint (default: the embedded model).
     #[arg(long)]
     pub model: Option<PathBuf>,
@@ -108,7 +111,18 @@ fn utc(secs: u64) -> String {
     format!("{y:04}-{mo:02}-{d:02} {h:02}:{m:02} UTC")
 }
 
+/// Benchmarks with a subcommand of their own.
+#[derive(clap::Subcommand, Debug)]
+pub enum BenchCommand {
+    /// ReactBench-format reactions through the pipeline with each Hessian provider and GFN2-xTB
+    /// (resumable, worker processes, per-run time cap; summary.json and summary.md).
+    Reactions(crate::reactbench::ReactionsArgs),
+}
+
 pub fn bench(a: BenchArgs) -> Result<(), String> {
+    if let Some(BenchCommand::Reactions(r)) = a.sub {
+        return crate::reactbench::reactions(r);
+    }
     let model = Arc::new(a.compute.load(a.model.as_deref())?);
     let ef = match &a.ef_model {
         Some(p) => Some(Arc::new(a.compute.load(Some(p))?)),

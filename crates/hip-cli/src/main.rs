@@ -7,6 +7,7 @@ mod freq;
 mod input;
 mod model_cmds;
 mod model_io;
+mod reactbench;
 mod reaction;
 mod surface;
 
@@ -51,6 +52,9 @@ enum Command {
     /// Check a device and precision against the CPU in f64: energy, forces and the three
     /// Hessians of water and a 30-atom alkane, with stated tolerances (exit 1 on a failure).
     DeviceCheck(bench::DeviceCheckArgs),
+    /// Internal: one (reaction, provider) run of `hip bench reactions`, in a worker process.
+    #[command(hide = true)]
+    BenchReactionJob(reactbench::JobArgs),
     /// Internal: memory probe run in a child process by `hip bench`.
     #[command(hide = true)]
     BenchProbe(bench::ProbeArgs),
@@ -73,6 +77,7 @@ fn main() {
         Command::Bench(a) => bench::bench(a),
         Command::Report(a) => bench::report_cmd(a),
         Command::BenchProbe(a) => bench::probe(a),
+        Command::BenchReactionJob(a) => reactbench::job(a),
         Command::DeviceCheck(a) => bench::device_check(a),
     };
     if let Err(e) = result {

@@ -17,10 +17,11 @@ type CliResult = Result<(), String>;
 /// Reactant, product and the band between them (`hip reaction`, `hip neb`).
 #[derive(Args, Debug)]
 pub struct Endpoints {
-    /// Reactant (XYZ or FILE.h5:INDEX).
+    /// Reactant (XYZ or FILE.h5:INDEX), or one XYZ file with two frames: reactant, product
+    /// (ReactBench's format).
     pub reactant: String,
-    /// Product, same atoms in the same order.
-    pub product: String,
+    /// Product, same atoms in the same order (omit when the first file has both frames).
+    pub product: Option<String>,
     #[command(flatten)]
     pub surface: PotentialArgs,
     /// Images of the band, end points included.
@@ -31,8 +32,16 @@ pub struct Endpoints {
 impl Endpoints {
     /// Reactant, product, the potential and the domain warnings of both.
     fn read(&self) -> Result<(Molecule, Molecule, Surface, Vec<String>), String> {
-        let r = read_molecule(&self.reactant).map_err(|e| e.to_string())?.molecule;
-        let p = read_molecule(&self.product).map_err(|e| e.to_string())?.molecule;
+        let (r, p) = match &self.product {
+            None => hip_core::io::reaction::read_pair(Path::new(&self.reactant)).map_err(|e| e.to_string())?,
+            Some(product) => {
+                let r = read_molecule(&self.reactant).map_err(|e| e.to_string())?.molecule;
+                let p = read_molecule(product).map_err(|e| e.to_string())?.molecule;
+                hip_core::io::reaction::check_pair(&r, &p, &format!("{}, {product}", self.reactant))
+                    .map_err(|e| e.to_string())?;
+                (r, p)
+            }
+        };
         let (pot, warnings) = self.surface.surface(&[&r, &p])?;
         Ok((r, p, pot, warnings))
     }
@@ -133,7 +142,7 @@ pub fn reaction(a: ReactionArgs) -> CliResult {
     v["method"] = serde_json::json!(a.ends.surface.label());
     v["potential"] = serde_json::json!(pot.name());
     v["reactant"] = serde_json::json!(a.ends.reactant);
-    v["product"] = serde_json::json!(a.ends.product);
+    v["product"] = serde_json::json!(a.ends.product.as_deref().unwrap_or("(second frame)"));
     v["warnings"] = serde_json::json!(warnings);
     v["criteria"] = serde_json::json!({
         "ts_success": "TS search converged (Gaussian thresholds) with exactly one mode below -10 cm^-1 by the same Hessian method",

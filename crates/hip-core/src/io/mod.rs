@@ -4,4 +4,5 @@
 pub mod atomic;
 pub mod dataset;
 pub mod matrix;
+pub mod reaction;
 pub mod xyz;

@@ -4,8 +4,8 @@
 //! `d^{(k)} = (1 − t_k) d^R + t_k d^P` interpolate the interatomic distances, not the
 //! coordinates: bonds do not pass through each other the way a linear interpolation makes them.
 //!
-//! The IDPP objective has a trivial minimum at infinity (`w (d* − d)² → 0` as `d → ∞`), so it is
-//! relaxed only as far as ASE does (largest force 0.1, at most 100 steps) and the result is
+//! The IDPP objective has a trivial minimum at infinity (`w (d* − d)² → 0` as `d → ∞`): an atom
+//! thrown past its targets can run away. So the relaxation takes small steps and the result is
 //! checked ([`band_problem`]); [`initial_band`] falls back to the linear band when the IDPP band
 //! fails the check, so that a bad guess is repaired rather than fatal.
 
@@ -99,12 +99,12 @@ pub fn idpp_band(a: &Molecule, b: &Molecule, n_images: usize) -> Result<Vec<Mole
     Ok(r.images)
 }
 
-/// IDPP relaxation: largest force (Å⁻³ units of the objective) and steps, as ASE's
-/// `idpp_interpolate` (fmax 0.1, 100 steps); FIRE with moves of at most 0.05 Å and a time step
-/// of at most 0.1, so that an atom started on top of a bond is not thrown past its target.
-pub const IDPP_FMAX: f64 = 0.1;
+/// IDPP relaxation: largest force (Å⁻³, the objective's unit) and steps; FIRE with moves of at
+/// most 0.05 Å and a time step of at most 0.1, so that an atom started on top of a bond is not
+/// thrown past its target.
+pub const IDPP_FMAX: f64 = 0.01;
 /// See [`IDPP_FMAX`].
-pub const IDPP_STEPS: usize = 100;
+pub const IDPP_STEPS: usize = 1000;
 /// An image whose closest pair is below this fraction of the sum of covalent radii is a bad guess
 /// (two H atoms 0.32 Å apart; a C–H bond at 0.54 Å).
 pub const MIN_PAIR_RATIO: f64 = 0.5;

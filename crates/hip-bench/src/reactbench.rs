@@ -1,0 +1,398 @@
+//! `hip bench reactions`: a ReactBench-format set of reactions (two-frame XYZ files, reactant then
+//! product, in a folder or a `.tar.gz`) through `hip_tasks::reaction::pipeline` with each chosen
+//! Hessian provider, one JSON line per reaction and provider ([`ReactionRecord`]).
+//!
+//! Providers: `direct` (the HIP head every step: the paper's protocol), `direct-probes` (direct +
+//! 8 measured Hessian-vector products per fresh Hessian), `autodiff`, `quasi-newton` (direct at
+//! step 0, Bofill updates after), and `gfn2` (GFN2-xTB, finite-difference Hessians every step).
+//!
+//! Grading, twice:
+//! - **own** (the paper's protocol): TS search converged within 50 RS-P-RFO steps with exactly one
+//!   mode below −10 cm⁻¹ by the Hessian that drove the search;
+//! - **graded**: the same with *one* Hessian per surface — the model's autodiff Hessian for every
+//!   model provider, GFN2-xTB's for GFN2 — so that providers of one surface are compared by one
+//!   ruler.
+//!
+//! `intended`: the IRC ends have the bond graphs of the input R and P (1.2 × covalent radii; RMSD
+//! when both share a graph), the pipeline's verdict, counted only after an own TS success (the IRC
+//! runs from there), as ReactBench does.
+
+use std::cell::Cell;
+use std::io::Read;
+use std::path::Path;
+
+use hip_core::{EnergyForces, Hessian, MassConvention, Molecule, Potential};
+use hip_tasks::Vibrations;
+use hip_tasks::optimize::ts::TsOptions;
+use hip_tasks::reaction::pipeline;
+use hip_tasks::vibrations::DEFAULT_IMAGINARY_THRESHOLD_CM;
+use serde::{Deserialize, Serialize};
+
+/// Every provider, in report order.
+pub const PROVIDERS: [&str; 5] = ["direct", "direct-probes", "autodiff", "quasi-newton", "gfn2"];
+/// RS-P-RFO step limit of a TS success (ReactBench, the paper).
+pub const MAX_TS_STEPS: usize = 50;
+/// Mode probes of `direct-probes`.
+pub const PROBES: usize = 8;
+
+/// One reaction of a set.
+#[derive(Clone, Debug)]
+pub struct Reaction {
+    /// Name (the file stem, e.g. `rxn102`).
+    pub name: String,
+    /// Reactant.
+    pub reactant: Molecule,
+    /// Product.
+    pub product: Molecule,
+}
+
+fn parse(name: &str, text: &str, source: &str) -> hip_core::Result<Reaction> {
+    let path = Path::new(source);
+    let frames = hip_core::io::xyz::parse_xyz(text, path)?;
+    if frames.len() != 2 {
+        return Err(hip_core::Error::invalid(
+            source,
+            format!("{} frame(s); a reaction file has exactly two (reactant, then product)", frames.len()),
+        ));
+    }
+    let mut it = frames.into_iter().map(|f| f.molecule);
+    let (reactant, product) = (it.next().expect("two"), it.next().expect("two"));
+    hip_core::io::reaction::check_pair(&reactant, &product, source)?;
+    Ok(Reaction { name: name.to_string(), reactant, product })
+}
+
+/// The reactions of a set (a folder of `NAME.xyz` files or a `.tar.gz` of them), in `names`'
+/// order, or all in name order when `names` is `None`. A name not in the set, a file that is not
+/// two frames of the same atoms, or an unreadable archive is an error naming it.
+pub fn read_set(path: &Path, names: Option<&[String]>) -> hip_core::Result<Vec<Reaction>> {
+    let mut texts: std::collections::BTreeMap<String, (String, String)> = Default::default();
+    let io = |e: std::io::Error| hip_core::Error::io(path, e);
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path).map_err(io)? {
+            let p = entry.map_err(io)?.path();
+            if p.extension().and_then(|e| e.to_str()) == Some("xyz") {
+                let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+                let text = std::fs::read_to_string(&p).map_err(|e| hip_core::Error::io(&p, e))?;
+                texts.insert(stem, (text, p.display().to_string()));
+            }
+        }
+    } else {
+        let file = std::fs::File::open(path).map_err(io)?;
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+        for entry in archive.entries().map_err(io)? {
+            let mut entry = entry.map_err(io)?;
+            let inner = entry.path().map_err(io)?.to_path_buf();
+            if inner.extension().and_then(|e| e.to_str()) != Some("xyz") {
+                continue;
+            }
+            let stem = inner.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+            let mut text = String::new();
+            entry.read_to_string(&mut text).map_err(io)?;
+            texts.insert(stem, (text, format!("{}:{}", path.display(), inner.display())));
+        }
+    }
+    let wanted: Vec<String> = match names {
+        Some(n) => n.to_vec(),
+        None => texts.keys().cloned().collect(),
+    };
+    wanted
+        .iter()
+        .map(|n| match texts.get(n) {
+            Some((text, source)) => parse(n, text, source),
+            None => Err(hip_core::Error::invalid(path.display().to_string(), format!("no reaction named {n}"))),
+        })
+        .collect()
+}
+
+/// Reaction names, one per line (`#` comments and blank lines skipped).
+pub fn read_names(path: &Path) -> hip_core::Result<Vec<String>> {
+    let text = std::fs::read_to_string(path).map_err(|e| hip_core::Error::io(path, e))?;
+    Ok(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect())
+}
+
+/// A potential that counts its calls.
+pub struct Counted<'a> {
+    inner: &'a dyn Potential,
+    /// Energy+force calls.
+    pub grad: Cell<usize>,
+    /// Hessian calls.
+    pub hess: Cell<usize>,
+}
+
+impl std::fmt::Debug for Counted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Counted({}, {} gradients, {} Hessians)", self.inner.name(), self.grad.get(), self.hess.get())
+    }
+}
+
+impl<'a> Counted<'a> {
+    /// Wraps `inner`.
+    pub fn new(inner: &'a dyn Potential) -> Self {
+        Counted { inner, grad: Cell::new(0), hess: Cell::new(0) }
+    }
+}
+
+impl Potential for Counted<'_> {
+    fn name(&self) -> String {
+        self.inner.name()
+    }
+    fn energy_forces(&self, mol: &Molecule) -> hip_core::Result<EnergyForces> {
+        self.grad.set(self.grad.get() + 1);
+        self.inner.energy_forces(mol)
+    }
+    fn hessian(&self, mol: &Molecule) -> hip_core::Result<Hessian> {
+        self.hess.set(self.hess.get() + 1);
+        self.inner.hessian(mol)
+    }
+    fn rigid_body_invariant(&self) -> bool {
+        self.inner.rigid_body_invariant()
+    }
+}
+
+/// The TS-search settings of a provider (`hessian_every`, mode probes).
+pub fn ts_options(provider: &str) -> Result<TsOptions, String> {
+    let base = TsOptions { max_steps: MAX_TS_STEPS, ..Default::default() };
+    Ok(match provider {
+        "direct" | "autodiff" | "gfn2" => TsOptions { hessian_every: 1, ..base },
+        "direct-probes" => TsOptions { hessian_every: 1, mode_probes: PROBES, ..base },
+        "quasi-newton" => TsOptions { hessian_every: usize::MAX, ..base },
+        other => return Err(format!("unknown provider {other} ({})", PROVIDERS.join(", "))),
+    })
+}
+
+/// Modes below −10 cm⁻¹ of `h` at `mol` (IUPAC masses, projected).
+pub fn n_imaginary(mol: &Molecule, h: &Hessian) -> hip_core::Result<usize> {
+    let vib = Vibrations::new(mol, h, &mol.masses(MassConvention::Iupac)?)?;
+    Ok(vib.n_imaginary(DEFAULT_IMAGINARY_THRESHOLD_CM))
+}
+
+/// One reaction with one provider.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct ReactionRecord {
+    /// Reaction.
+    pub name: String,
+    /// Provider.
+    pub provider: String,
+    /// Atoms.
+    pub n_atoms: usize,
+    /// The run ended with an error (or the time cap): its message; every success field is false.
+    pub error: Option<String>,
+    /// Relaxing R or P on the surface changed its bond graph.
+    pub end_graph_changed: bool,
+    /// The NEB converged.
+    pub neb_converged: bool,
+    /// The band was linear (IDPP rejected or failed).
+    pub linear_band: bool,
+    /// The TS search converged within the step limit.
+    pub ts_converged: bool,
+    /// TS-search steps.
+    pub ts_steps: usize,
+    /// Modes below −10 cm⁻¹ at the end of the search by the search's own Hessian.
+    pub n_imag_own: Option<usize>,
+    /// The same by the surface's grader.
+    pub n_imag_graded: Option<usize>,
+    /// TS success by the search's own Hessian (the paper's protocol).
+    pub ts_success_own: bool,
+    /// TS success by the grader.
+    pub ts_success_graded: bool,
+    /// The IRC from the TS connects R and P.
+    pub intended: bool,
+    /// E(TS) − E(R relaxed), eV, when the search converged.
+    pub barrier_ev: Option<f64>,
+    /// Energy+force calls of the whole pipeline.
+    pub gradient_calls: usize,
+    /// Hessian calls of the whole pipeline (grading not included).
+    pub hessian_calls: usize,
+    /// Wall time, s.
+    pub seconds: f64,
+}
+
+/// Runs `reaction` on `surface` with `provider`'s settings and grades the end of the TS search
+/// with `grader` (the surface's one Hessian). Errors of the pipeline are recorded, not returned.
+pub fn run_reaction(
+    reaction: &Reaction,
+    provider: &str,
+    surface: &dyn Potential,
+    grader: &dyn Potential,
+) -> Result<ReactionRecord, String> {
+    let opts = pipeline::PipelineOptions { ts: ts_options(provider)?, ..Default::default() };
+    let counted = Counted::new(surface);
+    let t0 = std::time::Instant::now();
+    let mut rec = ReactionRecord {
+        name: reaction.name.clone(),
+        provider: provider.into(),
+        n_atoms: reaction.reactant.len(),
+        ..Default::default()
+    };
+    match pipeline::run(&counted, &reaction.reactant, &reaction.product, &opts) {
+        Err(e) => rec.error = Some(e.to_string()),
+        Ok(out) => {
+            rec.end_graph_changed = out.end_relaxation.as_ref().is_some_and(|e| e.iter().any(|x| x.graph_changed));
+            rec.neb_converged = out.neb.converged;
+            rec.linear_band = out.initial_band.method == "linear";
+            rec.ts_converged = out.ts.converged && out.ts.steps <= MAX_TS_STEPS;
+            rec.ts_steps = out.ts.steps;
+            rec.n_imag_own = out.ts.final_point.as_ref().map(|f| f.n_imaginary);
+            rec.ts_success_own = out.ts_success && rec.ts_converged;
+            rec.intended = out.intended && rec.ts_success_own;
+            if rec.ts_converged {
+                let e_r = out.end_relaxation.as_ref().map(|e| e[0].energies[1]);
+                rec.barrier_ev = e_r.map(|e| out.ts.energy - e);
+                match grader.hessian(&out.ts.molecule).and_then(|h| n_imaginary(&out.ts.molecule, &h)) {
+                    Ok(n) => {
+                        rec.n_imag_graded = Some(n);
+                        rec.ts_success_graded = n == 1;
+                    }
+                    Err(e) => rec.error = Some(format!("grader: {e}")),
+                }
+            }
+        }
+    }
+    rec.gradient_calls = counted.grad.get();
+    rec.hessian_calls = counted.hess.get();
+    rec.seconds = t0.elapsed().as_secs_f64();
+    Ok(rec)
+}
+
+/// The records of a JSON-lines file (an absent file: none). A line that is not a record is an
+/// error naming its line number: a file another program wrote is not silently half-read.
+pub fn read_records(path: &Path) -> hip_core::Result<Vec<ReactionRecord>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(hip_core::Error::io(path, e)),
+    };
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(k, l)| serde_json::from_str(l).map_err(|e| hip_core::Error::parse(path, k + 1, e.to_string())))
+        .collect()
+}
+
+/// The `(reaction, provider)` pairs still to run: every pair of `names` × `providers` without a
+/// record, reactions outer, in order.
+pub fn todo(names: &[String], providers: &[String], done: &[ReactionRecord]) -> Vec<(String, String)> {
+    let have: std::collections::HashSet<(&str, &str)> =
+        done.iter().map(|r| (r.name.as_str(), r.provider.as_str())).collect();
+    names
+        .iter()
+        .flat_map(|n| providers.iter().map(move |p| (n.clone(), p.clone())))
+        .filter(|(n, p)| !have.contains(&(n.as_str(), p.as_str())))
+        .collect()
+}
+
+/// Counts of one provider.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct ProviderSummary {
+    /// Provider.
+    pub provider: String,
+    /// Reactions run.
+    pub runs: usize,
+    /// Runs that ended with an error or the time cap.
+    pub errors: usize,
+    /// TS successes by the search's own Hessian.
+    pub ts_success_own: usize,
+    /// TS successes by the surface's grader.
+    pub ts_success_graded: usize,
+    /// Intended.
+    pub intended: usize,
+    /// Median barrier of the graded successes, eV.
+    pub median_barrier_ev: Option<f64>,
+    /// Mean TS-search steps of the converged searches (none converged: `None`).
+    pub mean_ts_steps: Option<f64>,
+    /// Mean energy+force calls per run.
+    pub mean_gradient_calls: f64,
+    /// Mean Hessian calls per run.
+    pub mean_hessian_calls: f64,
+    /// Mean wall time per run, s.
+    pub mean_seconds: f64,
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    Some(if v.len() % 2 == 1 { v[m] } else { 0.5 * (v[m - 1] + v[m]) })
+}
+
+/// Summary of `provider`'s records among `records` restricted to `names` (the reactions every
+/// compared provider has finished, so that counts are over the same reactions).
+pub fn summarize(records: &[ReactionRecord], provider: &str, names: &[String]) -> ProviderSummary {
+    let set: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
+    let rs: Vec<&ReactionRecord> =
+        records.iter().filter(|r| r.provider == provider && set.contains(r.name.as_str())).collect();
+    let n = rs.len().max(1) as f64;
+    let conv: Vec<&&ReactionRecord> = rs.iter().filter(|r| r.ts_converged).collect();
+    ProviderSummary {
+        provider: provider.into(),
+        runs: rs.len(),
+        errors: rs.iter().filter(|r| r.error.is_some()).count(),
+        ts_success_own: rs.iter().filter(|r| r.ts_success_own).count(),
+        ts_success_graded: rs.iter().filter(|r| r.ts_success_graded).count(),
+        intended: rs.iter().filter(|r| r.intended).count(),
+        median_barrier_ev: median(rs.iter().filter(|r| r.ts_success_graded).filter_map(|r| r.barrier_ev).collect()),
+        mean_ts_steps: (!conv.is_empty())
+            .then(|| conv.iter().map(|r| r.ts_steps as f64).sum::<f64>() / conv.len() as f64),
+        mean_gradient_calls: rs.iter().map(|r| r.gradient_calls as f64).sum::<f64>() / n,
+        mean_hessian_calls: rs.iter().map(|r| r.hessian_calls as f64).sum::<f64>() / n,
+        mean_seconds: rs.iter().map(|r| r.seconds).sum::<f64>() / n,
+    }
+}
+
+/// Reactions every one of `providers` has a record of, in `names`' order.
+pub fn common_names(records: &[ReactionRecord], providers: &[String], names: &[String]) -> Vec<String> {
+    names
+        .iter()
+        .filter(|n| providers.iter().all(|p| records.iter().any(|r| &r.name == *n && &r.provider == p)))
+        .cloned()
+        .collect()
+}
+
+/// One reaction's verdicts: `(name, [(provider, graded TS success, intended)])`.
+pub type Verdicts = (String, Vec<(String, bool, bool)>);
+
+/// Reactions where the providers disagree on graded TS success or on intended.
+pub fn disagreements(records: &[ReactionRecord], providers: &[String], names: &[String]) -> Vec<Verdicts> {
+    names
+        .iter()
+        .filter_map(|n| {
+            let row: Vec<(String, bool, bool)> = providers
+                .iter()
+                .filter_map(|p| records.iter().find(|r| &r.name == n && &r.provider == p))
+                .map(|r| (r.provider.clone(), r.ts_success_graded, r.intended))
+                .collect();
+            let split = |f: fn(&(String, bool, bool)) -> bool| row.iter().any(f) && !row.iter().all(f);
+            (split(|x| x.1) || split(|x| x.2)).then(|| (n.clone(), row))
+        })
+        .collect()
+}
+
+/// The summary table in Markdown (the paper's columns plus our cost columns).
+pub fn markdown(summaries: &[ProviderSummary], n_reactions: usize) -> String {
+    let pct = |k: usize| if n_reactions == 0 { 0.0 } else { 100.0 * k as f64 / n_reactions as f64 };
+    let mut s = String::from(
+        "| provider | TS success (own Hessian) | TS success (one grader per surface) | intended | errors | median barrier (eV) | TS steps | gradient calls | Hessian calls | s / reaction |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+    );
+    for p in summaries {
+        s += &format!(
+            "| {} | {} ({:.0} %) | {} ({:.0} %) | {} ({:.0} %) | {} | {} | {} | {:.0} | {:.1} | {:.1} |\n",
+            p.provider,
+            p.ts_success_own,
+            pct(p.ts_success_own),
+            p.ts_success_graded,
+            pct(p.ts_success_graded),
+            p.intended,
+            pct(p.intended),
+            p.errors,
+            p.median_barrier_ev.map_or("–".into(), |b| format!("{b:.2}")),
+            p.mean_ts_steps.map_or("–".into(), |s| format!("{s:.1}")),
+            p.mean_gradient_calls,
+            p.mean_hessian_calls,
+            p.mean_seconds
+        );
+    }
+    s
+}

@@ -1,0 +1,159 @@
+//! `hip bench reactions`' logic: reading a ReactBench-format set (folder and tarball, bad inputs),
+//! the resume bookkeeping, the summary over common reactions, and one reaction end to end on an
+//! analytic surface (ammonia inversion on a bonded force field: a known first-order saddle, so
+//! both gradings must find it and the IRC must connect the two ends).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use hip_bench::reactbench::{self as rb, ReactionRecord};
+use hip_core::Molecule;
+use hip_tasks::optimize::rfo;
+use hip_tasks::potentials::{Analytic, BondedForceField};
+
+fn dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("hip-rb-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn ammonia_planar() -> Molecule {
+    let h = |a: f64| [1.02 * a.to_radians().cos(), 1.02 * a.to_radians().sin(), 0.0];
+    Molecule::new(vec![7, 1, 1, 1], vec![[0.0; 3], h(0.0), h(120.0), h(240.0)]).unwrap()
+}
+
+/// Ammonia's two pyramids on the bonded force field of the planar form (its saddle).
+fn inversion() -> (Analytic<BondedForceField>, Molecule, Molecule) {
+    let planar = ammonia_planar();
+    let pot = Analytic(BondedForceField::new(&planar).unwrap());
+    let (mut up, mut down) = (planar.clone(), planar);
+    up.positions[0][2] = 0.1;
+    down.positions[0][2] = -0.1;
+    let r = rfo::minimize(&pot, &up, &rfo::RfoOptions::default()).unwrap().molecule;
+    let p = rfo::minimize(&pot, &down, &rfo::RfoOptions::default()).unwrap().molecule;
+    (pot, r, p)
+}
+
+fn two_frames(r: &Molecule, p: &Molecule) -> String {
+    hip_core::io::xyz::format_xyz(r, "R") + &hip_core::io::xyz::format_xyz(p, "P")
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn a_folder_and_a_tarball_of_the_same_files_read_alike_and_names_select() {
+    let (_, r, p) = inversion();
+    let d = dir("set");
+    let folder = d.join("set");
+    std::fs::create_dir_all(&folder).unwrap();
+    write(&folder.join("rxnA.xyz"), &two_frames(&r, &p));
+    write(&folder.join("rxnB.xyz"), &two_frames(&p, &r));
+    write(&folder.join("notes.txt"), "not a reaction");
+    let tgz = d.join("set.tar.gz");
+    {
+        let f = std::fs::File::create(&tgz).unwrap();
+        let mut t = tar::Builder::new(flate2::write::GzEncoder::new(f, flate2::Compression::default()));
+        t.append_dir_all("ts1x", &folder).unwrap();
+        t.into_inner().unwrap().finish().unwrap().flush().unwrap();
+    }
+    for src in [&folder, &tgz] {
+        let all = rb::read_set(src, None).unwrap();
+        assert_eq!(all.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(), ["rxnA", "rxnB"], "{}", src.display());
+        let one = rb::read_set(src, Some(&["rxnB".to_string()])).unwrap();
+        assert_eq!(one.len(), 1);
+        assert_eq!(one[0].reactant.positions, all[1].reactant.positions);
+        let e = rb::read_set(src, Some(&["rxnZ".to_string()])).unwrap_err().to_string();
+        assert!(e.contains("no reaction named rxnZ"), "{e}");
+    }
+}
+
+#[test]
+fn a_bad_reaction_file_in_a_set_is_an_error_naming_it() {
+    let (_, r, p) = inversion();
+    let d = dir("bad");
+    write(&d.join("one.xyz"), &hip_core::io::xyz::format_xyz(&r, "R"));
+    let e = rb::read_set(&d, None).unwrap_err().to_string();
+    assert!(e.contains("one.xyz") && e.contains("1 frame(s)"), "{e}");
+    std::fs::remove_file(d.join("one.xyz")).unwrap();
+    let mut perm = p.clone();
+    perm.numbers.swap(0, 1);
+    perm.positions.swap(0, 1);
+    write(&d.join("perm.xyz"), &two_frames(&r, &perm));
+    let e = rb::read_set(&d, None).unwrap_err().to_string();
+    assert!(e.contains("perm.xyz") && e.contains("permutation"), "{e}");
+}
+
+fn rec(name: &str, provider: &str, graded: bool, intended: bool) -> ReactionRecord {
+    ReactionRecord {
+        name: name.into(),
+        provider: provider.into(),
+        ts_converged: graded,
+        ts_success_own: graded,
+        ts_success_graded: graded,
+        intended,
+        barrier_ev: graded.then_some(1.0),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn resume_skips_finished_pairs_and_reads_back_what_was_written() {
+    let d = dir("resume");
+    let runs = d.join("runs.jsonl");
+    assert!(rb::read_records(&runs).unwrap().is_empty(), "no file: nothing done");
+    let done = vec![rec("a", "direct", true, false), rec("b", "gfn2", false, false)];
+    let text: String = done.iter().map(|r| serde_json::to_string(r).unwrap() + "\n").collect();
+    write(&runs, &text);
+    let back = rb::read_records(&runs).unwrap();
+    assert_eq!(back, done);
+    let names: Vec<String> = ["a", "b"].map(String::from).to_vec();
+    let providers: Vec<String> = ["direct", "gfn2"].map(String::from).to_vec();
+    let todo = rb::todo(&names, &providers, &back);
+    assert_eq!(todo, vec![("a".into(), "gfn2".into()), ("b".into(), "direct".into())]);
+    // a corrupt line is an error naming its line, not a silent half-read
+    write(&runs, &(text + "{not json\n"));
+    let e = rb::read_records(&runs).unwrap_err().to_string();
+    assert!(e.contains("runs.jsonl:3"), "{e}");
+}
+
+#[test]
+fn summaries_count_only_reactions_every_provider_finished() {
+    let records = vec![
+        rec("a", "direct", false, false),
+        rec("a", "autodiff", true, true),
+        rec("b", "direct", true, true),
+        rec("b", "autodiff", true, true),
+        rec("c", "autodiff", true, false), // direct has not finished c
+    ];
+    let providers: Vec<String> = ["direct", "autodiff"].map(String::from).to_vec();
+    let names: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+    let common = rb::common_names(&records, &providers, &names);
+    assert_eq!(common, ["a", "b"]);
+    let s = rb::summarize(&records, "autodiff", &common);
+    assert_eq!((s.runs, s.ts_success_graded, s.intended), (2, 2, 2));
+    let s = rb::summarize(&records, "direct", &common);
+    assert_eq!((s.runs, s.ts_success_graded, s.intended, s.median_barrier_ev), (2, 1, 1, Some(1.0)));
+    let dis = rb::disagreements(&records, &providers, &common);
+    assert_eq!(dis.len(), 1);
+    assert_eq!(dis[0].0, "a");
+    let md = rb::markdown(&[s], common.len());
+    assert!(md.contains("| direct | 1 (50 %) | 1 (50 %) | 1 (50 %) |"), "{md}");
+}
+
+#[test]
+fn one_reaction_end_to_end_on_an_analytic_surface_is_graded_twice() {
+    let (pot, r, p) = inversion();
+    let reaction = rb::Reaction { name: "nh3".into(), reactant: r, product: p };
+    for provider in ["autodiff", "quasi-newton"] {
+        let out = rb::run_reaction(&reaction, provider, &pot, &pot).unwrap();
+        assert_eq!(out.error, None, "{provider}");
+        assert!(out.ts_success_own && out.ts_success_graded && out.intended, "{provider}: {out:?}");
+        assert_eq!((out.n_imag_own, out.n_imag_graded), (Some(1), Some(1)), "{provider}");
+        assert!(out.ts_steps <= rb::MAX_TS_STEPS && out.gradient_calls > 0, "{provider}");
+        assert!(out.barrier_ev.unwrap() > 0.0, "{provider}: the planar saddle is above the pyramid");
+    }
+    assert!(rb::run_reaction(&reaction, "newton", &pot, &pot).unwrap_err().contains("unknown provider"));
+}

@@ -1,0 +1,278 @@
+//! `hip bench reactions`: the ReactBench benchmark (`hip_bench::reactbench`) run by worker
+//! processes, one single-threaded `hip bench-reaction-job` per (reaction, provider) and at most
+//! `--workers` at a time, each killed at the per-reaction time cap. Resumable: every finished
+//! pair is one JSON line of `OUT/runs.jsonl`, written by this process only, and a rerun skips the
+//! pairs already there. At the end (and with `--summary-only`) it writes `OUT/summary.json` and
+//! `OUT/summary.md`, over the reactions every chosen provider has finished.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use hip_bench::reactbench::{self as rb, ReactionRecord};
+use hip_core::Potential;
+use hip_model::{HessianMethod, ModelPotential};
+
+#[derive(Args, Debug)]
+pub struct ReactionsArgs {
+    /// The set: a folder of NAME.xyz files or a .tar.gz of them (two frames each: R, P).
+    #[arg(long, default_value = "datasets/reactbench/ts1x.tar.gz")]
+    pub set: PathBuf,
+    /// Reaction names, one per line [default: every reaction of the set].
+    #[arg(long)]
+    pub names: Option<PathBuf>,
+    /// Only the first N names.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Providers, comma-separated: direct, direct-probes, autodiff, quasi-newton, gfn2.
+    #[arg(long, value_delimiter = ',', default_value = "direct,direct-probes,autodiff,quasi-newton,gfn2")]
+    pub providers: Vec<String>,
+    /// Model checkpoint of the model providers (default: the embedded model).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Output folder: runs.jsonl (resumable), summary.json, summary.md.
+    #[arg(long, default_value = "reports/reactbench")]
+    pub out: PathBuf,
+    /// Worker processes, one thread each.
+    #[arg(long, default_value_t = 2)]
+    pub workers: usize,
+    /// Time cap per reaction and provider, s (a run past it is killed and recorded as an error).
+    #[arg(long, default_value_t = 900)]
+    pub cap: u64,
+    /// Only (re)write the summary from runs.jsonl.
+    #[arg(long)]
+    pub summary_only: bool,
+}
+
+/// One (reaction, provider) run in this process (`hip bench-reaction-job`, spawned by `hip bench
+/// reactions`): prints its record as one JSON line.
+#[derive(Args, Debug)]
+pub struct JobArgs {
+    #[arg(long)]
+    pub set: PathBuf,
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub provider: String,
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+}
+
+/// The surface a provider searches on, and its grader.
+type Surfaces = (Box<dyn Potential>, Box<dyn Potential>);
+
+/// The surface a provider searches on and its grader.
+fn surfaces(provider: &str, model: Option<&Path>) -> Result<Surfaces, String> {
+    if provider == "gfn2" {
+        return gfn2();
+    }
+    rb::ts_options(provider)?;
+    let m = Arc::new(crate::model_io::load_model(model)?);
+    let method = if provider == "autodiff" { HessianMethod::Autodiff } else { HessianMethod::Direct };
+    Ok((
+        Box::new(ModelPotential { model: m.clone(), method }),
+        Box::new(ModelPotential { model: m, method: HessianMethod::Autodiff }),
+    ))
+}
+
+#[cfg(feature = "gfn2")]
+fn gfn2() -> Result<Surfaces, String> {
+    hip_xtb::available()?;
+    Ok((Box::new(hip_xtb::Gfn2::default()), Box::new(hip_xtb::Gfn2::default())))
+}
+
+#[cfg(not(feature = "gfn2"))]
+fn gfn2() -> Result<Surfaces, String> {
+    Err("provider gfn2: this build has no GFN2-xTB (cargo feature `gfn2` of hip-cli)".into())
+}
+
+pub fn job(a: JobArgs) -> Result<(), String> {
+    let reaction = rb::read_set(&a.set, Some(std::slice::from_ref(&a.name))).map_err(|e| e.to_string())?.remove(0);
+    let (surface, grader) = surfaces(&a.provider, a.model.as_deref())?;
+    let rec = rb::run_reaction(&reaction, &a.provider, surface.as_ref(), grader.as_ref())?;
+    println!("{}", serde_json::to_string(&rec).map_err(|e| e.to_string())?);
+    Ok(())
+}
+
+struct Running {
+    child: Child,
+    name: String,
+    provider: String,
+    started: Instant,
+}
+
+fn spawn(a: &ReactionsArgs, name: &str, provider: &str) -> Result<Running, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut cmd = Command::new(exe);
+    cmd.args(["bench-reaction-job", "--set"]).arg(&a.set).args(["--name", name, "--provider", provider]);
+    if let Some(m) = &a.model {
+        cmd.arg("--model").arg(m);
+    }
+    cmd.env("RAYON_NUM_THREADS", "1").env("OMP_NUM_THREADS", "1");
+    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(|e| e.to_string())?;
+    Ok(Running { child, name: name.into(), provider: provider.into(), started: Instant::now() })
+}
+
+fn error_record(name: &str, provider: &str, error: String, seconds: f64) -> ReactionRecord {
+    ReactionRecord { name: name.into(), provider: provider.into(), error: Some(error), seconds, ..Default::default() }
+}
+
+/// The record of a finished worker (its error, if it printed none).
+fn collect(r: Running) -> ReactionRecord {
+    let out = r.child.wait_with_output();
+    let secs = r.started.elapsed().as_secs_f64();
+    match out {
+        Ok(o) => {
+            let stdout = String::from_utf8_lossy(&o.stdout);
+            match stdout.lines().last().map(serde_json::from_str::<ReactionRecord>) {
+                Some(Ok(rec)) if o.status.success() => rec,
+                _ => {
+                    let err = String::from_utf8_lossy(&o.stderr);
+                    let msg = err.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no output").trim();
+                    error_record(&r.name, &r.provider, format!("worker failed ({}): {msg}", o.status), secs)
+                }
+            }
+        }
+        Err(e) => error_record(&r.name, &r.provider, format!("worker: {e}"), secs),
+    }
+}
+
+fn append(path: &Path, rec: &ReactionRecord) -> Result<(), String> {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    writeln!(f, "{}", serde_json::to_string(rec).map_err(|e| e.to_string())?)
+        .and_then(|_| f.flush())
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn counts_line(records: &[ReactionRecord], providers: &[String]) -> String {
+    providers
+        .iter()
+        .map(|p| {
+            let rs: Vec<&ReactionRecord> = records.iter().filter(|r| &r.provider == p).collect();
+            let ts = rs.iter().filter(|r| r.ts_success_graded).count();
+            let int = rs.iter().filter(|r| r.intended).count();
+            format!("{p} {ts}/{int}/{}", rs.len())
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+fn names(a: &ReactionsArgs) -> Result<Vec<String>, String> {
+    let mut names = match &a.names {
+        Some(p) => rb::read_names(p).map_err(|e| e.to_string())?,
+        None => rb::read_set(&a.set, None).map_err(|e| e.to_string())?.into_iter().map(|r| r.name).collect(),
+    };
+    if let Some(k) = a.limit {
+        names.truncate(k);
+    }
+    Ok(names)
+}
+
+pub fn reactions(a: ReactionsArgs) -> Result<(), String> {
+    for p in &a.providers {
+        if !rb::PROVIDERS.contains(&p.as_str()) {
+            return Err(format!("--providers: unknown provider {p} ({})", rb::PROVIDERS.join(", ")));
+        }
+    }
+    let names = names(&a)?;
+    std::fs::create_dir_all(&a.out).map_err(|e| format!("{}: {e}", a.out.display()))?;
+    let runs = a.out.join("runs.jsonl");
+    let mut records = rb::read_records(&runs).map_err(|e| e.to_string())?;
+    let t0 = Instant::now();
+    if !a.summary_only {
+        rb::read_set(&a.set, Some(&names)).map_err(|e| e.to_string())?; // every input checked up front
+        run_all(&a, &names, &runs, &mut records)?;
+    }
+    write_summary(&a, &names, &records, t0.elapsed().as_secs_f64())
+}
+
+fn run_all(a: &ReactionsArgs, names: &[String], runs: &Path, records: &mut Vec<ReactionRecord>) -> Result<(), String> {
+    let mut queue: std::collections::VecDeque<(String, String)> = rb::todo(names, &a.providers, records).into();
+    let bar = indicatif::ProgressBar::new(queue.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} [{elapsed_precise}<{eta_precise}] {msg}")
+            .map_err(|e| e.to_string())?,
+    );
+    bar.set_message(counts_line(records, &a.providers));
+    let mut running: Vec<Running> = Vec::new();
+    let cap = Duration::from_secs(a.cap);
+    while !queue.is_empty() || !running.is_empty() {
+        while running.len() < a.workers.max(1) {
+            let Some((n, p)) = queue.pop_front() else { break };
+            running.push(spawn(a, &n, &p)?);
+        }
+        let mut k = 0;
+        while k < running.len() {
+            let r = &mut running[k];
+            let exited = r.child.try_wait().map_err(|e| e.to_string())?.is_some();
+            let over = !exited && r.started.elapsed() > cap;
+            if over {
+                let _ = r.child.kill();
+            }
+            if exited || over {
+                let r = running.swap_remove(k);
+                let rec = if over {
+                    let (n, p, s) = (r.name.clone(), r.provider.clone(), r.started.elapsed().as_secs_f64());
+                    let _ = collect(r);
+                    error_record(&n, &p, format!("time cap of {} s", a.cap), s)
+                } else {
+                    collect(r)
+                };
+                append(runs, &rec)?;
+                records.push(rec);
+                bar.inc(1);
+                bar.set_message(counts_line(records, &a.providers));
+            } else {
+                k += 1;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bar.finish();
+    Ok(())
+}
+
+fn write_summary(a: &ReactionsArgs, names: &[String], records: &[ReactionRecord], wall: f64) -> Result<(), String> {
+    let common = rb::common_names(records, &a.providers, names);
+    let summaries: Vec<rb::ProviderSummary> = a.providers.iter().map(|p| rb::summarize(records, p, &common)).collect();
+    let dis = rb::disagreements(records, &a.providers, &common);
+    let json = serde_json::json!({
+        "set": a.set, "names": a.names, "providers": a.providers, "model": a.model, "cap_s": a.cap,
+        "reactions_requested": names.len(), "reactions_compared": common.len(),
+        "wall_s_this_run": wall, "command": std::env::args().collect::<Vec<_>>().join(" "),
+        "summaries": summaries, "disagreements": dis,
+    });
+    let text = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
+    hip_core::io::atomic::write(&a.out.join("summary.json"), text).map_err(|e| e.to_string())?;
+    let mut md = format!(
+        "# ReactBench: {} of {} reactions finished by every provider\n\nSet `{}`{}; cap {} s per run; \
+         TS success: converged within {} RS-P-RFO steps with exactly one mode below −10 cm⁻¹ (own: by the \
+         Hessian that drove the search; graded: by the model's autodiff Hessian for model providers, \
+         GFN2-xTB's for gfn2); intended: the IRC ends have R's and P's bond graphs.\n\n",
+        common.len(),
+        names.len(),
+        a.set.display(),
+        a.names.as_ref().map_or(String::new(), |p| format!(", names `{}`", p.display())),
+        a.cap,
+        rb::MAX_TS_STEPS
+    );
+    md += &rb::markdown(&summaries, common.len());
+    md += &format!("\n{} reactions where the providers disagree (graded TS success or intended):\n\n", dis.len());
+    for (n, row) in dis.iter().take(200) {
+        let cells: Vec<String> = row
+            .iter()
+            .map(|(p, t, i)| format!("{p} {}{}", if *t { "TS" } else { "–" }, if *i { "+I" } else { "" }))
+            .collect();
+        md += &format!("- {n}: {}\n", cells.join(", "));
+    }
+    hip_core::io::atomic::write(&a.out.join("summary.md"), md.clone()).map_err(|e| e.to_string())?;
+    print!("{md}");
+    Ok(())
+}
