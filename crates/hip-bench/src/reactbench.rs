@@ -207,6 +207,14 @@ pub struct ReactionRecord {
     pub seconds: f64,
 }
 
+/// Pipeline knobs under study (chosen on the validation part of the train half; recorded in the
+/// summary). The defaults are `hip reaction`'s.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Knobs {
+    /// RS-P-RFO climbs the lowest mode after every fresh Hessian (`TsOptions::follow_lowest`).
+    pub follow_lowest: bool,
+}
+
 /// Runs `reaction` on `surface` with `provider`'s settings and grades the end of the TS search
 /// with `grader` (the surface's one Hessian). Errors of the pipeline are recorded, not returned.
 pub fn run_reaction(
@@ -214,8 +222,10 @@ pub fn run_reaction(
     provider: &str,
     surface: &dyn Potential,
     grader: &dyn Potential,
+    knobs: Knobs,
 ) -> Result<ReactionRecord, String> {
-    let opts = pipeline::PipelineOptions { ts: ts_options(provider)?, ..Default::default() };
+    let mut opts = pipeline::PipelineOptions { ts: ts_options(provider)?, ..Default::default() };
+    opts.ts.follow_lowest = knobs.follow_lowest;
     let counted = Counted::new(surface);
     let t0 = std::time::Instant::now();
     let mut rec = ReactionRecord {

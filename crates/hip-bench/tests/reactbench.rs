@@ -148,12 +148,16 @@ fn one_reaction_end_to_end_on_an_analytic_surface_is_graded_twice() {
     let (pot, r, p) = inversion();
     let reaction = rb::Reaction { name: "nh3".into(), reactant: r, product: p };
     for provider in ["autodiff", "quasi-newton"] {
-        let out = rb::run_reaction(&reaction, provider, &pot, &pot).unwrap();
+        let out = rb::run_reaction(&reaction, provider, &pot, &pot, rb::Knobs::default()).unwrap();
         assert_eq!(out.error, None, "{provider}");
         assert!(out.ts_success_own && out.ts_success_graded && out.intended, "{provider}: {out:?}");
         assert_eq!((out.n_imag_own, out.n_imag_graded), (Some(1), Some(1)), "{provider}");
         assert!(out.ts_steps <= rb::MAX_TS_STEPS && out.gradient_calls > 0, "{provider}");
         assert!(out.barrier_ev.unwrap() > 0.0, "{provider}: the planar saddle is above the pyramid");
     }
-    assert!(rb::run_reaction(&reaction, "newton", &pot, &pot).unwrap_err().contains("unknown provider"));
+    assert!(
+        rb::run_reaction(&reaction, "newton", &pot, &pot, rb::Knobs::default())
+            .unwrap_err()
+            .contains("unknown provider")
+    );
 }

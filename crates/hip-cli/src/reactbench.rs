@@ -45,6 +45,10 @@ pub struct ReactionsArgs {
     /// Only (re)write the summary from runs.jsonl.
     #[arg(long)]
     pub summary_only: bool,
+    /// RS-P-RFO climbs the lowest mode after every fresh Hessian (instead of the mode that
+    /// overlaps most with the one climbed before). Use a fresh --out: records of one setting only.
+    #[arg(long)]
+    pub follow_lowest: bool,
 }
 
 /// One (reaction, provider) run in this process (`hip bench-reaction-job`, spawned by `hip bench
@@ -59,6 +63,8 @@ pub struct JobArgs {
     pub provider: String,
     #[arg(long)]
     pub model: Option<PathBuf>,
+    #[arg(long)]
+    pub follow_lowest: bool,
 }
 
 /// The surface a provider searches on, and its grader.
@@ -92,7 +98,8 @@ fn gfn2() -> Result<Surfaces, String> {
 pub fn job(a: JobArgs) -> Result<(), String> {
     let reaction = rb::read_set(&a.set, Some(std::slice::from_ref(&a.name))).map_err(|e| e.to_string())?.remove(0);
     let (surface, grader) = surfaces(&a.provider, a.model.as_deref())?;
-    let rec = rb::run_reaction(&reaction, &a.provider, surface.as_ref(), grader.as_ref())?;
+    let knobs = rb::Knobs { follow_lowest: a.follow_lowest };
+    let rec = rb::run_reaction(&reaction, &a.provider, surface.as_ref(), grader.as_ref(), knobs)?;
     println!("{}", serde_json::to_string(&rec).map_err(|e| e.to_string())?);
     Ok(())
 }
@@ -110,6 +117,9 @@ fn spawn(a: &ReactionsArgs, name: &str, provider: &str) -> Result<Running, Strin
     cmd.args(["bench-reaction-job", "--set"]).arg(&a.set).args(["--name", name, "--provider", provider]);
     if let Some(m) = &a.model {
         cmd.arg("--model").arg(m);
+    }
+    if a.follow_lowest {
+        cmd.arg("--follow-lowest");
     }
     cmd.env("RAYON_NUM_THREADS", "1").env("OMP_NUM_THREADS", "1");
     let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(|e| e.to_string())?;
@@ -244,7 +254,7 @@ fn write_summary(a: &ReactionsArgs, names: &[String], records: &[ReactionRecord]
     let summaries: Vec<rb::ProviderSummary> = a.providers.iter().map(|p| rb::summarize(records, p, &common)).collect();
     let dis = rb::disagreements(records, &a.providers, &common);
     let json = serde_json::json!({
-        "set": a.set, "names": a.names, "providers": a.providers, "model": a.model, "cap_s": a.cap,
+        "set": a.set, "names": a.names, "providers": a.providers, "model": a.model, "cap_s": a.cap, "knobs": rb::Knobs { follow_lowest: a.follow_lowest },
         "reactions_requested": names.len(), "reactions_compared": common.len(),
         "wall_s_this_run": wall, "command": std::env::args().collect::<Vec<_>>().join(" "),
         "summaries": summaries, "disagreements": dis,

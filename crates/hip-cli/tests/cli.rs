@@ -356,12 +356,70 @@ fn reaction_pipeline_runs_end_to_end_and_writes_its_outputs() {
     let mol = Molecule::new(vec![hcn.numbers[1], hcn.numbers[0], hcn.numbers[2]], hcn.positions.clone()).unwrap();
     write_xyz(&swapped, &mol, "swapped").unwrap();
     let out = hip(&["reaction", &example("hcn.xyz"), swapped.to_str().unwrap(), "-o", dir.to_str().unwrap()]);
-    assert_clean_failure(&out, "same atom order");
+    assert_clean_failure(&out, "permutation");
     // an empty evaluation is an error, not a perfect score
     assert_clean_failure(&hip(&["eval", "--data", &fixture(), "--split", "test", "--max", "0"]), "empty");
     // hip irc from a point that is not a saddle is a clear error
     let out = hip(&["irc", &example("hcn.xyz"), "-o", tmp("irc.xyz").to_str().unwrap()]);
     assert_clean_failure(&out, "not a saddle point");
+}
+
+#[test]
+fn reaction_inputs_with_the_wrong_frames_or_atoms_are_one_clear_error_each() {
+    let hcn = std::fs::read_to_string(example("hcn.xyz")).unwrap();
+    let hnc = std::fs::read_to_string(example("hnc.xyz")).unwrap();
+    let out = tmp("rx-bad");
+    let o = out.to_str().unwrap();
+    // one file with both frames is a reaction; with one or three frames it is an error naming the count
+    let two = tmp("two.xyz");
+    std::fs::write(&two, hcn.clone() + &hnc).unwrap();
+    let ok = hip(&["reaction", two.to_str().unwrap(), "-o", o, "--json"]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    for (k, text) in [(1, hcn.clone()), (3, hcn.clone() + &hnc + &hnc)] {
+        let f = tmp(&format!("frames{k}.xyz"));
+        std::fs::write(&f, text).unwrap();
+        assert_clean_failure(&hip(&["reaction", f.to_str().unwrap(), "-o", o]), &format!("{k} frame(s)"));
+    }
+    // identical ends, different atom counts, different elements
+    assert_clean_failure(&hip(&["reaction", &example("hcn.xyz"), &example("hcn.xyz"), "-o", o]), "same geometry");
+    let w = tmp("w-rx.xyz");
+    water(&w);
+    assert_clean_failure(&hip(&["reaction", &example("hcn.xyz"), w.to_str().unwrap(), "-o", o]), "different elements");
+    let two_atoms = tmp("cn.xyz");
+    std::fs::write(&two_atoms, "2\nCN\nC 0 0 0\nN 0 0 1.17\n").unwrap();
+    assert_clean_failure(
+        &hip(&["reaction", &example("hcn.xyz"), two_atoms.to_str().unwrap(), "-o", o]),
+        "3 atoms, product 2",
+    );
+}
+
+#[test]
+fn potential_gfn2_is_refused_with_model_flags_and_unknown_potentials_are_errors() {
+    let w = tmp("w-pot.xyz");
+    water(&w);
+    let ws = w.to_str().unwrap();
+    assert_clean_failure(&hip(&["hessian", ws, "--potential", "dftb"]), "unknown (model, gfn2)");
+    assert_clean_failure(&hip(&["hessian", ws, "--potential", "gfn2", "--method", "autodiff"]), "--method applies");
+    if hip_xtb::available().is_err() {
+        eprintln!("skipped the GFN2-xTB run: tblite not found (./scripts/setup.sh installs it)");
+        return;
+    }
+    // the CLI's GFN2-xTB Hessian is the library's, and the freq command runs on it
+    let out = hip(&["hessian", ws, "--potential", "gfn2", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mol = hip_core::io::xyz::read_xyz(&w).unwrap();
+    let (ef, h) = hip_xtb::Gfn2::default().energy_forces_hessian(&mol).unwrap();
+    // same library, same input, one thread: equal up to the JSON round trip (serde_json's parser
+    // without `float_roundtrip` may be off by one ulp)
+    let near = |a: f64, b: f64| (a - b).abs() <= 1e-14 * b.abs().max(1.0);
+    assert!(near(v["energy_ev"].as_f64().unwrap(), ef.energy));
+    let hv: Vec<f64> = v["hessian_ev_a2"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+    assert!(hv.len() == h.as_slice().len() && hv.iter().zip(h.as_slice()).all(|(a, b)| near(*a, *b)));
+    let out = hip(&["freq", ws, "--potential", "gfn2", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["classification"], "minimum", "GFN2-xTB's water near its minimum: {v}");
 }
 
 #[test]

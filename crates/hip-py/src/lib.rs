@@ -4,7 +4,9 @@
 //! it and adds the ASE calculator (`hip_rs.ase`). Units: Å, eV, eV/Å, eV/Å², amu, cm⁻¹.
 //!
 //! - [`PyModel`] (`hip_rs.Model`): energies, forces and Hessians of one molecule or a batch;
-//! - [`vibrations`] (`hip_rs.vibrations`): the harmonic analysis of `hip freq`.
+//! - [`vibrations`] (`hip_rs.vibrations`): the harmonic analysis of `hip freq`;
+//! - [`PyGfn2`] (`hip_rs.Gfn2`): GFN2-xTB (tblite, loaded at run time), the models' reference level;
+//! - [`reaction`] (`hip_rs.reaction`): `hip reaction`'s pipeline on a `Model` or on `Gfn2`.
 //!
 //! Inputs are anything numpy converts (`numbers`: `(N,)` atomic numbers, `positions`: `(N, 3)`
 //! Å); outputs are float64 numpy arrays. Every error of the Rust side becomes a Python exception
@@ -117,7 +119,7 @@ fn warn_all(py: Python<'_>, messages: &[String]) -> PyResult<()> {
 #[derive(Debug)]
 #[pyclass(name = "Model", module = "hip_rs", frozen)]
 pub struct PyModel {
-    inner: HipModel,
+    inner: std::sync::Arc<HipModel>,
     source: String,
 }
 
@@ -184,7 +186,7 @@ impl PyModel {
         let inner = py
             .detach(|| hip_model::default_model::load(path.as_deref())?.to(&device, precision.dtype()))
             .map_err(model_err)?;
-        Ok(PyModel { inner, source })
+        Ok(PyModel { inner: std::sync::Arc::new(inner), source })
     }
 
     /// Atomic numbers the model was trained on.
@@ -365,10 +367,122 @@ fn rotor_name(r: hip_tasks::RotorType) -> &'static str {
     }
 }
 
+/// GFN2-xTB (through tblite's C library, found as `hip --potential gfn2` finds it): energies (eV),
+/// forces (eV/Å) and finite-difference Hessians (eV/Å²) of neutral closed-shell molecules; one
+/// thread, bitwise reproducible.
+#[derive(Debug, Default)]
+#[pyclass(name = "Gfn2", module = "hip_rs", frozen)]
+pub struct PyGfn2 {
+    inner: hip_xtb::Gfn2,
+}
+
+#[pymethods]
+impl PyGfn2 {
+    /// Loads tblite (`RuntimeError` naming what was tried when it cannot).
+    #[new]
+    fn new() -> PyResult<Self> {
+        hip_xtb::available().map_err(PyRuntimeError::new_err)?;
+        Ok(PyGfn2::default())
+    }
+
+    /// Energy (eV) and forces (`(N, 3)`, eV/Å).
+    fn energy_forces<'py>(
+        &self,
+        py: Python<'py>,
+        numbers: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
+        positions: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
+    ) -> PyResult<(f64, Matrix<'py>)> {
+        let mol = molecule(&numbers, &positions)?;
+        let ef = py.detach(|| hip_core::Potential::energy_forces(&self.inner, &mol)).map_err(core_err)?;
+        Ok((ef.energy, forces_array(py, &ef.forces)?))
+    }
+
+    /// The Hessian, `(3N, 3N)` eV/Å², by central differences of gradients (0.005 Bohr).
+    fn hessian<'py>(
+        &self,
+        py: Python<'py>,
+        numbers: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
+        positions: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
+    ) -> PyResult<Matrix<'py>> {
+        let mol = molecule(&numbers, &positions)?;
+        let h = py.detach(|| hip_core::Potential::hessian(&self.inner, &mol)).map_err(core_err)?;
+        hessian_array(py, h)
+    }
+
+    fn __repr__(&self) -> String {
+        match hip_xtb::library() {
+            Ok((v, path)) => format!("hip_rs.Gfn2(tblite {}.{}.{} at {path})", v / 10000, v / 100 % 100, v % 100),
+            Err(e) => format!("hip_rs.Gfn2(unavailable: {e})"),
+        }
+    }
+}
+
+/// `hip reaction`'s pipeline from `reactant` to `product` (`(N, 3)` Å each, same atoms in the same
+/// order): relax both ends, IDPP band, climbing-image NEB, RS-P-RFO from the climbing image with
+/// the potential's Hessian every step (`mode_probes` > 0: corrected by that many measured
+/// curvatures), frequency check, IRC both ways, ends graded against R and P. `potential`: a
+/// `Model` (Hessians by `method`) or `Gfn2`. Returns a dict: `ts_success`, `intended`,
+/// `ts_positions` (`(N, 3)`), `ts_energy`, `ts_steps`, `ts_converged`, `n_imaginary` (by the
+/// search's Hessian), `neb_converged`, `band_energies`, `irc_ends` (forward, reverse:
+/// `reactant`/`product`/`other`), and `summary` (the JSON of `hip reaction --json`, as a string).
+#[pyfunction]
+#[pyo3(signature = (numbers, reactant, product, potential, method="direct", mode_probes=0))]
+fn reaction<'py>(
+    py: Python<'py>,
+    numbers: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
+    reactant: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
+    product: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
+    potential: &Bound<'py, PyAny>,
+    method: &str,
+    mode_probes: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let r = molecule(&numbers, &reactant)?;
+    let p = molecule(&numbers, &product)?;
+    hip_core::io::reaction::check_pair(&r, &p, "reaction").map_err(core_err)?;
+    let mut opts = hip_tasks::reaction::pipeline::PipelineOptions::default();
+    opts.ts.mode_probes = mode_probes;
+    let out = if let Ok(m) = potential.cast::<PyModel>() {
+        let model = m.get();
+        for mol in [&r, &p] {
+            warn_all(py, &hip_core::domain::check(mol, model.inner.config.cutoff).map_err(core_err)?)?;
+        }
+        let method = parse_method(method)?;
+        let pot = hip_model::ModelPotential { model: model.inner.clone(), method };
+        py.detach(|| hip_tasks::reaction::pipeline::run(&pot, &r, &p, &opts))
+    } else if let Ok(g) = potential.cast::<PyGfn2>() {
+        if method != "direct" {
+            return Err(PyValueError::new_err("method applies to a Model; Gfn2's Hessian is finite differences"));
+        }
+        let g = g.get();
+        py.detach(|| hip_tasks::reaction::pipeline::run(&g.inner, &r, &p, &opts))
+    } else {
+        return Err(PyValueError::new_err("potential: expected a hip_rs.Model or a hip_rs.Gfn2"));
+    }
+    .map_err(core_err)?;
+    let d = PyDict::new(py);
+    d.set_item("ts_success", out.ts_success)?;
+    d.set_item("intended", out.intended)?;
+    d.set_item("ts_positions", forces_array(py, &out.ts.molecule.positions)?)?;
+    d.set_item("ts_energy", out.ts.energy)?;
+    d.set_item("ts_steps", out.ts.steps)?;
+    d.set_item("ts_converged", out.ts.converged)?;
+    d.set_item("n_imaginary", out.ts.final_point.as_ref().map(|f| f.n_imaginary))?;
+    d.set_item("neb_converged", out.neb.converged)?;
+    d.set_item("band_energies", Array1::from(out.neb.energies.clone()).into_pyarray(py))?;
+    let end = |e: hip_tasks::reaction::pipeline::EndMatch| {
+        serde_json::to_value(e).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+    };
+    d.set_item("irc_ends", out.ends.map(|[f, r]| (end(f), end(r))))?;
+    d.set_item("summary", serde_json::to_string(&out).map_err(|e| PyRuntimeError::new_err(e.to_string()))?)?;
+    Ok(d)
+}
+
 /// The extension module.
 #[pymodule]
 fn _hip_rs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyModel>()?;
+    m.add_class::<PyGfn2>()?;
+    m.add_function(wrap_pyfunction!(reaction, m)?)?;
     m.add_function(wrap_pyfunction!(vibrations, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("DEFAULT_IMAGINARY_THRESHOLD_CM", hip_tasks::DEFAULT_IMAGINARY_THRESHOLD_CM)?;

@@ -314,3 +314,68 @@ def test_readme_example_runs_as_written(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "converged: True" in out.stdout, out.stdout
     assert "autodiff  transition_state" in out.stdout, out.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# GFN2-xTB and the reaction pipeline
+
+REACTBENCH = ROOT / "datasets" / "reactbench" / "ts1x.tar.gz"
+# a reaction of the validation part of ReactBench's train half (datasets/reactbench/val.txt):
+# never one of the test half
+VAL_REACTION = "rxn160"
+
+
+def reactbench_frames(name):
+    import io
+    import tarfile
+
+    from ase.io import read
+
+    with tarfile.open(REACTBENCH) as t:
+        text = t.extractfile(f"ts1x/{name}.xyz").read().decode()
+    r, p = read(io.StringIO(text), index=":", format="xyz")
+    return text, r.numbers, r.positions, p.positions
+
+
+@pytest.fixture(scope="module")
+def gfn2():
+    return hip_rs.Gfn2()
+
+
+def test_gfn2_equals_tblites_python_interface(gfn2):
+    # the same library through two interfaces: equal to round-off (one thread on both sides)
+    from tblite.interface import Calculator
+
+    bohr, hartree = 0.529177210903, 27.211386245988
+    _, numbers, positions, _ = reactbench_frames(VAL_REACTION)
+    calc = Calculator("GFN2-xTB", np.asarray(numbers), positions / bohr)
+    calc.set("verbosity", 0)
+    calc.set("accuracy", 0.1)
+    res = calc.singlepoint()
+    e, f = gfn2.energy_forces(numbers, positions)
+    close(e, res.get("energy") * hartree, rtol=1e-12)
+    close(f, -res.get("gradient") * hartree / bohr, rtol=1e-9)
+    h = gfn2.hessian(numbers, positions)
+    assert h.shape == (3 * len(numbers),) * 2 and np.array_equal(h, h.T)
+
+
+def test_reaction_on_gfn2_equals_the_cli(gfn2, tmp_path):
+    text, numbers, r, p = reactbench_frames(VAL_REACTION)
+    out = hip_rs.reaction(numbers, r, p, gfn2)
+    f = tmp_path / f"{VAL_REACTION}.xyz"
+    f.write_text(text)
+    ref = json.loads(cli("reaction", f, "--potential", "gfn2", "-o", tmp_path / "out", "--json"))
+    assert out["ts_success"] == ref["ts_success"] and out["intended"] == ref["intended"]
+    close(out["ts_energy"], ref["ts"]["energy"], rtol=1e-12)
+    # this reaction is one GFN2-xTB connects (its TS search converges in a few steps)
+    assert out["ts_success"] and out["intended"], out["summary"][:300]
+
+
+def test_reaction_bad_input_raises_value_error(gfn2, model):
+    _, numbers, r, p = reactbench_frames(VAL_REACTION)
+    with pytest.raises(ValueError, match="same geometry"):
+        hip_rs.reaction(numbers, r, r, gfn2)
+    with pytest.raises(ValueError, match="expected a hip_rs.Model or a hip_rs.Gfn2"):
+        hip_rs.reaction(numbers, r, p, "gfn2")
+    with pytest.raises(ValueError, match="method applies to a Model"):
+        hip_rs.reaction(numbers, r, p, gfn2, method="autodiff")

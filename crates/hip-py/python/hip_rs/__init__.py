@@ -14,6 +14,9 @@ Units: Å, eV, eV/Å, eV/Å², amu, cm⁻¹. Arrays in and out are numpy float64
 (3,)
 
 ``hip_rs.ase.HIPCalculator`` is an ASE calculator with ``get_hessian(atoms)``.
+``hip_rs.Gfn2()`` is GFN2-xTB (tblite, the level the models are trained on) with the same
+``energy_forces``/``hessian`` methods, and ``hip_rs.reaction(numbers, R, P, potential)`` runs
+``hip reaction``'s pipeline on a ``Model`` or on ``Gfn2``.
 """
 
 import os as _os
@@ -24,6 +27,6 @@ import os as _os
 # route also runs a self-test and refuses to return wrong values.
 _os.environ.setdefault("CANDLE_GRAD_DO_NOT_DETACH", "1")
 
-from ._hip_rs import DEFAULT_IMAGINARY_THRESHOLD_CM, Model, __version__, vibrations  # noqa: E402
+from ._hip_rs import DEFAULT_IMAGINARY_THRESHOLD_CM, Gfn2, Model, __version__, reaction, vibrations  # noqa: E402
 
-__all__ = ["Model", "vibrations", "DEFAULT_IMAGINARY_THRESHOLD_CM", "__version__"]
+__all__ = ["Model", "Gfn2", "reaction", "vibrations", "DEFAULT_IMAGINARY_THRESHOLD_CM", "__version__"]

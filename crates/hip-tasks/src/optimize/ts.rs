@@ -43,6 +43,10 @@ pub struct TsOptions {
     /// and its convergence are the surface's, whatever the Hessian's source. 0 = off (the
     /// paper's protocol).
     pub mode_probes: usize,
+    /// Which mode to climb after a fresh Hessian: the one that overlaps most with the mode climbed
+    /// before (`false`, the default: robust to approximate Hessians whose soft modes reorder), or
+    /// the lowest (`true`: what an exact Hessian supports, as Sella does).
+    pub follow_lowest: bool,
 }
 
 impl Default for TsOptions {
@@ -56,6 +60,7 @@ impl Default for TsOptions {
             classify: true,
             secant_update: false,
             mode_probes: 0,
+            follow_lowest: false,
         }
     }
 }
@@ -105,7 +110,8 @@ pub fn search(pot: &dyn Potential, start: &Molecule, opts: &TsOptions) -> Result
         let hs = b.transpose() * &h * &b;
         let (lam, vectors) = crate::linalg::sym_eigen(&hs, "TS-search Hessian")?;
         let vecs: Vec<DVector<f64>> = (0..lam.len()).map(|i| &b * vectors.column(i)).collect();
-        let t = followed_mode(&vecs, followed.as_ref(), opts.mode);
+        let previous = if opts.follow_lowest && since_hessian == 0 { None } else { followed.as_ref() };
+        let t = followed_mode(&vecs, previous, opts.mode);
         followed = Some(vecs[t].clone());
         let gt: Vec<f64> = vecs.iter().map(|v| v.dot(&g)).collect();
         let s_eig = prfo_step(&lam, &gt, t, trust);
@@ -148,6 +154,9 @@ pub fn search(pot: &dyn Potential, start: &Molecule, opts: &TsOptions) -> Result
     }
     if opts.mode_probes > 0 {
         name += &format!(", mode_probes={}", opts.mode_probes);
+    }
+    if opts.follow_lowest {
+        name += ", follow_lowest";
     }
     ev.finish(name + ")", end, opts.classify)
 }
