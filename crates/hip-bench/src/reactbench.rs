@@ -181,8 +181,8 @@ pub struct ReactionRecord {
     pub end_graph_changed: bool,
     /// The NEB converged.
     pub neb_converged: bool,
-    /// The band was linear (IDPP rejected or failed).
-    pub linear_band: bool,
+    /// How the band that was relaxed was made (`idpp`, `linear`, `… between the input ends`).
+    pub band: String,
     /// The TS search converged within the step limit.
     pub ts_converged: bool,
     /// TS-search steps.
@@ -239,7 +239,7 @@ pub fn run_reaction(
         Ok(out) => {
             rec.end_graph_changed = out.end_relaxation.as_ref().is_some_and(|e| e.iter().any(|x| x.graph_changed));
             rec.neb_converged = out.neb.converged;
-            rec.linear_band = out.initial_band.method == "linear";
+            rec.band = out.initial_band.method.clone();
             rec.ts_converged = out.ts.converged && out.ts.steps <= MAX_TS_STEPS;
             rec.ts_steps = out.ts.steps;
             rec.n_imag_own = out.ts.final_point.as_ref().map(|f| f.n_imaginary);

@@ -158,3 +158,60 @@ fn the_pipeline_runs_reactant_to_product_and_grades_the_ends() {
     let e = run(&pot, &r, &swapped, &PipelineOptions::default()).unwrap_err().to_string();
     assert!(e.contains("same atom order"), "{e}");
 }
+
+/// A surface that refuses some energy calls (by call number), as GFN2-xTB refuses an SCF that
+/// does not converge or any potential refuses nearly coincident nuclei.
+struct Refusing<P> {
+    inner: P,
+    calls: std::cell::Cell<usize>,
+    refuse: fn(usize) -> bool,
+}
+
+impl<P: Potential> Potential for Refusing<P> {
+    fn name(&self) -> String {
+        "refusing".into()
+    }
+    fn energy_forces(&self, mol: &Molecule) -> hip_core::Result<hip_core::EnergyForces> {
+        let k = self.calls.get();
+        self.calls.set(k + 1);
+        if (self.refuse)(k) {
+            return Err(hip_core::Error::invalid("refusing", format!("call {k} refused")));
+        }
+        self.inner.energy_forces(mol)
+    }
+    fn hessian(&self, mol: &Molecule) -> hip_core::Result<hip_core::Hessian> {
+        self.inner.hessian(mol)
+    }
+    fn rigid_body_invariant(&self) -> bool {
+        self.inner.rigid_body_invariant()
+    }
+}
+
+#[test]
+fn a_band_step_the_potential_refuses_is_undone_and_retried_smaller() {
+    let (pa, pb) = (mb_point(0, true), mb_point(2, true));
+    let band =
+        || interpolate::linear(&MullerBrown::molecule(pa.0, pa.1), &MullerBrown::molecule(pb.0, pb.1), 11).unwrap();
+    let opts = neb::NebOptions {
+        spring: 20.0,
+        climb_start: 20.0,
+        fmax: 0.5,
+        max_steps: 4000,
+        max_move: 0.02,
+        ..Default::default()
+    };
+    // 11 images: calls 0–1 are the ends, then 9 per band step; refuse a few calls of steps 3 and 40
+    let flaky = Refusing { inner: mb(), calls: Default::default(), refuse: |k| k == 2 + 9 * 3 + 4 || k == 2 + 9 * 40 };
+    let r = neb::neb(&flaky, band(), &opts).unwrap();
+    assert!(r.converged, "max force {}", r.max_force);
+    let (sx, sy) = mb_point(0, false);
+    let g = r.ts_guess();
+    assert!(((g.positions[0][0] - sx).powi(2) + (g.positions[0][1] - sy).powi(2)).sqrt() < 0.02);
+    // a potential that refuses every band step after the first gives up with its own error
+    let broken = Refusing { inner: mb(), calls: Default::default(), refuse: |k| k >= 2 + 9 };
+    let e = neb::neb(&broken, band(), &opts).unwrap_err().to_string();
+    assert!(e.contains("refused"), "{e}");
+    // and one that refuses the very first band is an error at once (the pipeline then tries others)
+    let dead = Refusing { inner: mb(), calls: Default::default(), refuse: |k| k >= 2 };
+    assert!(neb::neb(&dead, band(), &opts).is_err());
+}

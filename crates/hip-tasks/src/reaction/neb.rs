@@ -7,6 +7,8 @@
 //! - climbing image (once the band's largest force is below `climb_start`): the highest image
 //!   feels `F − 2 (F·τ) τ` and no spring, so it climbs to the saddle along the band;
 //! - FIRE on all intermediate images at once (step capped at `max_move` Å per coordinate);
+//! - a band step into a geometry the potential refuses is undone and retried with a quarter of
+//!   the time step and no momentum;
 //! - converged when the largest atomic NEB force of every intermediate image (the climbing one
 //!   included) is below `fmax` eV/Å with the climbing image on.
 
@@ -109,7 +111,31 @@ fn tangent(x: &[Vec<f64>], e: &[f64], i: usize) -> Vec<f64> {
     t.iter().map(|v| v / n).collect()
 }
 
-/// Relaxes `band` (end points fixed) with forces from `eval(image_index, molecule)`.
+/// Consecutive refused band steps (each undone with a quarter of the time step) before the NEB
+/// gives up with the potential's error.
+pub const MAX_BACKTRACKS: usize = 6;
+
+/// Energies and forces of the intermediate images at `x`.
+fn evaluate_images(
+    template: &Molecule,
+    x: &[Vec<f64>],
+    eval: &mut impl FnMut(usize, &Molecule) -> Result<EnergyForces>,
+    e: &mut [f64],
+    f: &mut [Vec<f64>],
+    calls: &mut usize,
+) -> Result<()> {
+    for k in 1..x.len() - 1 {
+        let ef = eval(k, &template.with_flat_positions(&x[k]))?;
+        *calls += 1;
+        e[k] = ef.energy;
+        f[k] = ef.forces.iter().flatten().copied().collect();
+    }
+    Ok(())
+}
+
+/// Relaxes `band` (end points fixed) with forces from `eval(image_index, molecule)`. A step into
+/// a geometry where `eval` fails is undone and retried with a smaller time step (at most
+/// [`MAX_BACKTRACKS`] times in a row).
 pub fn relax_band(
     band: Vec<Molecule>,
     mut eval: impl FnMut(usize, &Molecule) -> Result<EnergyForces>,
@@ -134,12 +160,24 @@ pub fn relax_band(
     let mut v = vec![vec![0.0; d]; m];
     let (mut dt, mut a, mut n_pos) = (opts.dt, 0.1, 0usize);
     let (mut climbing, mut converged, mut steps, mut fmax) = (None, false, 0, f64::INFINITY);
+    let mut x_prev = x.clone();
+    let mut failures = 0;
     loop {
-        for k in 1..m - 1 {
-            let ef = eval(k, &template.with_flat_positions(&x[k]))?;
-            calls += 1;
-            e[k] = ef.energy;
-            f[k] = ef.forces.iter().flatten().copied().collect();
+        match evaluate_images(&template, &x, &mut eval, &mut e, &mut f, &mut calls) {
+            Ok(()) => failures = 0,
+            // a step into a geometry the potential refuses (nearly coincident atoms, an SCF that
+            // does not converge): back to the last band, halve the time step, stop the momentum
+            Err(err) if steps > 0 && failures < MAX_BACKTRACKS => {
+                failures += 1;
+                x = x_prev.clone();
+                v.iter_mut().for_each(|vk| vk.iter_mut().for_each(|z| *z = 0.0));
+                (dt, a, n_pos) = (dt * 0.25, 0.1, 0);
+                if failures == MAX_BACKTRACKS {
+                    return Err(err);
+                }
+                continue;
+            }
+            Err(err) => return Err(err),
         }
         let ci = highest(&e);
         if climbing.is_none() && opts.climb && fmax < opts.climb_start {
@@ -197,6 +235,7 @@ pub fn relax_band(
             a = 0.1;
             n_pos = 0;
         }
+        x_prev.clone_from(&x);
         for k in 1..m - 1 {
             for c in 0..d {
                 v[k][c] += dt * fneb[k][c];

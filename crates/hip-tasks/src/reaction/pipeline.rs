@@ -1,7 +1,7 @@
 //! From reactant and product to a verified TS (ReactBench-style, method page section 8):
 //! relax R and P on the potential (BFGS; a changed bond graph is reported) → align P onto R →
-//! IDPP band (linear when IDPP gives a bad guess; the linear band again if the NEB fails on the
-//! IDPP one) → climbing-image NEB → RS-P-RFO from the climbing image with the
+//! IDPP band (linear when IDPP gives a bad guess; if the NEB fails on it, the linear band, then
+//! the band between the input ends) → climbing-image NEB → RS-P-RFO from the climbing image with the
 //! potential's Hessian → frequency check (exactly one mode below −10 cm⁻¹) → IRC both ways →
 //! RFO of both ends → **intended** when one end is R and the other is P.
 //!
@@ -83,7 +83,8 @@ pub struct EndRelaxation {
 pub struct PipelineResult {
     /// R and P relaxed on the potential (when `relax_ends`).
     pub end_relaxation: Option<[EndRelaxation; 2]>,
-    /// The NEB's error on the first band, when it failed there and ran again on the linear band.
+    /// The NEB's errors on the bands tried before the one that worked (linear, then between the
+    /// input ends), if any.
     pub neb_retry: Option<String>,
     /// How the initial band was made (IDPP, or linear when the IDPP band was a bad guess).
     pub initial_band: InitialBand,
@@ -148,12 +149,14 @@ fn relax_end(pot: &dyn Potential, mol: &Molecule) -> Result<(Molecule, EndRelaxa
     Ok((r.molecule, rec))
 }
 
-/// The relaxed band from `r` to `p` (aligned): NEB on the initial band, and once more on the
-/// linear band if that fails on an IDPP band (an SCF that does not converge at a bad image).
+/// The relaxed band from `r` to `p` (aligned): NEB on the initial band; if that fails (a potential
+/// that refuses an image: nearly coincident atoms, an SCF that does not converge), on the linear
+/// band, then on the initial band between the input ends `fallback` (when the ends were relaxed).
+/// Returns the band, how it was made, and the errors of the tries that failed.
 fn relaxed_band(
     pot: &dyn Potential,
-    r: &Molecule,
-    p: &Molecule,
+    (r, p): (&Molecule, &Molecule),
+    fallback: Option<(&Molecule, &Molecule)>,
     opts: &PipelineOptions,
 ) -> Result<(InitialBand, NebResult, Option<String>)> {
     let run = |band: Vec<Molecule>| match &opts.progress {
@@ -161,15 +164,27 @@ fn relaxed_band(
         None => neb(pot, band, &opts.neb),
     };
     let (band, initial) = initial_band(r, p, opts.n_images)?;
+    let mut errors = Vec::new();
     match run(band) {
-        Ok(b) => Ok((initial, b, None)),
-        Err(e) if initial.method == "idpp" => {
-            let b = run(super::interpolate::linear(r, p, opts.n_images)?)?;
-            let initial = InitialBand { method: "linear".into(), ..initial };
-            Ok((initial, b, Some(e.to_string())))
-        }
-        Err(e) => Err(e),
+        Ok(b) => return Ok((initial, b, None)),
+        Err(e) => errors.push(format!("{} band: {e}", initial.method)),
     }
+    if initial.method == "idpp" {
+        match run(super::interpolate::linear(r, p, opts.n_images)?) {
+            Ok(b) => return Ok((InitialBand { method: "linear".into(), ..initial }, b, Some(errors.join("; ")))),
+            Err(e) => errors.push(format!("linear band: {e}")),
+        }
+    }
+    if let Some((r0, p0)) = fallback {
+        let p0 = if pot.rigid_body_invariant() { aligned(r0, p0)? } else { p0.clone() };
+        let (band, init0) = initial_band(r0, &p0, opts.n_images)?;
+        let method = format!("{} between the input ends", init0.method);
+        match run(band) {
+            Ok(b) => return Ok((InitialBand { method, ..init0 }, b, Some(errors.join("; ")))),
+            Err(e) => errors.push(format!("{method}: {e}")),
+        }
+    }
+    Err(hip_core::Error::invalid("NEB", errors.join("; ")))
 }
 
 /// Runs the pipeline on `pot` from reactant `r` to product `p` (same atoms, same order).
@@ -183,23 +198,25 @@ pub fn run(pot: &dyn Potential, r: &Molecule, p: &Molecule, opts: &PipelineOptio
     let (r_in, p_in) = (r, p);
     let (r, p, end_relaxation) = if opts.relax_ends {
         stage("relaxing R and P");
-        let ((r, a), (p, b)) = (relax_end(pot, r_in)?, relax_end(pot, p_in)?);
+        let (r, a) = relax_end(pot, r_in).map_err(|e| e.in_context("relaxing the reactant"))?;
+        let (p, b) = relax_end(pot, p_in).map_err(|e| e.in_context("relaxing the product"))?;
         (r, p, Some([a, b]))
     } else {
         (r_in.clone(), p_in.clone(), None)
     };
     let p = if pot.rigid_body_invariant() { aligned(&r, &p)? } else { p };
     stage("IDPP band");
-    let (initial, band, neb_retry) = relaxed_band(pot, &r, &p, opts)?;
+    let fallback = opts.relax_ends.then_some((r_in, p_in));
+    let (initial, band, neb_retry) = relaxed_band(pot, (&r, &p), fallback, opts).map_err(|e| e.in_context("NEB"))?;
     stage("TS search from the climbing image");
-    let t = ts::search(pot, band.ts_guess(), &opts.ts)?;
+    let t = ts::search(pot, band.ts_guess(), &opts.ts).map_err(|e| e.in_context("TS search"))?;
     let n_imag =
         t.final_point.as_ref().map(|f| f.spectrum.iter().filter(|&&x| x < DEFAULT_IMAGINARY_THRESHOLD_CM).count());
     let ts_success = t.converged && n_imag == Some(1);
     let (mut path, mut ends, mut end_rmsd, mut intended) = (None, None, None, false);
     if ts_success {
         stage("IRC");
-        let ir = irc(pot, &t.molecule, &opts.irc)?;
+        let ir = irc(pot, &t.molecule, &opts.irc).map_err(|e| e.in_context("IRC"))?;
         let (mf, df) = classify_end(&ir.forward.end, r_in, p_in, opts.rmsd_tolerance)?;
         let (mr, dr) = classify_end(&ir.reverse.end, r_in, p_in, opts.rmsd_tolerance)?;
         intended =
