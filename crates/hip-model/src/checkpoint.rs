@@ -64,13 +64,25 @@ pub fn load_bytes(bytes: &[u8], name: &str, device: &Device) -> Result<Checkpoin
     }
     let cfg_text = meta.get(KEY_CONFIG).ok_or_else(|| bad("no model config in the metadata".into()))?;
     let config = ModelConfig::from_toml(cfg_text).map_err(|e| bad(format!("model config: {e}")))?;
-    let model = HipModel::new(config, device)?;
+    let mut model = HipModel::new(config, device)?;
     let tensors = candle_core::safetensors::load_buffer(bytes, device).map_err(|e| bad(e.to_string()))?;
     let tensors: BTreeMap<String, Tensor> = tensors.into_iter().collect();
     model.params.assign(&tensors, name)?;
     let optimizer = tensors.into_iter().filter(|(k, _)| k.starts_with("optim.")).collect();
     let training = meta.get(KEY_TRAINING).and_then(|t| serde_json::from_str(t).ok()).unwrap_or(serde_json::json!({}));
+    if head_never_trained(&training) {
+        model.mark_head_untrained();
+    }
     Ok(Checkpoint { model, optimizer, training })
+}
+
+/// A training record whose history has epochs and none with a Hessian validation error: the
+/// Hessian head was never trained (`w_hessian = 0`, the E+F baseline).
+pub fn head_never_trained(training: &serde_json::Value) -> bool {
+    match training.get("history").and_then(|h| h.as_array()) {
+        Some(h) if !h.is_empty() => h.iter().all(|r| r.get("val_hessian_mae").is_none_or(|v| v.is_null())),
+        _ => false,
+    }
 }
 
 /// The per-epoch training history in a checkpoint's metadata (empty if it has none), read

@@ -71,6 +71,8 @@ pub struct HipModel {
     head: HessianHead,
     refs: Tensor,
     device: Device,
+    /// The checkpoint's training history says the head never saw a Hessian loss (an E+F model).
+    head_untrained: bool,
 }
 
 /// What one forward pass returns.
@@ -138,7 +140,17 @@ impl HipModel {
         let readout = EquiLinear::new(&mut params, "readout", &hidden, &"1x0e".parse()?, false)?;
         let head = HessianHead::new(&mut params, &config, &hidden, &sh_irreps)?;
         let refs = Tensor::from_vec(config.reference_energies.clone(), config.reference_energies.len(), device)?;
-        Ok(HipModel { config, params, embed, layers, readout, head, refs, device: device.clone() })
+        Ok(HipModel {
+            config,
+            params,
+            embed,
+            layers,
+            readout,
+            head,
+            refs,
+            device: device.clone(),
+            head_untrained: false,
+        })
     }
 
     /// The device.
@@ -154,9 +166,27 @@ impl HipModel {
     /// The same model (config and weights) on `device` in `dtype` (F64 or F32): weights are
     /// converted, f64 → f32 rounding to nearest.
     pub fn to(&self, device: &Device, dtype: DType) -> Result<HipModel> {
-        let m = HipModel::with_dtype(self.config.clone(), device, dtype)?;
+        let mut m = HipModel::with_dtype(self.config.clone(), device, dtype)?;
         m.params.assign(&self.params.tensors(), "model conversion")?;
+        m.head_untrained = self.head_untrained;
         Ok(m)
+    }
+
+    /// Whether the Hessian head may be used: false for a checkpoint whose training history has
+    /// epochs and none with a Hessian loss (the E+F baseline), whose head is its random
+    /// initialization. A model without a history (built in code, or an old file) counts as trained.
+    pub fn head_trained(&self) -> bool {
+        !self.head_untrained
+    }
+
+    /// Marks the head as never trained (set by the checkpoint loader from the training history).
+    pub fn mark_head_untrained(&mut self) {
+        self.head_untrained = true;
+    }
+
+    /// Marks the head as trained (training with a Hessian loss does).
+    pub(crate) fn mark_head_trained(&mut self) {
+        self.head_untrained = false;
     }
 
     /// Node features after the backbone `(N, dim_hidden)`.

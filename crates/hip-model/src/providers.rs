@@ -79,6 +79,19 @@ fn to_rows(t: &Tensor) -> Result<Vec<[f64; 3]>> {
 }
 
 impl HipModel {
+    /// The direct Hessian of a model whose head was never trained is its random initialization:
+    /// refused with an error that says what to use instead.
+    fn require_trained_head(&self) -> Result<()> {
+        if self.head_trained() {
+            return Ok(());
+        }
+        Err(Error::Input(
+            "this model's Hessian head was never trained (an E+F model: no epoch of its training history has a \
+             Hessian loss), so it has no direct Hessian; use --method autodiff or fd"
+                .into(),
+        ))
+    }
+
     /// Energy and forces of one molecule (no Hessian).
     pub fn predict_energy_forces(&self, mol: &Molecule) -> Result<(f64, Vec<[f64; 3]>)> {
         let batch = Batch::new(&[mol], &self.config, self.device())?;
@@ -95,6 +108,7 @@ impl HipModel {
     pub fn hessian(&self, mol: &Molecule, method: HessianMethod) -> Result<Hessian> {
         match method {
             HessianMethod::Direct => {
+                self.require_trained_head()?;
                 let batch = Batch::new(&[mol], &self.config, self.device())?;
                 let out = self.forward(&batch, &batch.positions, true)?;
                 let h = out.hessians.expect("requested").to_vec1::<f64>()?;
@@ -109,6 +123,7 @@ impl HipModel {
     /// the same values as [`Self::hessian`] with `Direct` for each molecule alone, up to
     /// floating-point summation order. An empty list gives an empty result.
     pub fn hessians_direct(&self, mols: &[&Molecule]) -> Result<Vec<Hessian>> {
+        self.require_trained_head()?;
         if mols.is_empty() {
             return Ok(Vec::new());
         }
@@ -128,6 +143,7 @@ impl HipModel {
     /// and time are O(atoms + pairs), so this is the call for large systems; for pairs inside
     /// the cutoff the blocks are exactly those of [`Self::hessian`] with `Direct`.
     pub fn hessian_blocks(&self, mol: &Molecule) -> Result<BlockHessian> {
+        self.require_trained_head()?;
         let batch = Batch::new(&[mol], &self.config, self.device())?;
         let b = self.forward_blocks(&batch, &batch.positions)?;
         let rows = |t: &Tensor| -> Result<Vec<[f64; 9]>> {
@@ -162,6 +178,7 @@ impl HipModel {
         let batch = Batch::new(&[mol], &self.config, self.device())?;
         match method {
             HessianMethod::Direct => {
+                self.require_trained_head()?;
                 let (out, f, _) = self.energy_forces(&batch, true)?;
                 let h = out.hessians.expect("requested").to_vec1::<f64>()?;
                 Ok(Prediction {

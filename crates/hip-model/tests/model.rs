@@ -454,3 +454,31 @@ fn the_model_potential_refuses_coincident_nuclei() {
         assert!(e.contains("atoms 0 (O) and 1 (H)") && e.contains("coincident"), "{e}");
     }
 }
+
+#[test]
+fn a_model_whose_head_was_never_trained_refuses_direct_hessians() {
+    // the rule reads the training history: epochs and none with a Hessian loss
+    use hip_model::checkpoint::head_never_trained;
+    let ef = serde_json::json!({"history": [{"epoch": 1, "val_hessian_mae": null}, {"epoch": 2}]});
+    let hip =
+        serde_json::json!({"history": [{"epoch": 1, "val_hessian_mae": null}, {"epoch": 2, "val_hessian_mae": 0.2}]});
+    assert!(head_never_trained(&ef));
+    assert!(!head_never_trained(&hip));
+    assert!(!head_never_trained(&serde_json::json!({})), "no history: unknown, allowed");
+    assert!(!head_never_trained(&serde_json::json!({"history": []})));
+    // the shipped E+F baseline: direct refused everywhere, with what to use instead; its
+    // autodiff Hessian and the shipped HIP model's direct one are unaffected
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    let ef = hip_model::checkpoint::load(&root.join("ef-baseline.safetensors"), &Device::Cpu).unwrap().model;
+    assert!(!ef.head_trained());
+    let mol = molecule(3, 5);
+    let e = ef.hessian(&mol, HessianMethod::Direct).unwrap_err().to_string();
+    assert!(e.contains("never trained") && e.contains("autodiff"), "{e}");
+    assert!(ef.predict(&mol, HessianMethod::Direct).is_err());
+    assert!(ef.hessians_direct(&[&mol]).is_err());
+    assert!(ef.hessian_blocks(&mol).is_err());
+    assert!(ef.to(&Device::Cpu, candle_core::DType::F32).unwrap().hessian(&mol, HessianMethod::Direct).is_err());
+    assert!(ef.hessian(&mol, HessianMethod::Autodiff).is_ok());
+    let hip = hip_model::checkpoint::load(&root.join("hip-default.safetensors"), &Device::Cpu).unwrap().model;
+    assert!(hip.head_trained() && hip.hessian(&mol, HessianMethod::Direct).is_ok());
+}
