@@ -76,13 +76,20 @@ pub fn load_bytes(bytes: &[u8], name: &str, device: &Device) -> Result<Checkpoin
     Ok(Checkpoint { model, optimizer, training })
 }
 
-/// A training record whose history has epochs and none with a Hessian validation error: the
-/// Hessian head was never trained (`w_hessian = 0`, the E+F baseline).
+/// A training record of a run without a Hessian loss (`train_config` with `w_hessian`,
+/// `w_subspace` and `w_modes` all 0: the E+F baseline) whose history has epochs and none with a
+/// Hessian validation error (no earlier stage trained the head either): the head is its random
+/// initialization. Anything else (no record, a record without its config) counts as trained.
 pub fn head_never_trained(training: &serde_json::Value) -> bool {
-    match training.get("history").and_then(|h| h.as_array()) {
+    let Some(cfg) = training.get("train_config") else { return false };
+    let zero = |k: &str| cfg.get(k).and_then(|v| v.as_f64()) == Some(0.0);
+    let no_hessian_loss =
+        zero("w_hessian") && zero("w_subspace") && cfg.get("w_modes").is_none_or(|v| v.as_f64() == Some(0.0));
+    let untrained_history = match training.get("history").and_then(|h| h.as_array()) {
         Some(h) if !h.is_empty() => h.iter().all(|r| r.get("val_hessian_mae").is_none_or(|v| v.is_null())),
         _ => false,
-    }
+    };
+    no_hessian_loss && untrained_history
 }
 
 /// The per-epoch training history in a checkpoint's metadata (empty if it has none), read

@@ -457,15 +457,21 @@ fn the_model_potential_refuses_coincident_nuclei() {
 
 #[test]
 fn a_model_whose_head_was_never_trained_refuses_direct_hessians() {
-    // the rule reads the training history: epochs and none with a Hessian loss
+    // the rule reads the training record: a run without a Hessian loss, and no epoch of the
+    // history with a Hessian validation error
     use hip_model::checkpoint::head_never_trained;
-    let ef = serde_json::json!({"history": [{"epoch": 1, "val_hessian_mae": null}, {"epoch": 2}]});
-    let hip =
-        serde_json::json!({"history": [{"epoch": 1, "val_hessian_mae": null}, {"epoch": 2, "val_hessian_mae": 0.2}]});
-    assert!(head_never_trained(&ef));
-    assert!(!head_never_trained(&hip));
-    assert!(!head_never_trained(&serde_json::json!({})), "no history: unknown, allowed");
-    assert!(!head_never_trained(&serde_json::json!({"history": []})));
+    let ef_cfg = serde_json::json!({"w_hessian": 0.0, "w_subspace": 0.0, "w_modes": 0.0});
+    let hip_cfg = serde_json::json!({"w_hessian": 10.0, "w_subspace": 0.0, "w_modes": 0.0});
+    let untrained = serde_json::json!([{"epoch": 1, "val_hessian_mae": null}, {"epoch": 2}]);
+    let staged = serde_json::json!([{"epoch": 1, "val_hessian_mae": 0.2}, {"epoch": 2, "val_hessian_mae": null}]);
+    let rec = |cfg: &serde_json::Value, h: &serde_json::Value| serde_json::json!({"train_config": cfg, "history": h});
+    assert!(head_never_trained(&rec(&ef_cfg, &untrained)));
+    // a Hessian loss trains the head even when no validation sample had a Hessian (tiny sets)
+    assert!(!head_never_trained(&rec(&hip_cfg, &untrained)));
+    // an E+F stage after a head-training stage keeps the head it had
+    assert!(!head_never_trained(&rec(&ef_cfg, &staged)));
+    assert!(!head_never_trained(&serde_json::json!({})), "no record: unknown, allowed");
+    assert!(!head_never_trained(&rec(&ef_cfg, &serde_json::json!([]))));
     // the shipped E+F baseline: direct refused everywhere, with what to use instead; its
     // autodiff Hessian and the shipped HIP model's direct one are unaffected
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
