@@ -279,6 +279,45 @@ pub fn read_records(path: &Path) -> hip_core::Result<Vec<ReactionRecord>> {
         .collect()
 }
 
+/// The records of the ASE + Sella peer (`datasets/reactbench.py peer`, one JSON object per line)
+/// as [`ReactionRecord`]s of provider `provider`: its TS success is by GFN2-xTB's own Hessian, so
+/// it counts as both the own and the graded success. A line that cannot be read is an error naming
+/// it.
+pub fn read_peer_records(path: &Path, provider: &str) -> hip_core::Result<Vec<ReactionRecord>> {
+    let text = std::fs::read_to_string(path).map_err(|e| hip_core::Error::io(path, e))?;
+    let mut out = Vec::new();
+    for (k, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let v: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| hip_core::Error::parse(path, k + 1, e.to_string()))?;
+        let name = v["name"].as_str().ok_or_else(|| hip_core::Error::parse(path, k + 1, "no reaction name"))?;
+        let flag = |key: &str| v[key].as_bool().unwrap_or(false);
+        let count = |key: &str| v[key].as_u64().unwrap_or(0) as usize;
+        out.push(ReactionRecord {
+            name: name.into(),
+            provider: provider.into(),
+            n_atoms: count("n_atoms"),
+            error: v["error"].as_str().map(String::from),
+            end_graph_changed: v["end_graph_changed"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x.as_bool() == Some(true))),
+            neb_converged: flag("neb_converged"),
+            band: v["interpolation"].as_str().unwrap_or_default().into(),
+            ts_converged: flag("ts_converged"),
+            ts_steps: count("ts_steps"),
+            n_imag_own: v["n_imag"].as_u64().map(|n| n as usize),
+            n_imag_graded: v["n_imag"].as_u64().map(|n| n as usize),
+            ts_success_own: flag("ts_success"),
+            ts_success_graded: flag("ts_success"),
+            intended: flag("intended"),
+            barrier_ev: v["barrier_eV"].as_f64(),
+            gradient_calls: count("grad_calls"),
+            hessian_calls: count("hessian_calls"),
+            seconds: v["seconds"].as_f64().unwrap_or(0.0),
+        });
+    }
+    Ok(out)
+}
+
 /// The `(reaction, provider)` pairs still to run: every pair of `names` × `providers` without a
 /// record, reactions outer, in order.
 pub fn todo(names: &[String], providers: &[String], done: &[ReactionRecord]) -> Vec<(String, String)> {

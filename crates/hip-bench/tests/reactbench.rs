@@ -161,3 +161,23 @@ fn one_reaction_end_to_end_on_an_analytic_surface_is_graded_twice() {
             .contains("unknown provider")
     );
 }
+
+#[test]
+fn the_peers_records_read_as_records_and_a_bad_line_is_an_error() {
+    let d = dir("peer");
+    let f = d.join("peer.jsonl");
+    write(
+        &f,
+        "{\"name\": \"a\", \"n_atoms\": 7, \"ts_success\": true, \"intended\": false, \"ts_steps\": 3, \"n_imag\": 1, \
+         \"barrier_eV\": 1.5, \"grad_calls\": 100, \"hessian_calls\": 4, \"seconds\": 2.0, \"neb_converged\": true}\n\
+         {\"name\": \"b\", \"error\": \"SCF failed\", \"ts_success\": false, \"intended\": false}\n",
+    );
+    let r = rb::read_peer_records(&f, "peer").unwrap();
+    assert_eq!(r.len(), 2);
+    assert!(r[0].ts_success_own && r[0].ts_success_graded && !r[0].intended);
+    assert_eq!((r[0].ts_steps, r[0].n_imag_graded, r[0].barrier_ev, r[0].gradient_calls), (3, Some(1), Some(1.5), 100));
+    assert_eq!(r[1].error.as_deref(), Some("SCF failed"));
+    write(&f, "{\"ts_success\": true}\n");
+    let e = rb::read_peer_records(&f, "peer").unwrap_err().to_string();
+    assert!(e.contains("peer.jsonl:1") && e.contains("no reaction name"), "{e}");
+}

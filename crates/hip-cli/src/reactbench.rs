@@ -45,6 +45,10 @@ pub struct ReactionsArgs {
     /// Only (re)write the summary from runs.jsonl.
     #[arg(long)]
     pub summary_only: bool,
+    /// Records of the ASE + Sella peer on GFN2-xTB (`datasets/reactbench.py peer --out FILE`), shown
+    /// in the summary as provider `peer-ase-sella`, over the same reactions.
+    #[arg(long)]
+    pub peer: Option<PathBuf>,
     /// RS-P-RFO climbs the lowest mode after every fresh Hessian (instead of the mode that
     /// overlaps most with the one climbed before). Use a fresh --out: records of one setting only.
     #[arg(long)]
@@ -103,6 +107,9 @@ pub fn job(a: JobArgs) -> Result<(), String> {
     println!("{}", serde_json::to_string(&rec).map_err(|e| e.to_string())?);
     Ok(())
 }
+
+/// The provider name of the peer's records in the summary.
+const PEER: &str = "peer-ase-sella";
 
 struct Running {
     child: Child,
@@ -250,11 +257,18 @@ fn run_all(a: &ReactionsArgs, names: &[String], runs: &Path, records: &mut Vec<R
 }
 
 fn write_summary(a: &ReactionsArgs, names: &[String], records: &[ReactionRecord], wall: f64) -> Result<(), String> {
-    let common = rb::common_names(records, &a.providers, names);
-    let summaries: Vec<rb::ProviderSummary> = a.providers.iter().map(|p| rb::summarize(records, p, &common)).collect();
-    let dis = rb::disagreements(records, &a.providers, &common);
+    let mut records = records.to_vec();
+    let mut providers = a.providers.clone();
+    if let Some(p) = &a.peer {
+        records.extend(rb::read_peer_records(p, PEER).map_err(|e| e.to_string())?);
+        providers.push(PEER.into());
+    }
+    let records = &records;
+    let common = rb::common_names(records, &providers, names);
+    let summaries: Vec<rb::ProviderSummary> = providers.iter().map(|p| rb::summarize(records, p, &common)).collect();
+    let dis = rb::disagreements(records, &providers, &common);
     let json = serde_json::json!({
-        "set": a.set, "names": a.names, "providers": a.providers, "model": a.model, "cap_s": a.cap, "knobs": rb::Knobs { follow_lowest: a.follow_lowest },
+        "set": a.set, "names": a.names, "providers": providers, "peer": a.peer, "model": a.model, "cap_s": a.cap, "knobs": rb::Knobs { follow_lowest: a.follow_lowest },
         "reactions_requested": names.len(), "reactions_compared": common.len(),
         "wall_s_this_run": wall, "command": std::env::args().collect::<Vec<_>>().join(" "),
         "summaries": summaries, "disagreements": dis,
@@ -262,15 +276,16 @@ fn write_summary(a: &ReactionsArgs, names: &[String], records: &[ReactionRecord]
     let text = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
     hip_core::io::atomic::write(&a.out.join("summary.json"), text).map_err(|e| e.to_string())?;
     let mut md = format!(
-        "# ReactBench: {} of {} reactions finished by every provider\n\nSet `{}`{}; cap {} s per run; \
+        "# ReactBench: {} of {} reactions finished by every provider\n\nSet `{}`{}{}; \
          TS success: converged within {} RS-P-RFO steps with exactly one mode below −10 cm⁻¹ (own: by the \
          Hessian that drove the search; graded: by the model's autodiff Hessian for model providers, \
-         GFN2-xTB's for gfn2); intended: the IRC ends have R's and P's bond graphs.\n\n",
+         GFN2-xTB's for gfn2 and the peer); intended: the IRC ends have R's and P's bond graphs. `{PEER}`: the \
+         standard ASE CI-NEB + Sella + Sella-IRC pipeline on GFN2-xTB (`datasets/reactbench.py peer`).\n\n",
         common.len(),
         names.len(),
         a.set.display(),
         a.names.as_ref().map_or(String::new(), |p| format!(", names `{}`", p.display())),
-        a.cap,
+        if a.summary_only { String::new() } else { format!("; cap {} s per run", a.cap) },
         rb::MAX_TS_STEPS
     );
     md += &rb::markdown(&summaries, common.len());
