@@ -61,8 +61,12 @@ fn muller_brown_rs_p_rfo_reaches_the_two_saddles() {
     for ((sx, sy), k) in MB_TS_STARTS {
         let (tx, ty, te) = MullerBrown::SADDLES[k];
         let start = MullerBrown::molecule(sx, sy);
-        for every in [1, 3] {
-            let opts = ts::TsOptions { hessian_every: every, ..Default::default() };
+        let variants = [
+            ts::TsOptions { hessian_every: 1, ..Default::default() },
+            ts::TsOptions { hessian_every: 3, ..Default::default() },
+            ts::TsOptions { follow_lowest: true, ..Default::default() },
+        ];
+        for opts in variants {
             let r = ts::search(&pot, &start, &opts).unwrap();
             eprintln!(
                 "MB saddle {k} from ({sx}, {sy}): {:<22} converged={} steps={:>3} E/F calls={:>3} Hessian calls={:>3} E={:.3}",

@@ -5,12 +5,16 @@
 //!    (Eckart-projected for molecules; plain for surfaces that are not rigid-body invariant,
 //!    which use unit masses). Its eigenvalue must be negative. `forward` is the direction whose
 //!    first non-zero component is positive (Sella's convention), `reverse` the other.
-//! 2. A first step of `step` amu^½·Å along it, then Euler predictor–corrector (Heun) steps of the
+//! 2. A first step along it long enough for the harmonic energy drop `|λ| s²/2` to reach
+//!    `first_drop` eV (between `step` and 4 × `step` amu^½·Å: next to a flat saddle a step of
+//!    `step` lowers the energy by less than the SCF noise of a QM potential), then Euler predictor–corrector (Heun) steps of the
 //!    same length along the mass-weighted negative gradient: `q' = q − s ĝ(q)`,
 //!    `q_new = q − s · unit(ĝ(q) + ĝ(q'))`. A step that raises the energy is retried at half
 //!    length (down to 1/16).
-//! 3. A branch ends when the largest atomic force is below `end_force` eV/Å, the energy cannot
-//!    be lowered, or after `max_steps`; its end is then minimized with RFO.
+//! 3. A branch ends when the largest atomic force is below `end_force` eV/Å (only after
+//!    `min_steps` steps: next to a flat saddle the force is small too, and a minimization started
+//!    one step from the TS can fall to either side), the energy cannot be lowered, or after
+//!    `max_steps`; its end is then minimized with RFO.
 
 use hip_core::{MassConvention, Molecule, Potential, Result};
 use nalgebra::DMatrix;
@@ -26,15 +30,26 @@ pub struct IrcOptions {
     pub step: f64,
     /// Steps per direction.
     pub max_steps: usize,
-    /// End a branch when the largest atomic force is below this, eV/Å.
+    /// End a branch when the largest atomic force is below this, eV/Å ...
     pub end_force: f64,
+    /// ... but not before this many steps.
+    pub min_steps: usize,
+    /// Harmonic energy drop of the first step off the saddle, eV.
+    pub first_drop: f64,
     /// Minimize each end with RFO.
     pub optimize_ends: bool,
 }
 
 impl Default for IrcOptions {
     fn default() -> Self {
-        IrcOptions { step: 0.05, max_steps: 400, end_force: 0.05, optimize_ends: true }
+        IrcOptions {
+            step: 0.05,
+            max_steps: 400,
+            end_force: 0.05,
+            min_steps: 10,
+            first_drop: 0.002,
+            optimize_ends: true,
+        }
     }
 }
 
@@ -123,20 +138,21 @@ fn point(pot: &dyn Potential, template: &Molecule, q: &[f64], sm: &[f64], calls:
 fn branch(
     pot: &dyn Potential,
     ts: &Molecule,
-    v: &[f64],
+    (v, lam): (&[f64], f64),
     sign: f64,
     sm: &[f64],
     opts: &IrcOptions,
     calls: &mut usize,
 ) -> Result<IrcBranch> {
     let q0: Vec<f64> = ts.flat_positions().iter().zip(sm).map(|(x, s)| x * s).collect();
-    let mut q: Vec<f64> = q0.iter().zip(v).map(|(a, b)| a + sign * opts.step * b).collect();
+    let first = (2.0 * opts.first_drop / lam.abs().max(1e-12)).sqrt().clamp(opts.step, 4.0 * opts.step);
+    let mut q: Vec<f64> = q0.iter().zip(v).map(|(a, b)| a + sign * first * b).collect();
     let to_mol = |q: &[f64]| ts.with_flat_positions(&q.iter().zip(sm).map(|(a, s)| a / s).collect::<Vec<_>>());
     let mut cur = point(pot, ts, &q, sm, calls)?;
     let (mut path, mut energies) = (vec![to_mol(&q)], vec![cur.energy]);
     let mut reason = format!("{} steps", opts.max_steps);
-    for _ in 0..opts.max_steps {
-        if cur.max_force < opts.end_force {
+    for k in 0..opts.max_steps {
+        if cur.max_force < opts.end_force && k >= opts.min_steps {
             reason = format!("largest force below {} eV/Å", opts.end_force);
             break;
         }
@@ -181,7 +197,7 @@ pub fn irc(pot: &dyn Potential, ts: &Molecule, opts: &IrcOptions) -> Result<IrcR
     let (v, lam) = transition_vector(pot, ts, &m)?;
     let ts_energy = pot.energy_forces(ts)?.energy;
     let mut calls = 1;
-    let forward = branch(pot, ts, &v, 1.0, &sm, opts, &mut calls)?;
-    let reverse = branch(pot, ts, &v, -1.0, &sm, opts, &mut calls)?;
+    let forward = branch(pot, ts, (&v, lam), 1.0, &sm, opts, &mut calls)?;
+    let reverse = branch(pot, ts, (&v, lam), -1.0, &sm, opts, &mut calls)?;
     Ok(IrcResult { ts_energy, transition_eigenvalue: lam, forward, reverse, force_calls: calls })
 }

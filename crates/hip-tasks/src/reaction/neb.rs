@@ -73,8 +73,11 @@ pub struct NebResult {
 impl NebResult {
     /// The TS guess: the climbing image, or the highest intermediate image.
     pub fn ts_guess(&self) -> &Molecule {
-        let k = self.climbing.unwrap_or_else(|| highest(&self.energies));
-        &self.images[k]
+        &self.images[self.ts_index()]
+    }
+
+    fn ts_index(&self) -> usize {
+        self.climbing.unwrap_or_else(|| highest(&self.energies))
     }
 }
 

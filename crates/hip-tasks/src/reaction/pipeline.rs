@@ -1,8 +1,8 @@
 //! From reactant and product to a verified TS (ReactBench-style, method page section 8):
 //! relax R and P on the potential (BFGS; a changed bond graph is reported) → align P onto R →
 //! IDPP band (linear when IDPP gives a bad guess; if the NEB fails on it, the linear band, then
-//! the band between the input ends) → climbing-image NEB → RS-P-RFO from the climbing image with the
-//! potential's Hessian → frequency check (exactly one mode below −10 cm⁻¹) → IRC both ways →
+//! the band between the input ends) → climbing-image NEB → RS-P-RFO from the climbing image with
+//! the potential's Hessian → frequency check (exactly one mode below −10 cm⁻¹) → IRC both ways →
 //! RFO of both ends → **intended** when one end is R and the other is P.
 //!
 //! An end *is* R (or P) when its bond graph (pairs closer than 1.2 × the sum of covalent radii)
