@@ -26,6 +26,9 @@ Modes:
         the same stages (Hessian at the start of the TS search only) plus samples with FD Hessians
         (R, P, NEB images, TS, displaced TSs, IRC points, IRC ends), one shard per reaction in
         DIR/gfn2/rb_NAME.pkl.gz (the format of generate.py; resumable)
+    python datasets/reactbench.py check [--work DIR]
+        exits 1 if a generated minimum (R, P or IRC end) has the bond graph of a test-half or
+        validation molecule (the shards must not leak them as products)
     python datasets/reactbench.py split
         writes datasets/reactbench/val.txt and gen.txt: a validation part of the train half
         (whole molecule groups, about 1/6) kept out of the generated data
@@ -451,6 +454,25 @@ def generate(args):
                            f"intended {rec['intended']}")
 
 
+def check(args):
+    import generate as gen
+    held = read_names(os.path.join(RB_DIR, "test.txt")) + read_names(os.path.join(RB_DIR, "val.txt"))
+    keys = set()
+    for numbers, r, p in read_set(DEFAULT_SET, held).values():
+        keys |= {discovery.graph_key(numbers, r), discovery.graph_key(numbers, p)}
+    d = os.path.join(args.work, "gfn2")
+    n, leaks = 0, []
+    for f in sorted(x for x in os.listdir(d) if x.endswith(".pkl.gz")):
+        for smp in gen.load_shard(os.path.join(d, f))["samples"]:
+            if smp["kind"] == "minimum":
+                n += 1
+                if discovery.graph_key(smp["numbers"].astype(int), smp["positions"]) in keys:
+                    leaks.append(smp["reaction"])
+    print(f"{n} minimum samples; {len(leaks)} with the bond graph of a held-out molecule {sorted(set(leaks))[:10]}")
+    if leaks:
+        raise SystemExit(1)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="mode", required=True)
@@ -463,9 +485,11 @@ def main():
     g.add_argument("--set", default=DEFAULT_SET)
     g.add_argument("--names", default=os.path.join(RB_DIR, "gen.txt"))
     g.add_argument("--work", default=os.path.join(HERE, "shards-rb"))
+    c = sub.add_parser("check")
+    c.add_argument("--work", default=os.path.join(HERE, "shards-rb"))
     sub.add_parser("split")
     args = ap.parse_args()
-    {"peer": peer, "generate": generate, "split": lambda _: write_split()}[args.mode](args)
+    {"peer": peer, "generate": generate, "check": check, "split": lambda _: write_split()}[args.mode](args)
 
 
 if __name__ == "__main__":
