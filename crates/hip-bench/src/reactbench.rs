@@ -47,17 +47,8 @@ pub struct Reaction {
 }
 
 fn parse(name: &str, text: &str, source: &str) -> hip_core::Result<Reaction> {
-    let path = Path::new(source);
-    let frames = hip_core::io::xyz::parse_xyz(text, path)?;
-    if frames.len() != 2 {
-        return Err(hip_core::Error::invalid(
-            source,
-            format!("{} frame(s); a reaction file has exactly two (reactant, then product)", frames.len()),
-        ));
-    }
-    let mut it = frames.into_iter().map(|f| f.molecule);
-    let (reactant, product) = (it.next().expect("two"), it.next().expect("two"));
-    hip_core::io::reaction::check_pair(&reactant, &product, source)?;
+    let frames = hip_core::io::xyz::parse_xyz(text, Path::new(source))?;
+    let (reactant, product) = hip_core::io::reaction::pair_from_frames(frames, source)?;
     Ok(Reaction { name: name.to_string(), reactant, product })
 }
 
@@ -216,12 +207,14 @@ pub struct Knobs {
 }
 
 /// Runs `reaction` on `surface` with `provider`'s settings and grades the end of the TS search
-/// with `grader` (the surface's one Hessian). Errors of the pipeline are recorded, not returned.
+/// with `grader`, the surface's one Hessian — `None` when that is the surface's own Hessian (then
+/// the search's classification of its end point is the grade, not computed twice). Errors of the
+/// pipeline are recorded, not returned.
 pub fn run_reaction(
     reaction: &Reaction,
     provider: &str,
     surface: &dyn Potential,
-    grader: &dyn Potential,
+    grader: Option<&dyn Potential>,
     knobs: Knobs,
 ) -> Result<ReactionRecord, String> {
     let mut opts = pipeline::PipelineOptions { ts: ts_options(provider)?, ..Default::default() };
@@ -248,10 +241,14 @@ pub fn run_reaction(
             if rec.ts_converged {
                 let e_r = out.end_relaxation.as_ref().map(|e| e[0].energies[1]);
                 rec.barrier_ev = e_r.map(|e| out.ts.energy - e);
-                match grader.hessian(&out.ts.molecule).and_then(|h| n_imaginary(&out.ts.molecule, &h)) {
+                let graded = match grader {
+                    Some(g) => g.hessian(&out.ts.molecule).and_then(|h| n_imaginary(&out.ts.molecule, &h)).map(Some),
+                    None => Ok(rec.n_imag_own),
+                };
+                match graded {
                     Ok(n) => {
-                        rec.n_imag_graded = Some(n);
-                        rec.ts_success_graded = n == 1;
+                        rec.n_imag_graded = n;
+                        rec.ts_success_graded = n == Some(1);
                     }
                     Err(e) => rec.error = Some(format!("grader: {e}")),
                 }

@@ -16,6 +16,8 @@ use hip_bench::reactbench::{self as rb, ReactionRecord};
 use hip_core::Potential;
 use hip_model::{HessianMethod, ModelPotential};
 
+use crate::surface::Surface;
+
 #[derive(Args, Debug)]
 pub struct ReactionsArgs {
     /// The set: a folder of NAME.xyz files or a .tar.gz of them (two frames each: R, P).
@@ -71,39 +73,30 @@ pub struct JobArgs {
     pub follow_lowest: bool,
 }
 
-/// The surface a provider searches on, and its grader.
-type Surfaces = (Box<dyn Potential>, Box<dyn Potential>);
+/// The surface a provider searches on, and its grader when that is not the surface's own Hessian
+/// (the model's autodiff Hessian grades its direct providers).
+type Surfaces = (Box<dyn Potential>, Option<Box<dyn Potential>>);
 
-/// The surface a provider searches on and its grader.
 fn surfaces(provider: &str, model: Option<&Path>) -> Result<Surfaces, String> {
     if provider == "gfn2" {
-        return gfn2();
+        return Ok((Box::new(Surface::gfn2()?), None));
     }
     rb::ts_options(provider)?;
     let m = Arc::new(crate::model_io::load_model(model)?);
-    let method = if provider == "autodiff" { HessianMethod::Autodiff } else { HessianMethod::Direct };
+    if provider == "autodiff" {
+        return Ok((Box::new(ModelPotential { model: m, method: HessianMethod::Autodiff }), None));
+    }
     Ok((
-        Box::new(ModelPotential { model: m.clone(), method }),
-        Box::new(ModelPotential { model: m, method: HessianMethod::Autodiff }),
+        Box::new(ModelPotential { model: m.clone(), method: HessianMethod::Direct }),
+        Some(Box::new(ModelPotential { model: m, method: HessianMethod::Autodiff })),
     ))
-}
-
-#[cfg(feature = "gfn2")]
-fn gfn2() -> Result<Surfaces, String> {
-    hip_xtb::available()?;
-    Ok((Box::new(hip_xtb::Gfn2::default()), Box::new(hip_xtb::Gfn2::default())))
-}
-
-#[cfg(not(feature = "gfn2"))]
-fn gfn2() -> Result<Surfaces, String> {
-    Err("provider gfn2: this build has no GFN2-xTB (cargo feature `gfn2` of hip-cli)".into())
 }
 
 pub fn job(a: JobArgs) -> Result<(), String> {
     let reaction = rb::read_set(&a.set, Some(std::slice::from_ref(&a.name))).map_err(|e| e.to_string())?.remove(0);
     let (surface, grader) = surfaces(&a.provider, a.model.as_deref())?;
     let knobs = rb::Knobs { follow_lowest: a.follow_lowest };
-    let rec = rb::run_reaction(&reaction, &a.provider, surface.as_ref(), grader.as_ref(), knobs)?;
+    let rec = rb::run_reaction(&reaction, &a.provider, surface.as_ref(), grader.as_deref(), knobs)?;
     println!("{}", serde_json::to_string(&rec).map_err(|e| e.to_string())?);
     Ok(())
 }
@@ -116,6 +109,8 @@ struct Running {
     name: String,
     provider: String,
     started: Instant,
+    /// The worker's stderr goes to a file (a pipe read only at exit would block a chatty worker).
+    stderr: PathBuf,
 }
 
 fn spawn(a: &ReactionsArgs, name: &str, provider: &str) -> Result<Running, String> {
@@ -129,8 +124,10 @@ fn spawn(a: &ReactionsArgs, name: &str, provider: &str) -> Result<Running, Strin
         cmd.arg("--follow-lowest");
     }
     cmd.env("RAYON_NUM_THREADS", "1").env("OMP_NUM_THREADS", "1");
-    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(|e| e.to_string())?;
-    Ok(Running { child, name: name.into(), provider: provider.into(), started: Instant::now() })
+    let stderr = std::env::temp_dir().join(format!("hip-reactbench-{}-{name}-{provider}.stderr", std::process::id()));
+    let file = std::fs::File::create(&stderr).map_err(|e| format!("{}: {e}", stderr.display()))?;
+    let child = cmd.stdout(Stdio::piped()).stderr(file).spawn().map_err(|e| e.to_string())?;
+    Ok(Running { child, name: name.into(), provider: provider.into(), started: Instant::now(), stderr })
 }
 
 fn error_record(name: &str, provider: &str, error: String, seconds: f64) -> ReactionRecord {
@@ -141,18 +138,16 @@ fn error_record(name: &str, provider: &str, error: String, seconds: f64) -> Reac
 fn collect(r: Running) -> ReactionRecord {
     let out = r.child.wait_with_output();
     let secs = r.started.elapsed().as_secs_f64();
+    let err = std::fs::read_to_string(&r.stderr).unwrap_or_default();
+    let _ = std::fs::remove_file(&r.stderr);
     match out {
-        Ok(o) => {
-            let stdout = String::from_utf8_lossy(&o.stdout);
-            match stdout.lines().last().map(serde_json::from_str::<ReactionRecord>) {
-                Some(Ok(rec)) if o.status.success() => rec,
-                _ => {
-                    let err = String::from_utf8_lossy(&o.stderr);
-                    let msg = err.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no output").trim();
-                    error_record(&r.name, &r.provider, format!("worker failed ({}): {msg}", o.status), secs)
-                }
+        Ok(o) => match String::from_utf8_lossy(&o.stdout).lines().last().map(serde_json::from_str::<ReactionRecord>) {
+            Some(Ok(rec)) if o.status.success() => rec,
+            _ => {
+                let msg = err.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no output").trim();
+                error_record(&r.name, &r.provider, format!("worker failed ({}): {msg}", o.status), secs)
             }
-        }
+        },
         Err(e) => error_record(&r.name, &r.provider, format!("worker: {e}"), secs),
     }
 }

@@ -85,28 +85,34 @@ impl PotentialArgs {
         used
     }
 
-    #[cfg(feature = "gfn2")]
     fn gfn2(&self, mols: &[&Molecule]) -> Result<(Surface, Vec<String>), String> {
         let used = self.model_only_flags();
         if !used.is_empty() {
             let verb = if used.len() == 1 { "applies" } else { "apply" };
             return Err(format!("{} {verb} to --potential model, not gfn2", used.join(", ")));
         }
-        hip_xtb::available()?;
+        let surface = Surface::gfn2()?;
         for m in mols {
             hip_core::domain::check_coincident(m).map_err(|e| e.to_string())?;
         }
-        Ok((Surface::Gfn2(hip_xtb::Gfn2::default()), Vec::new()))
-    }
-
-    #[cfg(not(feature = "gfn2"))]
-    fn gfn2(&self, _mols: &[&Molecule]) -> Result<(Surface, Vec<String>), String> {
-        let _ = self.model_only_flags();
-        Err("--potential gfn2: this build has no GFN2-xTB (cargo feature `gfn2` of hip-cli)".into())
+        Ok((surface, Vec::new()))
     }
 }
 
 impl Surface {
+    /// GFN2-xTB, or why this build or machine has none.
+    #[cfg(feature = "gfn2")]
+    pub fn gfn2() -> Result<Surface, String> {
+        hip_xtb::available()?;
+        Ok(Surface::Gfn2(hip_xtb::Gfn2::default()))
+    }
+
+    /// GFN2-xTB, or why this build or machine has none.
+    #[cfg(not(feature = "gfn2"))]
+    pub fn gfn2() -> Result<Surface, String> {
+        Err("--potential gfn2: this build has no GFN2-xTB (cargo feature `gfn2` of hip-cli)".into())
+    }
+
     /// Energy, forces and Hessian at `mol` in one call.
     pub fn predict(&self, mol: &Molecule) -> Result<(EnergyForces, Hessian), String> {
         match self {

@@ -1,7 +1,6 @@
 //! The reaction-pair checks of `hip_core::io::reaction`: each way a pair can be wrong gets its own
-//! error naming the input, and a valid pair passes. Cases are built from the vendored ReactBench
-//! set's first reaction when it is present, else from a water molecule (the checks do not depend on
-//! the chemistry).
+//! error naming the input, and a valid pair passes. The cases are built from water and ammonia:
+//! the checks compare atoms and geometries, not chemistry.
 
 use std::path::PathBuf;
 

@@ -71,7 +71,7 @@ pub struct HipModel {
     head: HessianHead,
     refs: Tensor,
     device: Device,
-    /// The checkpoint's training history says the head never saw a Hessian loss (an E+F model).
+    /// The checkpoint's training record says the head never saw a Hessian loss (an E+F model).
     head_untrained: bool,
 }
 
@@ -172,9 +172,9 @@ impl HipModel {
         Ok(m)
     }
 
-    /// Whether the Hessian head may be used: false for a checkpoint whose training history has
-    /// epochs and none with a Hessian loss (the E+F baseline), whose head is its random
-    /// initialization. A model without a history (built in code, or an old file) counts as trained.
+    /// Whether the Hessian head may be used: false for a checkpoint trained without a Hessian loss
+    /// ([`crate::checkpoint::head_never_trained`]: the E+F baseline), whose head is its random
+    /// initialization. A model without a record (built in code, or an old file) counts as trained.
     pub fn head_trained(&self) -> bool {
         !self.head_untrained
     }

@@ -22,22 +22,28 @@ fn mb_point(k: usize, minima: bool) -> (f64, f64) {
     (t.0, t.1)
 }
 
+/// The linear band of 11 images between Müller–Brown minima `a` and `b`, and NEB settings that
+/// suit the surface's scale (energies of ~100, a saddle region ~0.1 wide).
+fn mb_band(a: usize, b: usize) -> (Vec<Molecule>, neb::NebOptions) {
+    let (pa, pb) = (mb_point(a, true), mb_point(b, true));
+    let band = interpolate::linear(&MullerBrown::molecule(pa.0, pa.1), &MullerBrown::molecule(pb.0, pb.1), 11).unwrap();
+    let opts = neb::NebOptions {
+        spring: 20.0,
+        climb_start: 20.0,
+        fmax: 0.5,
+        max_steps: 4000,
+        max_move: 0.02,
+        ..Default::default()
+    };
+    (band, opts)
+}
+
 #[test]
 fn neb_between_muller_brown_minima_finds_the_saddle_between_them() {
     // minimum 0 – saddle 0 – minimum 2, and minimum 2 – saddle 1 – minimum 1
     let pot = mb();
     for (a, s, b) in [(0usize, 0usize, 2usize), (2, 1, 1)] {
-        let (pa, pb) = (mb_point(a, true), mb_point(b, true));
-        let band =
-            interpolate::linear(&MullerBrown::molecule(pa.0, pa.1), &MullerBrown::molecule(pb.0, pb.1), 11).unwrap();
-        let opts = neb::NebOptions {
-            spring: 20.0,
-            climb_start: 20.0,
-            fmax: 0.5,
-            max_steps: 4000,
-            max_move: 0.02,
-            ..Default::default()
-        };
+        let (band, opts) = mb_band(a, b);
         let r = neb::neb(&pot, band, &opts).unwrap();
         eprintln!(
             "NEB {a}->{b}: converged={} steps={} max force {:.3} climbing {:?}",
@@ -189,17 +195,8 @@ impl<P: Potential> Potential for Refusing<P> {
 
 #[test]
 fn a_band_step_the_potential_refuses_is_undone_and_retried_smaller() {
-    let (pa, pb) = (mb_point(0, true), mb_point(2, true));
-    let band =
-        || interpolate::linear(&MullerBrown::molecule(pa.0, pa.1), &MullerBrown::molecule(pb.0, pb.1), 11).unwrap();
-    let opts = neb::NebOptions {
-        spring: 20.0,
-        climb_start: 20.0,
-        fmax: 0.5,
-        max_steps: 4000,
-        max_move: 0.02,
-        ..Default::default()
-    };
+    let band = || mb_band(0, 2).0;
+    let opts = mb_band(0, 2).1;
     // 11 images: calls 0–1 are the ends, then 9 per band step; refuse a few calls of steps 3 and 40
     let flaky = Refusing { inner: mb(), calls: Default::default(), refuse: |k| k == 2 + 9 * 3 + 4 || k == 2 + 9 * 40 };
     let r = neb::neb(&flaky, band(), &opts).unwrap();

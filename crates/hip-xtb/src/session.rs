@@ -11,6 +11,9 @@ use crate::ffi::{Api, Handle, api};
 
 static LOCK: Mutex<()> = Mutex::new(());
 
+type CheckFn = unsafe extern "C" fn(Handle) -> c_int;
+type GetErrorFn = unsafe extern "C" fn(Handle, *mut c_char, *const c_int);
+
 /// tblite's default mixer damping.
 pub const DEFAULT_DAMPING: f64 = 0.4;
 /// The mixer damping of the second try of an SCF that did not converge.
@@ -123,26 +126,23 @@ impl Session {
     }
 
     fn check_error(&self, what: &str) -> Result<(), String> {
-        // SAFETY: live error handle.
-        if unsafe { (self.api.check_error)(self.err) } == 0 {
-            return Ok(());
-        }
-        let mut buf = vec![0 as c_char; 1024];
-        let len = buf.len() as c_int;
-        // SAFETY: the buffer holds `len` bytes.
-        unsafe { (self.api.get_error)(self.err, buf.as_mut_ptr(), &len) };
-        Err(format!("GFN2-xTB {what} failed: {}", message(&buf)))
+        self.check(what, self.err, self.api.check_error, self.api.get_error)
     }
 
     fn check_context(&self, what: &str) -> Result<(), String> {
-        // SAFETY: live context handle.
-        if unsafe { (self.api.check_context)(self.ctx) } == 0 {
+        self.check(what, self.ctx, self.api.check_context, self.api.get_context_error)
+    }
+
+    /// The error held by `handle` (tblite's error or context object), if `check` says there is one.
+    fn check(&self, what: &str, handle: Handle, check: CheckFn, get: GetErrorFn) -> Result<(), String> {
+        // SAFETY: `handle` is this session's live error or context handle, matching `check`.
+        if unsafe { check(handle) } == 0 {
             return Ok(());
         }
         let mut buf = vec![0 as c_char; 1024];
         let len = buf.len() as c_int;
         // SAFETY: the buffer holds `len` bytes.
-        unsafe { (self.api.get_context_error)(self.ctx, buf.as_mut_ptr(), &len) };
+        unsafe { get(handle, buf.as_mut_ptr(), &len) };
         Err(format!("GFN2-xTB {what} failed: {}", message(&buf)))
     }
 

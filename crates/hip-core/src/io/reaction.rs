@@ -7,27 +7,27 @@
 
 use std::path::Path;
 
-use crate::io::xyz::read_xyz_frames;
+use crate::io::xyz::{Frame, read_xyz_frames};
 use crate::{Error, Molecule, Result, elements};
 
 /// Two geometries whose interatomic distances all agree to this (Å) are the same geometry up to a
 /// rotation and translation.
 pub const SAME_GEOMETRY: f64 = 1e-3;
 
-/// Reactant and product from one two-frame XYZ file, checked ([`check_pair`]).
+/// Reactant and product from one two-frame XYZ file, checked ([`pair_from_frames`]).
 pub fn read_pair(path: &Path) -> Result<(Molecule, Molecule)> {
-    let frames = read_xyz_frames(path)?;
-    let ctx = path.display().to_string();
-    if frames.len() != 2 {
-        return Err(Error::invalid(
-            ctx,
-            format!("{} frame(s); a reaction file has exactly two (reactant, then product)", frames.len()),
-        ));
-    }
-    let mut it = frames.into_iter().map(|f| f.molecule);
-    let (r, p) = (it.next().expect("two frames"), it.next().expect("two frames"));
-    check_pair(&r, &p, &ctx)?;
-    Ok((r, p))
+    pair_from_frames(read_xyz_frames(path)?, &path.display().to_string())
+}
+
+/// Reactant and product from the frames of one reaction file (`ctx` names it): exactly two
+/// frames that pass [`check_pair`].
+pub fn pair_from_frames(frames: Vec<Frame>, ctx: &str) -> Result<(Molecule, Molecule)> {
+    let n = frames.len();
+    let [r, p]: [Frame; 2] = frames.try_into().map_err(|_| {
+        Error::invalid(ctx, format!("{n} frame(s); a reaction file has exactly two (reactant, then product)"))
+    })?;
+    check_pair(&r.molecule, &p.molecule, ctx)?;
+    Ok((r.molecule, p.molecule))
 }
 
 fn counts(m: &Molecule) -> std::collections::BTreeMap<u8, usize> {

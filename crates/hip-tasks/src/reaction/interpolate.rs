@@ -120,9 +120,9 @@ pub fn band_problem(band: &[Molecule]) -> Result<Option<String>> {
         return Ok(None);
     }
     let (da, db) = (distances(&band[0]), distances(&band[m - 1]));
+    let n = band[0].len();
+    let r: Vec<f64> = band[0].numbers.iter().map(|&z| elements::covalent_radius(z)).collect::<Result<_>>()?;
     for (k, mol) in band.iter().enumerate().take(m - 1).skip(1) {
-        let n = mol.len();
-        let r: Vec<f64> = mol.numbers.iter().map(|&z| elements::covalent_radius(z)).collect::<Result<_>>()?;
         let d = distances(mol);
         let t = k as f64 / (m - 1) as f64;
         for i in 0..n {

@@ -7,8 +7,9 @@
 //!    first non-zero component is positive (Sella's convention), `reverse` the other.
 //! 2. A first step along it long enough for the harmonic energy drop `|λ| s²/2` to reach
 //!    `first_drop` eV (between `step` and 4 × `step` amu^½·Å: next to a flat saddle a step of
-//!    `step` lowers the energy by less than the SCF noise of a QM potential), then Euler predictor–corrector (Heun) steps of the
-//!    same length along the mass-weighted negative gradient: `q' = q − s ĝ(q)`,
+//!    `step` lowers the energy by less than the SCF noise of a QM potential), then Euler
+//!    predictor–corrector (Heun) steps of length `step` along the mass-weighted negative
+//!    gradient: `q' = q − s ĝ(q)`,
 //!    `q_new = q − s · unit(ĝ(q) + ĝ(q'))`. A step that raises the energy is retried at half
 //!    length (down to 1/16).
 //! 3. A branch ends when the largest atomic force is below `end_force` eV/Å (only after

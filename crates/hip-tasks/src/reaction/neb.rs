@@ -73,11 +73,8 @@ pub struct NebResult {
 impl NebResult {
     /// The TS guess: the climbing image, or the highest intermediate image.
     pub fn ts_guess(&self) -> &Molecule {
-        &self.images[self.ts_index()]
-    }
-
-    fn ts_index(&self) -> usize {
-        self.climbing.unwrap_or_else(|| highest(&self.energies))
+        let k = self.climbing.unwrap_or_else(|| highest(&self.energies));
+        &self.images[k]
     }
 }
 
@@ -114,8 +111,8 @@ fn tangent(x: &[Vec<f64>], e: &[f64], i: usize) -> Vec<f64> {
     t.iter().map(|v| v / n).collect()
 }
 
-/// Consecutive refused band steps (each undone with a quarter of the time step) before the NEB
-/// gives up with the potential's error.
+/// Refused band steps in a row that are undone (each retried with a quarter of the time step);
+/// the next one ends the NEB with the potential's error.
 pub const MAX_BACKTRACKS: usize = 6;
 
 /// Energies and forces of the intermediate images at `x`.
@@ -169,15 +166,12 @@ pub fn relax_band(
         match evaluate_images(&template, &x, &mut eval, &mut e, &mut f, &mut calls) {
             Ok(()) => failures = 0,
             // a step into a geometry the potential refuses (nearly coincident atoms, an SCF that
-            // does not converge): back to the last band, halve the time step, stop the momentum
-            Err(err) if steps > 0 && failures < MAX_BACKTRACKS => {
+            // does not converge): back to the last band, a quarter of the time step, no momentum
+            Err(_) if steps > 0 && failures < MAX_BACKTRACKS => {
                 failures += 1;
-                x = x_prev.clone();
+                x.clone_from(&x_prev);
                 v.iter_mut().for_each(|vk| vk.iter_mut().for_each(|z| *z = 0.0));
                 (dt, a, n_pos) = (dt * 0.25, 0.1, 0);
-                if failures == MAX_BACKTRACKS {
-                    return Err(err);
-                }
                 continue;
             }
             Err(err) => return Err(err),

@@ -86,7 +86,8 @@ pub struct PipelineResult {
     /// The NEB's errors on the bands tried before the one that worked (linear, then between the
     /// input ends), if any.
     pub neb_retry: Option<String>,
-    /// How the initial band was made (IDPP, or linear when the IDPP band was a bad guess).
+    /// How the band the NEB relaxed was made (IDPP; linear when the IDPP band was a bad guess or
+    /// the NEB failed on it; or either between the input ends).
     pub initial_band: InitialBand,
     /// The relaxed band.
     pub neb: NebResult,
