@@ -5,7 +5,7 @@
 //! the potential's Hessian → frequency check (exactly one mode below −10 cm⁻¹) → IRC both ways →
 //! RFO of both ends → **intended** when one end is R and the other is P.
 //!
-//! An end *is* R (or P) when its bond graph (pairs closer than 1.2 × the sum of covalent radii)
+//! An end *is* R (or P) when its bond graph (pairs closer than 1.2 × the sum of the bond radii of `hip_core::elements::bond_radius`)
 //! equals R's; when R and P share a graph (conformational changes, inversions) the end is the
 //! one of them it is closer to by RMSD after alignment, which must be below `rmsd_tolerance`.
 
@@ -21,7 +21,7 @@ use crate::vibrations::DEFAULT_IMAGINARY_THRESHOLD_CM;
 /// Pipeline settings.
 #[derive(Clone, Debug)]
 pub struct PipelineOptions {
-    /// Images of the band, end points included.
+    /// Images of the band, end points included (10: eight intermediate, ASE's usual CI-NEB).
     pub n_images: usize,
     /// Relax R and P on the potential before the band (the band's ends must be minima of the
     /// surface it is relaxed on).
@@ -41,7 +41,7 @@ pub struct PipelineOptions {
 impl Default for PipelineOptions {
     fn default() -> Self {
         PipelineOptions {
-            n_images: 9,
+            n_images: 10,
             relax_ends: true,
             neb: NebOptions::default(),
             ts: ts::TsOptions::default(),
@@ -105,9 +105,9 @@ pub struct PipelineResult {
     pub intended: bool,
 }
 
-/// Bond graph: sorted pairs closer than 1.2 × the sum of covalent radii.
+/// Bond graph: sorted pairs closer than 1.2 × the sum of bond radii ([`elements::bond_radius`]).
 pub fn bond_graph(mol: &Molecule) -> Result<Vec<(usize, usize)>> {
-    let r: Vec<f64> = mol.numbers.iter().map(|&z| elements::covalent_radius(z)).collect::<Result<_>>()?;
+    let r: Vec<f64> = mol.numbers.iter().map(|&z| elements::bond_radius(z)).collect::<Result<_>>()?;
     let mut out = Vec::new();
     for i in 0..mol.len() {
         for j in i + 1..mol.len() {
