@@ -24,8 +24,9 @@ pub struct Endpoints {
     pub product: Option<String>,
     #[command(flatten)]
     pub surface: PotentialArgs,
-    /// Images of the band, end points included.
-    #[arg(long, default_value_t = 9)]
+    /// Images of the band, end points included (10: eight intermediate images, as the standard
+    /// ASE CI-NEB recipe of the reaction benchmark's peer).
+    #[arg(long, default_value_t = 10)]
     pub images: usize,
 }
 

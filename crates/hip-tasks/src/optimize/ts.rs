@@ -6,8 +6,10 @@
 //! recomputed every `hessian_every` steps (1 = every step, as the paper) and Bofill-updated in
 //! between; with [`TsOptions::mode_probes`] each fresh Hessian is first corrected along the
 //! followed and the lowest modes by the surface's own Hessian-vector products ([`super::probe`]).
-//! Steps are never rejected (the energy should rise along one mode); the trust radius shrinks
-//! when the quadratic model's prediction is poor and grows when it is good.
+//! Steps are never rejected (the energy should rise along one mode); the trust radius follows
+//! Sella's saddle-point rule ([`update_trust`]): it shrinks to 0.65 × the step when the quadratic
+//! model's predicted energy change is off by more than a factor 5, and grows to 1.15 × the step
+//! only when the prediction is within 3.5 %.
 
 use hip_core::{Molecule, Potential, Result};
 use nalgebra::DVector;
@@ -124,11 +126,7 @@ pub fn search(pot: &dyn Potential, start: &Molecule, opts: &TsOptions) -> Result
         let (e_new, g_new) = ev.energy_gradient(&x_new)?;
         let step_len = dx.norm();
         let ratio = if pred.abs() > 1e-300 { (e_new - e) / pred } else { 1.0 };
-        if !(0.25..=4.0).contains(&ratio) {
-            trust = (0.5 * step_len).max(opts.trust.min);
-        } else if (0.75..=1.33).contains(&ratio) && step_len > 0.8 * trust {
-            trust = (2.0 * trust).min(opts.trust.max);
-        }
+        trust = update_trust(trust, step_len, ratio, &opts.trust);
         let y = &g_new - &g;
         x = x_new;
         e = e_new;
@@ -161,6 +159,24 @@ pub fn search(pot: &dyn Potential, start: &Molecule, opts: &TsOptions) -> Result
     ev.finish(name + ")", end, opts.classify)
 }
 
+/// The next trust radius after a step of length `step` whose actual energy change was `ratio` ×
+/// the predicted one: Sella's constants for saddle points (Hermes et al., J. Chem. Theory Comput.
+/// 18, 6974 (2022); `sella.optimize.optimize`, `saddle` defaults): a poor prediction
+/// (`ratio` outside [1/5, 5]) shrinks it to 0.65 × the step, a nearly exact one (within 3.5 %)
+/// grows it to 1.15 × the step if that is larger; otherwise it stays. A saddle search walks
+/// along a negative-curvature mode where the quadratic model is trustworthy only close by, so the
+/// radius grows slowly (doubling it on a merely good prediction overshot into other basins).
+fn update_trust(trust: f64, step: f64, ratio: f64, limits: &super::Trust) -> f64 {
+    let t = if !(0.2..=5.0).contains(&ratio) {
+        0.65 * step
+    } else if (1.0 / 1.035..1.035).contains(&ratio) {
+        (1.15 * step).max(trust)
+    } else {
+        trust
+    };
+    t.clamp(limits.min, limits.max)
+}
+
 /// The mode to maximize along, among eigenvectors `vecs` (ascending eigenvalues): index `mode`
 /// at the start, then the one with the largest overlap with the mode followed so far.
 fn followed_mode(vecs: &[DVector<f64>], followed: Option<&DVector<f64>>, mode: usize) -> usize {
@@ -169,5 +185,29 @@ fn followed_mode(vecs: &[DVector<f64>], followed: Option<&DVector<f64>>, mode: u
         Some(prev) => {
             (0..vecs.len()).max_by(|&i, &j| vecs[i].dot(prev).abs().total_cmp(&vecs[j].dot(prev).abs())).unwrap_or(0)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trust_radius_follows_sellas_rule() {
+        let lim = super::super::Trust { initial: 0.1, min: 1e-3, max: 0.3 };
+        // poor predictions, either way: 0.65 × the step
+        for r in [-1.0, 0.1, 6.0] {
+            assert!((update_trust(0.1, 0.08, r, &lim) - 0.052).abs() < 1e-15, "ratio {r}");
+        }
+        // nearly exact: 1.15 × the step, never below the current radius, never above the limit
+        assert!((update_trust(0.1, 0.1, 1.01, &lim) - 0.115).abs() < 1e-15);
+        assert_eq!(update_trust(0.1, 0.02, 0.99, &lim), 0.1);
+        assert_eq!(update_trust(0.3, 0.3, 1.0, &lim), 0.3);
+        // merely good or tolerable: unchanged
+        for r in [0.25, 0.9, 1.2, 4.5] {
+            assert_eq!(update_trust(0.1, 0.1, r, &lim), 0.1, "ratio {r}");
+        }
+        // never below the smallest radius
+        assert_eq!(update_trust(0.1, 1e-5, 10.0, &lim), 1e-3);
     }
 }

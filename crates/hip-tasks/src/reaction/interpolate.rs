@@ -91,7 +91,9 @@ pub fn idpp_band(a: &Molecule, b: &Molecule, n_images: usize) -> Result<Vec<Mole
         fmax: IDPP_FMAX,
         max_steps: IDPP_STEPS,
         spring: 1.0,
+        max_band_step: None,
         max_move: 0.05,
+        dt: 0.05,
         dt_max: 0.1,
         ..Default::default()
     };
@@ -105,7 +107,7 @@ pub fn idpp_band(a: &Molecule, b: &Molecule, n_images: usize) -> Result<Vec<Mole
 pub const IDPP_FMAX: f64 = 0.01;
 /// See [`IDPP_FMAX`].
 pub const IDPP_STEPS: usize = 1000;
-/// An image whose closest pair is below this fraction of the sum of covalent radii is a bad guess
+/// An image whose closest pair is below this fraction of the sum of bond radii is a bad guess
 /// (two H atoms 0.32 Å apart; a C–H bond at 0.54 Å).
 pub const MIN_PAIR_RATIO: f64 = 0.5;
 /// An image with an interatomic distance further than this fraction of its interpolated target
@@ -121,7 +123,7 @@ pub fn band_problem(band: &[Molecule]) -> Result<Option<String>> {
     }
     let (da, db) = (distances(&band[0]), distances(&band[m - 1]));
     let n = band[0].len();
-    let r: Vec<f64> = band[0].numbers.iter().map(|&z| elements::covalent_radius(z)).collect::<Result<_>>()?;
+    let r: Vec<f64> = band[0].numbers.iter().map(|&z| elements::bond_radius(z)).collect::<Result<_>>()?;
     for (k, mol) in band.iter().enumerate().take(m - 1).skip(1) {
         let d = distances(mol);
         let t = k as f64 / (m - 1) as f64;
@@ -130,7 +132,7 @@ pub fn band_problem(band: &[Molecule]) -> Result<Option<String>> {
                 let ratio = d[i * n + j] / (r[i] + r[j]);
                 if ratio < MIN_PAIR_RATIO {
                     return Ok(Some(format!(
-                        "image {k}: atoms {i} and {j} at {:.2} Å ({ratio:.2} × covalent radii)",
+                        "image {k}: atoms {i} and {j} at {:.2} Å ({ratio:.2} × bond radii)",
                         d[i * n + j]
                     )));
                 }

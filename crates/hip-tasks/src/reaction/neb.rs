@@ -4,9 +4,13 @@
 //! - tangent `τ_i` toward the higher-energy neighbour (energy-weighted mix at extrema);
 //! - force on image `i`: the true force perpendicular to `τ_i` plus the spring force along it,
 //!   `F_i = F⊥ + k (|R_{i+1} − R_i| − |R_i − R_{i−1}|) τ_i`;
-//! - climbing image (once the band's largest force is below `climb_start`): the highest image
-//!   feels `F − 2 (F·τ) τ` and no spring, so it climbs to the saddle along the band;
-//! - FIRE on all intermediate images at once (step capped at `max_move` Å per coordinate);
+//! - climbing image (once the band's largest force is below `climb_start`, or after
+//!   `climb_after` steps without climbing): the highest image feels `F − 2 (F·τ) τ` and no
+//!   spring, so it climbs to the saddle along the band; FIRE restarts when it turns on (the two
+//!   stages of ASE's standard CI-NEB recipe: a plain NEB to 0.5 eV/Å, then a climbing one);
+//! - FIRE on all intermediate images at once, with ASE's constants; the band's whole step is
+//!   scaled down to a norm of at most `max_band_step` Å (ASE's FIRE `maxstep`, which keeps the
+//!   step's direction), or, without it, each coordinate clamped to `max_move` Å;
 //! - a band step into a geometry the potential refuses is undone and retried with a quarter of
 //!   the time step and no momentum;
 //! - converged when the largest atomic NEB force of every intermediate image (the climbing one
@@ -21,8 +25,10 @@ pub struct NebOptions {
     pub spring: f64,
     /// Use a climbing image.
     pub climb: bool,
-    /// Turn the climbing image on once the largest NEB force is below this, eV/Å.
+    /// Turn the climbing image on once the largest NEB force is below this, eV/Å ...
     pub climb_start: f64,
+    /// ... or after this many steps without it.
+    pub climb_after: usize,
     /// Convergence: largest atomic NEB force, eV/Å.
     pub fmax: f64,
     /// Band iterations.
@@ -31,7 +37,10 @@ pub struct NebOptions {
     pub dt: f64,
     /// FIRE largest time step.
     pub dt_max: f64,
-    /// Largest move of a coordinate per step, Å.
+    /// Largest norm of the whole band's step (all intermediate images together), Å; the step is
+    /// scaled down to it, keeping its direction. `None`: clamp each coordinate to `max_move`.
+    pub max_band_step: Option<f64>,
+    /// Largest move of a coordinate per step, Å (when `max_band_step` is `None`).
     pub max_move: f64,
 }
 
@@ -41,10 +50,12 @@ impl Default for NebOptions {
             spring: 0.1,
             climb: true,
             climb_start: 0.5,
+            climb_after: 200,
             fmax: 0.05,
-            max_steps: 1000,
-            dt: 0.05,
-            dt_max: 0.3,
+            max_steps: 700,
+            dt: 0.1,
+            dt_max: 1.0,
+            max_band_step: Some(0.2),
             max_move: 0.1,
         }
     }
@@ -177,8 +188,11 @@ pub fn relax_band(
             Err(err) => return Err(err),
         }
         let ci = highest(&e);
-        if climbing.is_none() && opts.climb && fmax < opts.climb_start {
+        if climbing.is_none() && opts.climb && (fmax < opts.climb_start || steps >= opts.climb_after) {
             climbing = Some(ci);
+            // a fresh FIRE for the climbing stage
+            v.iter_mut().for_each(|vk| vk.iter_mut().for_each(|z| *z = 0.0));
+            (dt, a, n_pos) = (opts.dt, 0.1, 0);
         }
         if climbing.is_some() {
             climbing = Some(ci); // the climbing image is always the highest one
@@ -236,7 +250,17 @@ pub fn relax_band(
         for k in 1..m - 1 {
             for c in 0..d {
                 v[k][c] += dt * fneb[k][c];
-                x[k][c] += (dt * v[k][c]).clamp(-opts.max_move, opts.max_move);
+            }
+        }
+        let step_norm = (1..m - 1).map(|k| dot(&v[k], &v[k])).sum::<f64>().sqrt() * dt;
+        let scale = match opts.max_band_step {
+            Some(cap) if step_norm > cap => cap / step_norm,
+            _ => 1.0,
+        };
+        for k in 1..m - 1 {
+            for c in 0..d {
+                let dx = dt * v[k][c] * scale;
+                x[k][c] += if opts.max_band_step.is_some() { dx } else { dx.clamp(-opts.max_move, opts.max_move) };
             }
         }
     }
