@@ -159,6 +159,7 @@ pub fn with_backbone_of(path: &Path, mut config: ModelConfig, hessian_scale: f64
         "head_envelope",
         "head_layers",
         "head_radial_hidden",
+        "head_pair_potential",
     ];
     let diffs: Vec<String> =
         architecture_differences(src, &config).into_iter().filter(|k| !head_fields.contains(&k.as_str())).collect();

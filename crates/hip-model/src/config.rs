@@ -65,6 +65,15 @@ pub struct ModelConfig {
     /// block, so their width bounds how finely a pair block can depend on the pair's environment.
     #[serde(default)]
     pub head_radial_hidden: usize,
+    /// A physics-shaped part of every pair block (issue 34, hypothesis 2): the exact second
+    /// derivative of a Morse pair energy `φ(r) = D (1 − e^{−a(r−r₀)})²` whose `D, a, r₀` an MLP
+    /// reads from both atoms' scalar head features (symmetric in the two atoms), added to the
+    /// equivariant `l ≤ 2` block, which becomes its correction. Its curvature along the bond,
+    /// `φ''`, turns negative past the inflection point `r₀ + ln 2 / a` by construction, as a
+    /// breaking bond's does. Needs `0e` channels in `head_irreps`. Still direct: no derivative
+    /// of the network is taken ([`crate::hessian_head::morse_blocks`]).
+    #[serde(default)]
+    pub head_pair_potential: bool,
     /// A MACE-style product in each interaction layer: the elementwise (`uuu`) tensor product of
     /// each atom's mixed messages with themselves, with element-dependent weights (an MLP of width
     /// `radial_hidden` on the element's one-hot), added to the messages (three-body features per
@@ -110,6 +119,7 @@ impl Default for ModelConfig {
             head_envelope: false,
             head_layers: 0,
             head_radial_hidden: 0,
+            head_pair_potential: false,
             node_product: false,
             hessian_scale: 1.0,
             reference_energies: vec![0.0; 4],

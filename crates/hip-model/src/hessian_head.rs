@@ -16,7 +16,9 @@
 //!    output scale `s = hessian_scale` (eV/Å²) and, with `head_envelope`, times the smooth cutoff
 //!    envelope `u(r_st / hessian_cutoff)`.
 //! 4. Blocks ([`HessianHead::blocks`]): both directions of each pair are edges, and the pair
-//!    block is `H_st = M_{s→t} + M_{t→s}ᵀ` for `s < t` (`H_ts = H_stᵀ` is not stored). Diagonal
+//!    block is `H_st = M_{s→t} + M_{t→s}ᵀ` for `s < t` (`H_ts = H_stᵀ` is not stored); with
+//!    `head_pair_potential`, plus the exact pair block of a Morse energy whose parameters an MLP
+//!    reads from both atoms' scalar head features ([`morse_blocks`]). Diagonal
 //!    blocks: `H_ii = N_i + N_iᵀ` with `N_i` from `h_i` projected to `0e+1e+2e`; or, with
 //!    `sum_rule`, `H_ii = −sym(Σ_{j≠i} H_ij)`, which makes the translational sum rule exact for
 //!    the symmetric part of the row sums; or, with `sum_rule` and `diag_correction`, the sum-rule
@@ -35,7 +37,7 @@ use irreps::{Irreps, Rank2};
 use crate::graph::Batch;
 use crate::layers::{conv::EdgeTp, gate::Gate, linear::EquiLinear, pair_tp::PairTp};
 use crate::model::chunks;
-use crate::radial::{bessel_envelope, envelope};
+use crate::radial::{RadialMlp, bessel_envelope, envelope, sigmoid};
 use crate::sh::spherical_harmonics;
 use crate::{ModelConfig, Params, Result};
 
@@ -133,6 +135,8 @@ pub struct HessianHead {
     diag_correction: bool,
     /// `(offset, count)` of the scalar head features fed to the radial MLPs, if any.
     radial_scalars: Option<(usize, usize)>,
+    /// The Morse pair term's parameter MLP and the `(offset, count)` of the scalars it reads.
+    pair_potential: Option<(RadialMlp, (usize, usize))>,
     envelope: bool,
     scale: f64,
 }
@@ -142,12 +146,18 @@ impl HessianHead {
     pub fn new(params: &mut Params, cfg: &ModelConfig, hidden: &Irreps, sh: &Irreps) -> Result<Self> {
         let head: Irreps = cfg.head_irreps.parse()?;
         let target = Rank2::General.irreps(); // 1x0e+1x1e+1x2e
-        let radial_scalars = if cfg.head_radial_scalars {
+        let scalars = |option: &str| -> Result<(usize, usize)> {
             let offs = head.offsets();
-            let k = head.iter().position(|m| m.ir.is_scalar() && m.mul > 0).ok_or_else(|| {
-                crate::Error::Input(format!("head_radial_scalars needs 0e channels in head_irreps \"{head}\""))
-            })?;
-            Some((offs[k], head[k].mul))
+            let k = head
+                .iter()
+                .position(|m| m.ir.is_scalar() && m.mul > 0)
+                .ok_or_else(|| crate::Error::Input(format!("{option} needs 0e channels in head_irreps \"{head}\"")))?;
+            Ok((offs[k], head[k].mul))
+        };
+        let radial_scalars = if cfg.head_radial_scalars { Some(scalars("head_radial_scalars")?) } else { None };
+        let pair_potential = if cfg.head_pair_potential {
+            let (off, k) = scalars("head_pair_potential")?;
+            Some((RadialMlp::new(params, "head.pair_potential", 2 * k, cfg.head_hidden(), 3)?, (off, k)))
         } else {
             None
         };
@@ -200,6 +210,7 @@ impl HessianHead {
             sum_rule: cfg.sum_rule,
             diag_correction: cfg.diag_correction,
             radial_scalars,
+            pair_potential,
             envelope: cfg.head_envelope,
             scale: cfg.hessian_scale,
         })
@@ -260,6 +271,37 @@ impl HessianHead {
         if self.envelope { Ok(m.broadcast_mul(&envelope(r, self.cutoff, self.p)?)?) } else { Ok(m) }
     }
 
+    /// The Morse pair blocks `(len, 9)` of pairs `start..start + len`: parameters from the MLP on
+    /// `[h_s + h_t, h_s ⊙ h_t]` of the `k` scalar channels at `off` (symmetric in the two atoms),
+    /// `D = 10 σ(o₀ − 4)` eV (small at initialization), `a = 0.5 + 2.5 σ(o₁)` Å⁻¹,
+    /// `r₀ = 0.6 + 2.4 σ(o₂)` Å; times the envelope with `head_envelope`.
+    #[allow(clippy::too_many_arguments)]
+    fn pair_potential_blocks(
+        &self,
+        mlp: &RadialMlp,
+        (off, k): (usize, usize),
+        h: &Tensor,
+        batch: &Batch,
+        positions: &Tensor,
+        start: usize,
+        len: usize,
+    ) -> Result<Tensor> {
+        let (ps, pt) = (batch.pair_src.narrow(0, start, len)?, batch.pair_dst.narrow(0, start, len)?);
+        let (hs, ht) = (h.index_select(&ps, 0)?.narrow(1, off, k)?, h.index_select(&pt, 0)?.narrow(1, off, k)?);
+        let o = mlp.forward(&Tensor::cat(&[(&hs + &ht)?, (&hs * &ht)?], 1)?)?;
+        let d = (sigmoid(&(o.narrow(1, 0, 1)? - 4.0)?)? * 10.0)?;
+        let a = ((sigmoid(&o.narrow(1, 1, 1)?)? * 2.5)? + 0.5)?;
+        let r0 = ((sigmoid(&o.narrow(1, 2, 1)?)? * 2.4)? + 0.6)?;
+        let vec = (positions.index_select(&pt, 0)? - positions.index_select(&ps, 0)?)?.to_dtype(self.q.dtype())?;
+        let b = morse_blocks(&vec, &d, &a, &r0)?;
+        if self.envelope {
+            let r = vec.sqr()?.sum_keepdim(1)?.sqrt()?;
+            Ok(b.broadcast_mul(&envelope(&r, self.cutoff, self.p)?)?)
+        } else {
+            Ok(b)
+        }
+    }
+
     /// Pair and diagonal blocks of the batch, eV/Å², f64 whatever the model's dtype.
     pub fn blocks(&self, batch: &Batch, positions: &Tensor, x: &Tensor) -> Result<HeadBlocks> {
         let n = batch.n_total_atoms();
@@ -277,7 +319,11 @@ impl HessianHead {
                 }
             };
             let m = self.edge_blocks(&h, e)?; // M_{s→t}, then M_{t→s}
-            pair_blocks.push((m.narrow(0, 0, len)? + transpose_blocks(&m.narrow(0, len, len)?)?)?);
+            let mut block = (m.narrow(0, 0, len)? + transpose_blocks(&m.narrow(0, len, len)?)?)?;
+            if let Some((mlp, (off, k))) = &self.pair_potential {
+                block = (block + self.pair_potential_blocks(mlp, (*off, *k), &h, batch, positions, start, len)?)?;
+            }
+            pair_blocks.push(block);
         }
         let pairs = match pair_blocks.len() {
             0 => Tensor::zeros((0, 9), x.dtype(), x.device())?,
@@ -328,6 +374,31 @@ impl HessianHead {
         }
         Ok(flat.index_add(&t(ii)?, &b.diag.flatten_all()?, 0)?)
     }
+}
+
+/// Largest exponent `a (r₀ − r)` of the Morse term: pairs far inside `r₀` get the curvature of
+/// `r = r₀ − 3/a` instead of one that grows without bound (no real geometry comes near it).
+pub const MORSE_MAX_EXPONENT: f64 = 3.0;
+
+/// The pair block `∂²φ/∂x_s∂x_t` `(P, 9)` (row-major, eV/Å²) of Morse energies
+/// `φ(r) = D (1 − u)²`, `u = e^{−a(r−r₀)}`, of pairs with separation vectors `vec (P, 3)` (Å) and
+/// parameters `d, a, r0 (P, 1)`: `−[φ''(r) r̂r̂ᵀ + φ'(r)/r (I − r̂r̂ᵀ)]` with
+/// `φ' = 2Da u(1 − u)`, `φ'' = 2Da² u(2u − 1)` (`u` capped at `e^{MORSE_MAX_EXPONENT}`). Symmetric,
+/// equivariant, and the same for `vec` and `−vec`.
+pub fn morse_blocks(vec: &Tensor, d: &Tensor, a: &Tensor, r0: &Tensor) -> Result<Tensor> {
+    let r = vec.sqr()?.sum_keepdim(1)?.sqrt()?; // (P, 1)
+    let u = (r0 - &r)?.mul(a)?.clamp(f64::NEG_INFINITY, MORSE_MAX_EXPONENT)?.exp()?;
+    let two_da_u = (d.mul(a)? * 2.0)?.mul(&u)?;
+    let d1 = two_da_u.mul(&(1.0 - &u)?)?; // φ'
+    let d2 = two_da_u.mul(a)?.mul(&((&u * 2.0)? - 1.0)?)?; // φ''
+    let rhat = vec.broadcast_div(&r)?;
+    let p = rhat.dim(0)?;
+    let outer = rhat.unsqueeze(2)?.broadcast_mul(&rhat.unsqueeze(1)?)?.reshape((p, 9))?; // r̂r̂ᵀ
+    let eye = Tensor::from_vec(vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0], (1, 9), vec.device())?
+        .to_dtype(vec.dtype())?;
+    let transverse = eye.broadcast_sub(&outer)?; // I − r̂r̂ᵀ
+    let b = (outer.broadcast_mul(&d2)? + transverse.broadcast_mul(&d1.broadcast_div(&r)?)?)?;
+    Ok(b.neg()?)
 }
 
 /// Flat positions in the dense buffer: for each pair and `(a, b)`, of `H[3s+a, 3t+b]` and of

@@ -40,7 +40,9 @@ fn head_configs() -> Vec<ModelConfig> {
         v2.clone(),
         ModelConfig { sum_rule: true, ..v2.clone() },
         ModelConfig { sum_rule: true, diag_correction: true, ..v2.clone() },
-        ModelConfig { head_layers: 2, head_radial_hidden: 24, ..v2 },
+        ModelConfig { head_layers: 2, head_radial_hidden: 24, ..v2.clone() },
+        ModelConfig { sum_rule: true, diag_correction: true, head_pair_potential: true, ..v2.clone() },
+        ModelConfig { head_pair_potential: true, head_envelope: false, ..v2 },
     ]
 }
 
@@ -487,4 +489,53 @@ fn a_model_whose_head_was_never_trained_refuses_direct_hessians() {
     assert!(ef.hessian(&mol, HessianMethod::Autodiff).is_ok());
     let hip = hip_model::checkpoint::load(&root.join("hip-default.safetensors"), &Device::Cpu).unwrap().model;
     assert!(hip.head_trained() && hip.hessian(&mol, HessianMethod::Direct).is_ok());
+}
+
+#[test]
+fn morse_pair_blocks_are_the_second_derivatives_of_the_morse_energy() {
+    use hip_model::hessian_head::{MORSE_MAX_EXPONENT, morse_blocks};
+    let mut rng = SplitMix64(5);
+    let mut checked = 0;
+    for case in 0..20 {
+        let v: Vec<f64> = (0..3).map(|_| rng.normal()).collect();
+        let n = (v.iter().map(|x| x * x).sum::<f64>()).sqrt();
+        // separations from well inside to far outside r0 (0.7 .. 4.2 Å)
+        let r = 0.7 + 3.5 * rng.uniform();
+        let vec: Vec<f64> = v.iter().map(|x| x / n * r).collect();
+        let (d, a, r0) = (0.1 + 9.0 * rng.uniform(), 0.5 + 2.5 * rng.uniform(), 0.6 + 2.4 * rng.uniform());
+        if a * (r0 - r) > MORSE_MAX_EXPONENT - 0.1 {
+            continue; // the capped region is not a Morse energy
+        }
+        let t = |x: Vec<f64>, dims: (usize, usize)| Tensor::from_vec(x, dims, &Device::Cpu).unwrap();
+        let b = morse_blocks(&t(vec.clone(), (1, 3)), &t(vec![d], (1, 1)), &t(vec![a], (1, 1)), &t(vec![r0], (1, 1)))
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f64>()
+            .unwrap();
+        // φ as a function of x_s (at 0) and x_t (at vec): ∂²φ/∂x_s,a ∂x_t,b by central differences
+        let phi = |xs: [f64; 3], xt: [f64; 3]| {
+            let rr = (0..3).map(|k| (xt[k] - xs[k]).powi(2)).sum::<f64>().sqrt();
+            d * (1.0 - (-a * (rr - r0)).exp()).powi(2)
+        };
+        let h = 1e-4;
+        let scale = b.iter().fold(1.0f64, |m, x| m.max(x.abs()));
+        for i in 0..3 {
+            for j in 0..3 {
+                let mut f = 0.0;
+                for (si, sj, sign) in [(1.0, 1.0, 1.0), (1.0, -1.0, -1.0), (-1.0, 1.0, -1.0), (-1.0, -1.0, 1.0)] {
+                    let mut xs = [0.0; 3];
+                    let mut xt = [vec[0], vec[1], vec[2]];
+                    xs[i] += si * h;
+                    xt[j] += sj * h;
+                    f += sign * phi(xs, xt);
+                }
+                let fd = f / (4.0 * h * h);
+                // central differences: O(h²) truncation and ~1e-16·φ/h² round-off, far below 1e-5
+                assert!((fd - b[3 * i + j]).abs() < 1e-5 * scale, "case {case}: ({i},{j}) {fd} vs {}", b[3 * i + j]);
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} of 20 random cases outside the capped region");
 }
