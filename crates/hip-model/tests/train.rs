@@ -578,3 +578,47 @@ fn mode_curvature_loss_is_the_mean_rayleigh_quotient_error_of_the_low_modes() {
         assert!(TrainConfig::from_toml(bad).unwrap_err().to_string().contains(key), "{bad}");
     }
 }
+
+#[test]
+fn squared_hessian_loss_is_the_papers_mse_on_entries_and_subspace() {
+    // hessian_loss = "squared": the validation total of one sample is
+    // w_H · mean (H − H_ref)² + w_sub · mean (UᵀHU − Λ)², recomputed here by hand (the paper's
+    // 0.1 : 1.0). Tolerance 1e-9 relative: the same f64 arithmetic in another order.
+    use hip_model::HessianMethod;
+    use hip_model::train::HessianLoss;
+    let samples = data();
+    let model = fresh(&samples);
+    let cfg = TrainConfig {
+        w_energy: 0.0,
+        w_forces: 0.0,
+        w_hessian: 0.1,
+        w_subspace: 1.0,
+        hessian_loss: HessianLoss::Squared,
+        subspace_k: 5,
+        batch_size: 1,
+        ..Default::default()
+    };
+    for s in samples.iter().take(4) {
+        let t = hip_model::train::subspace_target(s, cfg.subspace_k, &Device::Cpu).unwrap().unwrap();
+        let (u, lam) = (t.modes.to_vec2::<f64>().unwrap(), t.lambda.to_vec2::<f64>().unwrap());
+        let h = model.hessian(&s.molecule, HessianMethod::Direct).unwrap();
+        let (d, k) = (h.dim(), lam.len());
+        let entries =
+            (0..d * d).map(|i| (h.as_slice()[i] - s.hessian.as_slice()[i]).powi(2)).sum::<f64>() / (d * d) as f64;
+        let mut sub = 0.0;
+        for i in 0..k {
+            for j in 0..k {
+                let q: f64 = (0..d)
+                    .flat_map(|r| (0..d).map(move |c| (r, c)))
+                    .map(|(r, c)| u[r][i] * h.get(r, c) * u[c][j])
+                    .sum();
+                sub += (q - lam[i][j]).powi(2);
+            }
+        }
+        let want = 0.1 * entries + sub / (k * k) as f64;
+        let got = hip_model::train::validate(&model, &[s], &cfg).unwrap().total;
+        assert!((got - want).abs() <= 1e-9 * want.abs().max(1e-12), "{got} vs {want}");
+    }
+    assert_eq!(TrainConfig::from_toml("hessian_loss = \"squared\"").unwrap().hessian_loss, HessianLoss::Squared);
+    assert!(TrainConfig::from_toml("hessian_loss = \"cubic\"").unwrap_err().to_string().contains("hessian_loss"));
+}

@@ -5,6 +5,17 @@ use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// The norm of the Hessian-entry and subspace losses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HessianLoss {
+    /// Mean absolute error.
+    #[default]
+    L1,
+    /// Mean squared error.
+    Squared,
+}
+
 /// Training settings (TOML; recorded in every checkpoint).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -31,6 +42,10 @@ pub struct TrainConfig {
     pub w_hessian: f64,
     /// Subspace loss weight (0: off).
     pub w_subspace: f64,
+    /// The norm of the Hessian and subspace losses: `l1` (mean absolute error, the default) or
+    /// `squared` (mean squared error: the HIP paper's head-only model, 0.1 × full basis + 1.0 ×
+    /// k = 8 subspace, both squared Frobenius, where the low modes' errors dominate).
+    pub hessian_loss: HessianLoss,
     /// Number of lowest reference modes in the subspace and mode-curvature losses.
     pub subspace_k: usize,
     /// Mode-curvature loss weight (0: off): mean over the `subspace_k` lowest reference modes
@@ -111,6 +126,7 @@ impl Default for TrainConfig {
             w_forces: 25.0,
             w_hessian: 10.0,
             w_subspace: 0.0,
+            hessian_loss: HessianLoss::L1,
             subspace_k: 8,
             w_modes: 0.0,
             modes_floor: 0.0,

@@ -164,9 +164,15 @@ pub(super) fn hessian_terms(hp: &Tensor, items: &[&Item], batch: &Batch, cfg: &T
     let device = hp.device();
     let h_ref: Vec<f64> = items.iter().flat_map(|it| it.sample.hessian.as_slice().iter().copied()).collect();
     let h_ref = Tensor::from_vec(h_ref, hp.dims(), device)?;
-    let lh = (hp - &h_ref)?.abs()?.mean_all()?;
-    let mae = lh.to_scalar::<f64>()?;
-    let mut total = (lh * cfg.w_hessian)?;
+    let norm = |err: Tensor| -> Result<Tensor> {
+        Ok(match cfg.hessian_loss {
+            HessianLoss::L1 => err.abs()?.mean_all()?,
+            HessianLoss::Squared => err.sqr()?.mean_all()?,
+        })
+    };
+    let diff = (hp - &h_ref)?;
+    let mae = diff.abs()?.mean_all()?.to_scalar::<f64>()?;
+    let mut total = (norm(diff)? * cfg.w_hessian)?;
     if cfg.w_subspace > 0.0 || cfg.w_modes > 0.0 {
         let (mut sub, mut modes) = (Tensor::zeros((), DType::F64, device)?, Tensor::zeros((), DType::F64, device)?);
         for (m, it) in items.iter().enumerate() {
@@ -175,7 +181,7 @@ pub(super) fn hessian_terms(hp: &Tensor, items: &[&Item], batch: &Batch, cfg: &T
             let hm = hp.narrow(0, batch.h_offsets[m], d * d)?.reshape((d, d))?;
             let err = (t.modes.t()?.matmul(&hm)?.matmul(&t.modes)? - &t.lambda)?;
             if cfg.w_subspace > 0.0 {
-                sub = (sub + err.abs()?.mean_all()?)?;
+                sub = (sub + norm(err.clone())?)?;
             }
             if cfg.w_modes > 0.0 {
                 let k = err.dim(0)?;
