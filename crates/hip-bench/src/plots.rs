@@ -334,3 +334,78 @@ pub fn box_plot(stem: &Path, title: &str, yl: &str, groups: &[(String, Vec<f64>)
         draw_boxes(BitMapBackend::new(p, (900, 560)).into_drawing_area(), title, yl, groups)
     })
 }
+
+fn draw_bars<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    title: &str,
+    yl: &str,
+    categories: &[String],
+    series: &[(String, Vec<f64>)],
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let top = series.iter().flat_map(|s| s.1.iter().copied()).fold(0.0f64, f64::max).max(1e-9) * 1.15;
+    let n = categories.len().max(1) as f64;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(-0.5..n - 0.5, 0.0..top)
+        .map_err(|e| e.to_string())?;
+    let cats = categories.to_vec();
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(categories.len().max(1))
+        .x_label_formatter(&move |x: &f64| {
+            let k = x.round();
+            if (x - k).abs() < 1e-6 && k >= 0.0 {
+                cats.get(k as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .y_desc(yl)
+        .label_style(("sans-serif", 14))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let width = 0.8 / series.len().max(1) as f64;
+    for (j, (label, values)) in series.iter().enumerate() {
+        let c = COLORS[j % COLORS.len()];
+        let x0 = -0.4 + j as f64 * width;
+        chart
+            .draw_series(
+                values.iter().enumerate().map(|(k, &v)| {
+                    Rectangle::new([(k as f64 + x0, 0.0), (k as f64 + x0 + width * 0.9, v)], c.filled())
+                }),
+            )
+            .map_err(|e| e.to_string())?
+            .label(label.clone())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
+    }
+    legend_and_present(&mut chart, &root)
+}
+
+/// Grouped bar chart to `stem.svg` and `stem.png`: one group per category, one bar per series
+/// (`series[j].1[k]` is series `j`'s value for category `k`).
+pub fn bar_plot(
+    stem: &Path,
+    title: &str,
+    yl: &str,
+    categories: &[String],
+    series: &[(String, Vec<f64>)],
+) -> Result<(), String> {
+    init_fonts();
+    if let Some((label, v)) = series.iter().find(|s| s.1.len() != categories.len()) {
+        return Err(format!("bar plot: series {label} has {} values for {} categories", v.len(), categories.len()));
+    }
+    atomic(&stem.with_extension("svg"), |p| {
+        draw_bars(SVGBackend::new(p, (900, 560)).into_drawing_area(), title, yl, categories, series)
+    })?;
+    atomic(&stem.with_extension("png"), |p| {
+        draw_bars(BitMapBackend::new(p, (900, 560)).into_drawing_area(), title, yl, categories, series)
+    })
+}

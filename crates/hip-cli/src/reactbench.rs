@@ -293,6 +293,23 @@ fn write_summary(a: &ReactionsArgs, names: &[String], records: &[ReactionRecord]
         md += &format!("- {n}: {}\n", cells.join(", "));
     }
     hip_core::io::atomic::write(&a.out.join("summary.md"), md.clone()).map_err(|e| e.to_string())?;
+    summary_plot(&a.out.join("summary"), &summaries, common.len())?;
     print!("{md}");
     Ok(())
+}
+
+/// `summary.svg/.png`: TS success (own, graded) and intended per provider, % of the compared
+/// reactions.
+fn summary_plot(stem: &std::path::Path, summaries: &[rb::ProviderSummary], n: usize) -> Result<(), String> {
+    let pct = |k: usize| if n == 0 { 0.0 } else { 100.0 * k as f64 / n as f64 };
+    let cats: Vec<String> = summaries.iter().map(|s| s.provider.clone()).collect();
+    let series = vec![
+        ("TS success (own Hessian)".to_string(), summaries.iter().map(|s| pct(s.ts_success_own)).collect()),
+        (
+            "TS success (one grader per surface)".to_string(),
+            summaries.iter().map(|s| pct(s.ts_success_graded)).collect(),
+        ),
+        ("intended".to_string(), summaries.iter().map(|s| pct(s.intended)).collect()),
+    ];
+    hip_bench::plots::bar_plot(stem, &format!("ReactBench: {n} reactions"), "% of reactions", &cats, &series)
 }
