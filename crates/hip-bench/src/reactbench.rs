@@ -176,8 +176,14 @@ pub struct ReactionRecord {
     pub band: String,
     /// The TS search converged within the step limit.
     pub ts_converged: bool,
-    /// TS-search steps.
+    /// TS-search steps (of the search the result comes from).
     pub ts_steps: usize,
+    /// TS searches tried (`pipeline::TS_STARTS`; records from before retries: 0).
+    #[serde(default)]
+    pub ts_searches: usize,
+    /// The search the result comes from, 1-based (0: records from before retries).
+    #[serde(default)]
+    pub ts_attempt: usize,
     /// Modes below −10 cm⁻¹ at the end of the search by the search's own Hessian.
     pub n_imag_own: Option<usize>,
     /// The same by the surface's grader.
@@ -204,6 +210,10 @@ pub struct ReactionRecord {
 pub struct Knobs {
     /// RS-P-RFO climbs the lowest mode after every fresh Hessian (`TsOptions::follow_lowest`).
     pub follow_lowest: bool,
+    /// One TS search only, from the climbing image along its lowest mode (the paper's protocol;
+    /// `PipelineOptions::ts_attempts = 1`), instead of `hip reaction`'s retries.
+    #[serde(default)]
+    pub single_search: bool,
 }
 
 /// Runs `reaction` on `surface` with `provider`'s settings and grades the end of the TS search
@@ -219,6 +229,9 @@ pub fn run_reaction(
 ) -> Result<ReactionRecord, String> {
     let mut opts = pipeline::PipelineOptions { ts: ts_options(provider)?, ..Default::default() };
     opts.ts.follow_lowest = knobs.follow_lowest;
+    if knobs.single_search {
+        opts.ts_attempts = 1;
+    }
     let counted = Counted::new(surface);
     let t0 = std::time::Instant::now();
     let mut rec = ReactionRecord {
@@ -235,6 +248,8 @@ pub fn run_reaction(
             rec.band = out.initial_band.method.clone();
             rec.ts_converged = out.ts.converged && out.ts.steps <= MAX_TS_STEPS;
             rec.ts_steps = out.ts.steps;
+            rec.ts_searches = out.ts_attempts.len();
+            rec.ts_attempt = 1 + out.ts_chosen;
             rec.n_imag_own = out.ts.final_point.as_ref().map(|f| f.n_imaginary);
             rec.ts_success_own = out.ts_success && rec.ts_converged;
             rec.intended = out.intended && rec.ts_success_own;
@@ -301,6 +316,8 @@ pub fn read_peer_records(path: &Path, provider: &str) -> hip_core::Result<Vec<Re
             band: v["interpolation"].as_str().unwrap_or_default().into(),
             ts_converged: flag("ts_converged"),
             ts_steps: count("ts_steps"),
+            ts_searches: 1,
+            ts_attempt: 1,
             n_imag_own: v["n_imag"].as_u64().map(|n| n as usize),
             n_imag_graded: v["n_imag"].as_u64().map(|n| n as usize),
             ts_success_own: flag("ts_success"),

@@ -55,6 +55,10 @@ pub struct ReactionsArgs {
     /// overlaps most with the one climbed before). Use a fresh --out: records of one setting only.
     #[arg(long)]
     pub follow_lowest: bool,
+    /// One TS search per reaction, from the climbing image along its lowest mode (the paper's
+    /// protocol), without `hip reaction`'s retries. Use a fresh --out: records of one setting only.
+    #[arg(long)]
+    pub single_search: bool,
 }
 
 /// One (reaction, provider) run in this process (`hip bench-reaction-job`, spawned by `hip bench
@@ -71,6 +75,8 @@ pub struct JobArgs {
     pub model: Option<PathBuf>,
     #[arg(long)]
     pub follow_lowest: bool,
+    #[arg(long)]
+    pub single_search: bool,
 }
 
 /// The surface a provider searches on, and its grader when that is not the surface's own Hessian
@@ -95,7 +101,7 @@ fn surfaces(provider: &str, model: Option<&Path>) -> Result<Surfaces, String> {
 pub fn job(a: JobArgs) -> Result<(), String> {
     let reaction = rb::read_set(&a.set, Some(std::slice::from_ref(&a.name))).map_err(|e| e.to_string())?.remove(0);
     let (surface, grader) = surfaces(&a.provider, a.model.as_deref())?;
-    let knobs = rb::Knobs { follow_lowest: a.follow_lowest };
+    let knobs = rb::Knobs { follow_lowest: a.follow_lowest, single_search: a.single_search };
     let rec = rb::run_reaction(&reaction, &a.provider, surface.as_ref(), grader.as_deref(), knobs)?;
     println!("{}", serde_json::to_string(&rec).map_err(|e| e.to_string())?);
     Ok(())
@@ -122,6 +128,9 @@ fn spawn(a: &ReactionsArgs, name: &str, provider: &str) -> Result<Running, Strin
     }
     if a.follow_lowest {
         cmd.arg("--follow-lowest");
+    }
+    if a.single_search {
+        cmd.arg("--single-search");
     }
     cmd.env("RAYON_NUM_THREADS", "1").env("OMP_NUM_THREADS", "1");
     let stderr = std::env::temp_dir().join(format!("hip-reactbench-{}-{name}-{provider}.stderr", std::process::id()));
@@ -263,7 +272,7 @@ fn write_summary(a: &ReactionsArgs, names: &[String], records: &[ReactionRecord]
     let summaries: Vec<rb::ProviderSummary> = providers.iter().map(|p| rb::summarize(records, p, &common)).collect();
     let dis = rb::disagreements(records, &providers, &common);
     let json = serde_json::json!({
-        "set": a.set, "names": a.names, "providers": providers, "peer": a.peer, "model": a.model, "cap_s": a.cap, "knobs": rb::Knobs { follow_lowest: a.follow_lowest },
+        "set": a.set, "names": a.names, "providers": providers, "peer": a.peer, "model": a.model, "cap_s": a.cap, "knobs": rb::Knobs { follow_lowest: a.follow_lowest, single_search: a.single_search },
         "reactions_requested": names.len(), "reactions_compared": common.len(),
         "wall_s_this_run": wall, "command": std::env::args().collect::<Vec<_>>().join(" "),
         "summaries": summaries, "disagreements": dis,

@@ -154,11 +154,20 @@ fn the_pipeline_runs_reactant_to_product_and_grades_the_ends() {
     let p = rfo::minimize(&pot, &down, &rfo::RfoOptions::default()).unwrap().molecule;
     let out = run(&pot, &r, &p, &PipelineOptions::default()).unwrap();
     assert!(out.ts_success && out.intended, "{:?} {:?}", out.ends, out.end_rmsd);
+    // the first search (the paper's: climbing image, lowest mode) is intended, so no retry
+    assert_eq!(out.ts_attempts.len(), 1);
+    assert_eq!(out.ts_attempts[0].start, hip_tasks::reaction::pipeline::TS_STARTS[0]);
+    assert_eq!((out.ts_chosen, out.ts_attempts[0].intended), (0, Some(true)));
     let ends = out.ends.unwrap();
     assert!(ends.contains(&EndMatch::Reactant) && ends.contains(&EndMatch::Product));
     // from R to R there is no reaction to find: the ends cannot be one R and one P
     let same = run(&pot, &r, &r, &PipelineOptions::default());
-    assert!(same.map_or(true, |o| !o.intended));
+    assert!(same.as_ref().map_or(true, |o| !o.intended));
+    // ... and every start was tried, the result being one of them
+    if let Ok(o) = same {
+        assert!(!o.ts_attempts.is_empty() && o.ts_attempts.len() <= 3 && o.ts_chosen < o.ts_attempts.len());
+        assert!(o.ts_attempts.iter().all(|a| a.intended != Some(true)));
+    }
     // different atom orders are a clear error
     let swapped = Molecule::new(vec![1, 7, 1, 1], r.positions.clone()).unwrap();
     let e = run(&pot, &r, &swapped, &PipelineOptions::default()).unwrap_err().to_string();
@@ -211,4 +220,43 @@ fn a_band_step_the_potential_refuses_is_undone_and_retried_smaller() {
     // and one that refuses the very first band is an error at once (the pipeline then tries others)
     let dead = Refusing { inner: mb(), calls: Default::default(), refuse: |k| k >= 2 };
     assert!(neb::neb(&dead, band(), &opts).is_err());
+}
+
+#[test]
+fn band_frame_keeps_a_common_frame_and_aligns_a_rotated_one() {
+    use hip_tasks::reaction::interpolate::band_frame;
+    let r = ammonia_planar();
+    // a "reaction" in a common frame: one H moved; kept as given
+    let mut p = r.clone();
+    p.positions[1][0] += 0.4;
+    assert_eq!(band_frame(&r, &p).unwrap().positions, p.positions);
+    // the same product turned by 90° about z and shifted: aligned back onto the reactant
+    let turned = Molecule::new(
+        p.numbers.clone(),
+        p.positions.iter().map(|q| [-q[1] + 3.0, q[0] - 1.0, q[2] + 0.5]).collect(),
+    )
+    .unwrap();
+    let back = band_frame(&r, &turned).unwrap();
+    let d = |a: &Molecule, b: &Molecule| {
+        a.positions.iter().zip(&b.positions).map(|(x, y)| (0..3).map(|k| (x[k] - y[k]).powi(2)).sum::<f64>()).sum::<f64>()
+    };
+    // the aligned copy is at least as close to R as the unrotated product (Kabsch is optimal)
+    assert!(d(&r, &back) <= d(&r, &p) + 1e-9, "{} vs {}", d(&r, &back), d(&r, &p));
+}
+
+#[test]
+fn a_ts_step_the_potential_refuses_is_retried_shorter() {
+    // the Müller–Brown saddle from a displaced start; the potential refuses the first step's
+    // geometry (call 1: call 0 is the start) and later the one after step 3
+    let (sx, sy) = mb_point(0, false);
+    let start = MullerBrown::molecule(sx + 0.05, sy - 0.04);
+    let clean = ts::search(&mb(), &start, &ts::TsOptions::default()).unwrap();
+    assert!(clean.converged && near(&clean.molecule, (sx, sy)));
+    let flaky = Refusing { inner: mb(), calls: Default::default(), refuse: |k| k == 1 || k == 5 };
+    let t = ts::search(&flaky, &start, &ts::TsOptions::default()).unwrap();
+    assert!(t.converged && near(&t.molecule, (sx, sy)), "ended at {:?}", t.molecule.positions[0]);
+    // a potential that refuses every step ends the search with its own error
+    let broken = Refusing { inner: mb(), calls: Default::default(), refuse: |k| k >= 1 };
+    let e = ts::search(&broken, &start, &ts::TsOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("refused"), "{e}");
 }

@@ -134,3 +134,13 @@ fn non_finite_forces_stop_an_optimizer_with_the_reason() {
     let e = rfo::minimize(&pot, &h2(0.5), &rfo::RfoOptions::default()).unwrap_err().to_string();
     assert!(e.contains("energy call 1 ") && e.contains("non-finite"), "{e}");
 }
+
+#[test]
+fn a_start_mode_guide_of_the_wrong_size_is_an_error() {
+    let pot = Collapse { nan_below: 0.0, refuse_coincident: true };
+    for guide in [vec![1.0; 5], vec![0.0; 6], vec![f64::NAN, 0.0, 0.0, 1.0, 0.0, 0.0]] {
+        let opts = ts::TsOptions { guide: Some(guide), ..Default::default() };
+        let e = ts::search(&pot, &h2(0.74), &opts).unwrap_err().to_string();
+        assert!(e.contains("guide needs 6 finite numbers"), "{e}");
+    }
+}

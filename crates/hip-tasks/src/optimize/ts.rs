@@ -6,7 +6,8 @@
 //! recomputed every `hessian_every` steps (1 = every step, as the paper) and Bofill-updated in
 //! between; with [`TsOptions::mode_probes`] each fresh Hessian is first corrected along the
 //! followed and the lowest modes by the surface's own Hessian-vector products ([`super::probe`]).
-//! Steps are never rejected (the energy should rise along one mode); the trust radius follows
+//! Steps are never rejected for their energy (it should rise along one mode), only when the
+//! potential refuses the new geometry ([`MAX_REFUSED`]); the trust radius follows
 //! Sella's saddle-point rule ([`update_trust`]): it shrinks to 0.65 × the step when the quadratic
 //! model's predicted energy change is off by more than a factor 5, and grows to 1.15 × the step
 //! only when the prediction is within 3.5 %.
@@ -23,8 +24,11 @@ use super::{Evaluator, Report, RunEnd, Thresholds, Trust, hessian_update, max_rm
 pub struct TsOptions {
     /// Recompute the Hessian every `k` steps (1 = every step), Bofill-update in between.
     pub hessian_every: usize,
-    /// Index (ascending eigenvalue order) of the mode to maximize along at the start.
+    /// Index (ascending eigenvalue order) of the mode to maximize along at the start ...
     pub mode: usize,
+    /// ... unless a guide is given (flat over (atom, xyz), e.g. the NEB tangent at the climbing
+    /// image): then the start mode is the one with the largest overlap with it.
+    pub guide: Option<Vec<f64>>,
     /// Step limit (the paper: 50).
     pub max_steps: usize,
     /// Convergence thresholds.
@@ -56,6 +60,7 @@ impl Default for TsOptions {
         TsOptions {
             hessian_every: 1,
             mode: 0,
+            guide: None,
             max_steps: 50,
             thresholds: Thresholds::gau(),
             trust: Trust { initial: 0.1, min: 1e-3, max: 0.3 },
@@ -67,6 +72,10 @@ impl Default for TsOptions {
     }
 }
 
+/// Steps in a row the potential may refuse (each retried at a quarter of its length) before its
+/// error ends the search.
+pub const MAX_REFUSED: usize = 4;
+
 /// Searches for a first-order saddle point starting from `start`.
 pub fn search(pot: &dyn Potential, start: &Molecule, opts: &TsOptions) -> Result<Report> {
     if start.len() < 2 && pot.rigid_body_invariant() {
@@ -74,6 +83,14 @@ pub fn search(pot: &dyn Potential, start: &Molecule, opts: &TsOptions) -> Result
             "transition-state search",
             "a single atom has no internal coordinates, so it has no transition state",
         ));
+    }
+    if let Some(g) = &opts.guide {
+        if g.len() != 3 * start.len() || !g.iter().all(|v| v.is_finite()) || g.iter().all(|&v| v == 0.0) {
+            return Err(hip_core::Error::invalid(
+                "transition-state search",
+                format!("the start-mode guide needs {} finite numbers, not all zero", 3 * start.len()),
+            ));
+        }
     }
     let mut ev = Evaluator::new(pot, start)?;
     let mut x = start.flat_positions();
@@ -112,18 +129,35 @@ pub fn search(pot: &dyn Potential, start: &Molecule, opts: &TsOptions) -> Result
         let hs = b.transpose() * &h * &b;
         let (lam, vectors) = crate::linalg::sym_eigen(&hs, "TS-search Hessian")?;
         let vecs: Vec<DVector<f64>> = (0..lam.len()).map(|i| &b * vectors.column(i)).collect();
-        let previous = if opts.follow_lowest && since_hessian == 0 { None } else { followed.as_ref() };
+        let guide = opts.guide.as_ref().map(|g| DVector::from_column_slice(g));
+        let previous = match (&followed, &guide) {
+            (None, Some(g)) => Some(g),
+            _ if opts.follow_lowest && since_hessian == 0 => None,
+            (f, _) => f.as_ref(),
+        };
         let t = followed_mode(&vecs, previous, opts.mode);
         followed = Some(vecs[t].clone());
         let gt: Vec<f64> = vecs.iter().map(|v| v.dot(&g)).collect();
-        let s_eig = prfo_step(&lam, &gt, t, trust);
-        let pred = predicted_change(&lam, &gt, &s_eig);
-        let mut dx = DVector::zeros(x.len());
-        for (v, s) in vecs.iter().zip(&s_eig) {
-            dx += v * *s;
-        }
-        let x_new: Vec<f64> = x.iter().zip(dx.iter()).map(|(a, d)| a + d).collect();
-        let (e_new, g_new) = ev.energy_gradient(&x_new)?;
+        // a step into a geometry the potential refuses (an SCF that does not converge, nearly
+        // coincident nuclei) is retried at a quarter of its length, at most MAX_REFUSED times
+        let mut refused = 0;
+        let (dx, pred, x_new, e_new, g_new) = loop {
+            let s_eig = prfo_step(&lam, &gt, t, trust);
+            let pred = predicted_change(&lam, &gt, &s_eig);
+            let mut dx = DVector::zeros(x.len());
+            for (v, s) in vecs.iter().zip(&s_eig) {
+                dx += v * *s;
+            }
+            let x_new: Vec<f64> = x.iter().zip(dx.iter()).map(|(a, d)| a + d).collect();
+            match ev.energy_gradient(&x_new) {
+                Ok((e_new, g_new)) => break (dx, pred, x_new, e_new, g_new),
+                Err(_) if refused < MAX_REFUSED && dx.norm() > opts.trust.min => {
+                    refused += 1;
+                    trust = (0.25 * dx.norm()).max(opts.trust.min);
+                }
+                Err(err) => return Err(err),
+            }
+        };
         let step_len = dx.norm();
         let ratio = if pred.abs() > 1e-300 { (e_new - e) / pred } else { 1.0 };
         trust = update_trust(trust, step_len, ratio, &opts.trust);
@@ -155,6 +189,9 @@ pub fn search(pot: &dyn Potential, start: &Molecule, opts: &TsOptions) -> Result
     }
     if opts.follow_lowest {
         name += ", follow_lowest";
+    }
+    if opts.guide.is_some() {
+        name += ", guided start";
     }
     ev.finish(name + ")", end, opts.classify)
 }

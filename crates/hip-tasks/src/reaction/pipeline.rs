@@ -1,9 +1,18 @@
 //! From reactant and product to a verified TS (ReactBench-style, method page section 8):
-//! relax R and P on the potential (BFGS; a changed bond graph is reported) → align P onto R →
+//! relax R and P on the potential (BFGS; a changed bond graph is reported) → P in R's frame
+//! (aligned unless the two already share one: `interpolate::band_frame`) →
 //! IDPP band (linear when IDPP gives a bad guess; if the NEB fails on it, the linear band, then
 //! the band between the input ends) → climbing-image NEB → RS-P-RFO from the climbing image with
 //! the potential's Hessian → frequency check (exactly one mode below −10 cm⁻¹) → IRC both ways →
 //! RFO of both ends → **intended** when one end is R and the other is P.
+//!
+//! A double-ended search knows what it looks for, so a TS search that fails (not converged, not
+//! one imaginary mode) or whose IRC does not connect R and P is retried, up to `ts_attempts`
+//! searches in all ([`TS_STARTS`]): from the climbing image climbing its lowest mode (the
+//! paper's protocol, and the only search with `ts_attempts = 1`), from the climbing image
+//! climbing the mode closest to the band's tangent, and from the climbing image's higher
+//! neighbour. The result is the first search whose IRC is intended, else the first that found a
+//! first-order saddle, else the first.
 //!
 //! An end *is* R (or P) when its bond graph (pairs closer than 1.2 × the sum of the bond radii of `hip_core::elements::bond_radius`)
 //! equals R's; when R and P share a graph (conformational changes, inversions) the end is the
@@ -12,7 +21,7 @@
 use hip_core::{Molecule, Potential, Result, elements};
 
 use super::align::{rmsd, same_atoms};
-use super::interpolate::{InitialBand, aligned, initial_band};
+use super::interpolate::{InitialBand, band_frame, initial_band};
 use super::irc::{IrcOptions, IrcResult, irc};
 use super::neb::{NebOptions, NebResult, neb};
 use crate::optimize::{Report, bfgs, ts};
@@ -30,6 +39,8 @@ pub struct PipelineOptions {
     pub neb: NebOptions,
     /// TS-search settings.
     pub ts: ts::TsOptions,
+    /// TS searches at most (1: only the climbing image's lowest mode; see the module docs).
+    pub ts_attempts: usize,
     /// IRC settings.
     pub irc: IrcOptions,
     /// RMSD below which an IRC end counts as R or P when their bond graphs are equal, Å.
@@ -45,6 +56,7 @@ impl Default for PipelineOptions {
             relax_ends: true,
             neb: NebOptions::default(),
             ts: ts::TsOptions::default(),
+            ts_attempts: 3,
             irc: IrcOptions::default(),
             rmsd_tolerance: 0.25,
             progress: None,
@@ -91,8 +103,12 @@ pub struct PipelineResult {
     pub initial_band: InitialBand,
     /// The relaxed band.
     pub neb: NebResult,
-    /// The TS search from the climbing image.
+    /// The TS search of the result (see the module docs).
     pub ts: Report,
+    /// Every TS search tried, in order.
+    pub ts_attempts: Vec<TsAttempt>,
+    /// Index in `ts_attempts` of the search the result comes from.
+    pub ts_chosen: usize,
     /// Converged with exactly one imaginary mode below −10 cm⁻¹ (by the potential's Hessian).
     pub ts_success: bool,
     /// The IRC from the TS (when the TS search succeeded).
@@ -103,6 +119,87 @@ pub struct PipelineResult {
     pub end_rmsd: Option<[[f64; 2]; 2]>,
     /// One end is R and the other is P.
     pub intended: bool,
+}
+
+/// Where the TS searches of the pipeline start, in the order tried.
+pub const TS_STARTS: [&str; 3] = [
+    "climbing image, lowest mode",
+    "climbing image, mode along the band tangent",
+    "higher neighbour of the climbing image, lowest mode",
+];
+
+/// One TS search of the pipeline.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct TsAttempt {
+    /// Where it started ([`TS_STARTS`]).
+    pub start: String,
+    /// Converged within the step limit.
+    pub converged: bool,
+    /// RS-P-RFO steps.
+    pub steps: usize,
+    /// Modes below −10 cm⁻¹ at its end, if classified.
+    pub n_imaginary: Option<usize>,
+    /// Converged with exactly one such mode.
+    pub ts_success: bool,
+    /// Its IRC connects R and P (`None`: no IRC, the search failed).
+    pub intended: Option<bool>,
+    /// The potential's error that ended this search or its IRC, if one did (the next start is
+    /// then tried; the pipeline fails only when every start does).
+    pub error: Option<String>,
+}
+
+/// A TS search with its IRC, if it found a first-order saddle.
+struct Searched {
+    report: Report,
+    ts_success: bool,
+    irc: Option<(IrcResult, [EndMatch; 2], [[f64; 2]; 2])>,
+    intended: bool,
+}
+
+/// The start geometry and TS options of attempt `k` ([`TS_STARTS`]), `None` if the band has no
+/// such start (a climbing image with no intermediate neighbour).
+fn ts_start<'b>(band: &'b NebResult, opts: &ts::TsOptions, k: usize) -> Option<(&'b Molecule, ts::TsOptions)> {
+    let ci = band.ts_guess_index();
+    match k {
+        0 => Some((&band.images[ci], opts.clone())),
+        1 => {
+            let guide = band.tangent_at(ci)?;
+            Some((&band.images[ci], ts::TsOptions { guide: Some(guide), ..opts.clone() }))
+        }
+        2 => {
+            let m = band.images.len();
+            let neighbours = [ci.checked_sub(1), Some(ci + 1)];
+            let k = neighbours
+                .into_iter()
+                .flatten()
+                .filter(|&j| j > 0 && j + 1 < m)
+                .max_by(|&a, &b| band.energies[a].total_cmp(&band.energies[b]))?;
+            Some((&band.images[k], opts.clone()))
+        }
+        _ => None,
+    }
+}
+
+/// One TS search from `start`, its frequency check and, for a first-order saddle, its IRC.
+fn search_and_verify(
+    pot: &dyn Potential,
+    start: &Molecule,
+    ts_opts: &ts::TsOptions,
+    (r_in, p_in): (&Molecule, &Molecule),
+    opts: &PipelineOptions,
+) -> Result<Searched> {
+    let t = ts::search(pot, start, ts_opts).map_err(|e| e.in_context("TS search"))?;
+    let n_imag =
+        t.final_point.as_ref().map(|f| f.spectrum.iter().filter(|&&x| x < DEFAULT_IMAGINARY_THRESHOLD_CM).count());
+    let ts_success = t.converged && n_imag == Some(1);
+    if !ts_success {
+        return Ok(Searched { report: t, ts_success, irc: None, intended: false });
+    }
+    let ir = irc(pot, &t.molecule, &opts.irc).map_err(|e| e.in_context("IRC"))?;
+    let (mf, df) = classify_end(&ir.forward.end, r_in, p_in, opts.rmsd_tolerance)?;
+    let (mr, dr) = classify_end(&ir.reverse.end, r_in, p_in, opts.rmsd_tolerance)?;
+    let intended = matches!((mf, mr), (EndMatch::Reactant, EndMatch::Product) | (EndMatch::Product, EndMatch::Reactant));
+    Ok(Searched { report: t, ts_success, irc: Some((ir, [mf, mr], [df, dr])), intended })
 }
 
 /// Bond graph: sorted pairs closer than 1.2 × the sum of bond radii ([`elements::bond_radius`]).
@@ -150,7 +247,7 @@ fn relax_end(pot: &dyn Potential, mol: &Molecule) -> Result<(Molecule, EndRelaxa
     Ok((r.molecule, rec))
 }
 
-/// The relaxed band from `r` to `p` (aligned): NEB on the initial band; if that fails (a potential
+/// The relaxed band from `r` to `p` (in a common frame, [`band_frame`]): NEB on the initial band; if that fails (a potential
 /// that refuses an image: nearly coincident atoms, an SCF that does not converge), on the linear
 /// band, then on the initial band between the input ends `fallback` (when the ends were relaxed).
 /// Returns the band, how it was made, and the errors of the tries that failed.
@@ -177,7 +274,7 @@ fn relaxed_band(
         }
     }
     if let Some((r0, p0)) = fallback {
-        let p0 = if pot.rigid_body_invariant() { aligned(r0, p0)? } else { p0.clone() };
+        let p0 = if pot.rigid_body_invariant() { band_frame(r0, p0)? } else { p0.clone() };
         let (band, init0) = initial_band(r0, &p0, opts.n_images)?;
         let method = format!("{} between the input ends", init0.method);
         match run(band) {
@@ -205,37 +302,76 @@ pub fn run(pot: &dyn Potential, r: &Molecule, p: &Molecule, opts: &PipelineOptio
     } else {
         (r_in.clone(), p_in.clone(), None)
     };
-    let p = if pot.rigid_body_invariant() { aligned(&r, &p)? } else { p };
+    let p = if pot.rigid_body_invariant() { band_frame(&r, &p)? } else { p };
     stage("IDPP band");
     let fallback = opts.relax_ends.then_some((r_in, p_in));
     let (initial, band, neb_retry) = relaxed_band(pot, (&r, &p), fallback, opts).map_err(|e| e.in_context("NEB"))?;
-    stage("TS search from the climbing image");
-    let t = ts::search(pot, band.ts_guess(), &opts.ts).map_err(|e| e.in_context("TS search"))?;
-    let n_imag =
-        t.final_point.as_ref().map(|f| f.spectrum.iter().filter(|&&x| x < DEFAULT_IMAGINARY_THRESHOLD_CM).count());
-    let ts_success = t.converged && n_imag == Some(1);
-    let (mut path, mut ends, mut end_rmsd, mut intended) = (None, None, None, false);
-    if ts_success {
-        stage("IRC");
-        let ir = irc(pot, &t.molecule, &opts.irc).map_err(|e| e.in_context("IRC"))?;
-        let (mf, df) = classify_end(&ir.forward.end, r_in, p_in, opts.rmsd_tolerance)?;
-        let (mr, dr) = classify_end(&ir.reverse.end, r_in, p_in, opts.rmsd_tolerance)?;
-        intended =
-            matches!((mf, mr), (EndMatch::Reactant, EndMatch::Product) | (EndMatch::Product, EndMatch::Reactant));
-        ends = Some([mf, mr]);
-        end_rmsd = Some([df, dr]);
-        path = Some(ir);
+    let mut tried: Vec<(TsAttempt, Searched)> = Vec::new();
+    let (mut failed, mut first_error) = (Vec::new(), None);
+    for k in 0..opts.ts_attempts.clamp(1, TS_STARTS.len()) {
+        let Some((start, ts_opts)) = ts_start(&band, &opts.ts, k) else { continue };
+        stage(&format!("TS search {}: {}", k + 1, TS_STARTS[k]));
+        let s = match search_and_verify(pot, start, &ts_opts, (r_in, p_in), opts) {
+            Ok(s) => s,
+            Err(e) => {
+                failed.push(TsAttempt {
+                    start: TS_STARTS[k].into(),
+                    converged: false,
+                    steps: 0,
+                    n_imaginary: None,
+                    ts_success: false,
+                    intended: None,
+                    error: Some(e.to_string()),
+                });
+                first_error.get_or_insert(e);
+                continue;
+            }
+        };
+        let attempt = TsAttempt {
+            start: TS_STARTS[k].into(),
+            converged: s.report.converged,
+            steps: s.report.steps,
+            n_imaginary: s.report.final_point.as_ref().map(|f| {
+                f.spectrum.iter().filter(|&&x| x < DEFAULT_IMAGINARY_THRESHOLD_CM).count()
+            }),
+            ts_success: s.ts_success,
+            intended: s.irc.is_some().then_some(s.intended),
+            error: None,
+        };
+        let done = s.intended;
+        tried.push((attempt, s));
+        if done {
+            break;
+        }
     }
+    if tried.is_empty() {
+        return Err(first_error.unwrap_or_else(|| hip_core::Error::invalid("TS search", "the band has no start")));
+    }
+    let pick = tried
+        .iter()
+        .position(|(_, s)| s.intended)
+        .or_else(|| tried.iter().position(|(_, s)| s.ts_success))
+        .unwrap_or(0);
+    let mut attempts: Vec<TsAttempt> = tried.iter().map(|(a, _)| a.clone()).collect();
+    let chosen = tried.swap_remove(pick).1;
+    // failed starts after the ones that ran (the order of `TS_STARTS` within each group)
+    attempts.extend(failed);
+    let (path, ends, end_rmsd) = match chosen.irc {
+        Some((ir, m, d)) => (Some(ir), Some(m), Some(d)),
+        None => (None, None, None),
+    };
     Ok(PipelineResult {
         end_relaxation,
         neb_retry,
         initial_band: initial,
         neb: band,
-        ts: t,
-        ts_success,
+        ts: chosen.report,
+        ts_attempts: attempts,
+        ts_chosen: pick,
+        ts_success: chosen.ts_success,
         irc: path,
         ends,
         end_rmsd,
-        intended,
+        intended: chosen.intended,
     })
 }
