@@ -622,3 +622,60 @@ fn squared_hessian_loss_is_the_papers_mse_on_entries_and_subspace() {
     assert_eq!(TrainConfig::from_toml("hessian_loss = \"squared\"").unwrap().hessian_loss, HessianLoss::Squared);
     assert!(TrainConfig::from_toml("hessian_loss = \"cubic\"").unwrap_err().to_string().contains("hessian_loss"));
 }
+
+#[test]
+fn consistency_targets_are_the_backbones_hessian_vector_products_and_the_loss_uses_them() {
+    // T = −ΔF/2ε along unit directions U is H_autodiff·U up to O(ε²) (ε = 1e-3 Å here: a few
+    // 1e-6 relative for this smooth random model; tolerance 1e-4 relative to max |T|); and with
+    // only w_consistency on, the validation total is mean |H_direct U − T|.
+    use hip_model::HessianMethod;
+    let samples = data();
+    let model = v2_model(&samples);
+    let cfg = TrainConfig {
+        head_only: true,
+        w_energy: 0.0,
+        w_forces: 0.0,
+        w_hessian: 0.0,
+        w_consistency: 1.0,
+        consistency_eps: 1e-3,
+        consistency_random: 2,
+        subspace_k: 4,
+        batch_size: 1,
+        ..Default::default()
+    };
+    for (i, s) in samples.iter().take(3).enumerate() {
+        let (u, t) = hip_model::train::consistency_target(&model, s, &cfg, i as u64).unwrap().unwrap();
+        let (u, t) = (u.to_vec2::<f64>().unwrap(), t.to_vec2::<f64>().unwrap());
+        let m = u[0].len();
+        assert_eq!(m, 4 + 2);
+        let had = model.hessian(&s.molecule, HessianMethod::Autodiff).unwrap();
+        let hd = model.hessian(&s.molecule, HessianMethod::Direct).unwrap();
+        let d = had.dim();
+        let scale = t.iter().flatten().fold(0.0f64, |a, x| a.max(x.abs()));
+        let mut l1 = 0.0;
+        for j in 0..m {
+            let norm: f64 = (0..d).map(|r| u[r][j] * u[r][j]).sum::<f64>().sqrt();
+            assert!((norm - 1.0).abs() < 1e-12);
+            for r in 0..d {
+                let hu: f64 = (0..d).map(|c| had.get(r, c) * u[c][j]).sum();
+                assert!((hu - t[r][j]).abs() < 1e-4 * scale, "sample {i}, dir {j}, row {r}: {hu} vs {}", t[r][j]);
+                let du: f64 = (0..d).map(|c| hd.get(r, c) * u[c][j]).sum();
+                l1 += (du - t[r][j]).abs();
+            }
+        }
+        // without random directions the targets do not depend on the seed: the validation total
+        // is exactly the mean |H_direct U − T| over the modes (1e-9 relative: same arithmetic)
+        let modes_only = TrainConfig { consistency_random: 0, ..cfg.clone() };
+        let (u0, t0) = hip_model::train::consistency_target(&model, s, &modes_only, 0).unwrap().unwrap();
+        let (u0, t0) = (u0.to_vec2::<f64>().unwrap(), t0.to_vec2::<f64>().unwrap());
+        let want = (0..4)
+            .flat_map(|j| (0..d).map(move |r| (r, j)))
+            .map(|(r, j)| ((0..d).map(|c| hd.get(r, c) * u0[c][j]).sum::<f64>() - t0[r][j]).abs())
+            .sum::<f64>()
+            / (4 * d) as f64;
+        let got = hip_model::train::validate(&model, &[s], &modes_only).unwrap().total;
+        assert!((got - want).abs() <= 1e-9 * want, "{got} vs {want}");
+        assert!(l1 > 0.0);
+    }
+    assert!(TrainConfig::from_toml("w_consistency = 1.0").unwrap_err().to_string().contains("head_only"));
+}

@@ -60,6 +60,22 @@ pub struct TrainConfig {
     /// error — what decides whether a Newton step along it overshoots — and not by its tiny
     /// absolute one. 0: absolute.
     pub modes_floor: f64,
+    /// Self-consistency loss weight (0: off; issue 34, hypothesis 1; `head_only` only): the
+    /// direct Hessian must agree with the frozen backbone's own surface along the directions
+    /// that matter, `mean |H_direct U − T|` (or squared, with `hessian_loss`), where the columns
+    /// of `U` are the `subspace_k` lowest vibrational modes of the reference and
+    /// `consistency_random` random directions (unit Cartesian norm each) and
+    /// `T[:, j] = −(F(x + εu_j) − F(x − εu_j)) / 2ε` with the backbone's forces `F` and
+    /// `ε = consistency_eps`: its Hessian-vector products, the autodiff Hessian's knowledge,
+    /// fixed because the backbone is, so computed once per sample before training.
+    pub w_consistency: f64,
+    /// Random directions added to the modes of the self-consistency loss.
+    pub consistency_random: usize,
+    /// Central-difference step of the self-consistency targets, Å.
+    pub consistency_eps: f64,
+    /// Samples of these kinds get self-consistency targets (empty: all; each costs
+    /// `2 (subspace_k + consistency_random)` force calls before training).
+    pub consistency_kinds: Vec<String>,
     /// Data-order seed.
     pub seed: u64,
     /// Use at most this many training samples (0: all).
@@ -130,6 +146,10 @@ impl Default for TrainConfig {
             subspace_k: 8,
             w_modes: 0.0,
             modes_floor: 0.0,
+            w_consistency: 0.0,
+            consistency_random: 2,
+            consistency_eps: 0.01,
+            consistency_kinds: Vec::new(),
             seed: 0,
             max_train: 0,
             max_val: 0,
@@ -171,6 +191,7 @@ impl TrainConfig {
             ("modes_floor", self.modes_floor),
             ("time_budget_s", self.time_budget_s),
             ("w_curvature", self.w_curvature),
+            ("w_consistency", self.w_consistency),
         ];
         for (name, v) in non_negative {
             if !(v.is_finite() && v >= 0.0) {
@@ -200,6 +221,15 @@ impl TrainConfig {
         if let Some(k) = self.kinds.iter().enumerate().find(|(i, k)| k.is_empty() || self.kinds[..*i].contains(k)) {
             let problem = if k.1.is_empty() { "an empty kind" } else { "listed twice" };
             return Err(format!("kinds: {:?} is {problem}", k.1));
+        }
+        if self.w_consistency > 0.0 && !self.head_only {
+            return Err("w_consistency > 0 needs head_only (its targets come from the frozen backbone)".into());
+        }
+        if !(self.consistency_eps > 0.0 && self.consistency_eps <= 0.1) {
+            return Err(format!("consistency_eps = {} (need 0 < ε <= 0.1 Å)", self.consistency_eps));
+        }
+        if self.consistency_random > 64 {
+            return Err(format!("consistency_random = {} (need <= 64)", self.consistency_random));
         }
         if !(0.0..=0.1).contains(&self.taylor_sigma) {
             return Err(format!("taylor_sigma = {} (need 0..=0.1 Å)", self.taylor_sigma));

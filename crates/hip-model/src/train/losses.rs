@@ -110,7 +110,7 @@ pub(super) fn visit_items<'b>(items: &[Item<'b>], chunk: &[usize], moved: &'b [O
         .iter()
         .zip(moved)
         .map(|(&i, m)| match m {
-            Some(m) => Item { sample: m, features: None, subspace: items[i].subspace.clone() },
+            Some(m) => Item { sample: m, features: None, subspace: items[i].subspace.clone(), consistency: None },
             None => items[i].clone(),
         })
         .collect()
@@ -136,6 +136,8 @@ pub(super) struct Item<'a> {
     /// Frozen backbone node features `(N, dim)` (head-only training).
     pub(super) features: Option<Tensor>,
     pub(super) subspace: Option<SubspaceTarget>,
+    /// Self-consistency directions `U (3N, m)` and targets `T (3N, m)` ([`consistency_target`]).
+    pub(super) consistency: Option<(Tensor, Tensor)>,
 }
 
 pub(super) fn prepare<'a>(model: &HipModel, samples: &[&'a Sample], cfg: &TrainConfig) -> Result<Vec<Item<'a>>> {
@@ -154,9 +156,63 @@ pub(super) fn prepare<'a>(model: &HipModel, samples: &[&'a Sample], cfg: &TrainC
             } else {
                 None
             };
-            Ok(Item { sample: s, features, subspace })
+            let consistency = if cfg.w_consistency > 0.0
+                && (cfg.consistency_kinds.is_empty() || cfg.consistency_kinds.iter().any(|k| k == &s.kind))
+            {
+                consistency_target(model, s, cfg, k_seed(s))?
+            } else {
+                None
+            };
+            Ok(Item { sample: s, features, subspace, consistency })
         })
         .collect()
+}
+
+/// A per-sample seed for the random directions: from the geometry, so that a sample gets the
+/// same directions whatever its position in the set.
+fn k_seed(s: &Sample) -> u64 {
+    s.molecule.flat_positions().iter().fold(0x5E1F_C0DE_u64, |h, x| (h ^ x.to_bits()).wrapping_mul(0x100_0000_01B3))
+}
+
+/// The self-consistency directions and targets of `s` (see `TrainConfig::w_consistency`):
+/// `U (3N, m)`, unit columns, and `T = −ΔF/2ε (3N, m)` from `model`'s forces; `None` for a
+/// molecule without vibrations.
+pub fn consistency_target(model: &HipModel, s: &Sample, cfg: &TrainConfig, seed: u64) -> Result<Option<(Tensor, Tensor)>> {
+    let device = model.device();
+    let d = 3 * s.molecule.len();
+    let mut dirs: Vec<Vec<f64>> = Vec::new();
+    if let Some(t) = subspace_target(s, cfg.subspace_k, device)? {
+        let u = t.modes.to_dtype(DType::F64)?.to_vec2::<f64>()?;
+        dirs.extend((0..u[0].len()).map(|c| (0..d).map(|r| u[r][c]).collect()));
+    } else {
+        return Ok(None);
+    }
+    let mut rng = SplitMix64(seed ^ cfg.seed ^ 0xC0_5157);
+    dirs.extend((0..cfg.consistency_random).map(|_| (0..d).map(|_| rng.normal()).collect()));
+    for v in &mut dirs {
+        let n = v.iter().map(|x| x * x).sum::<f64>().sqrt().max(1e-300);
+        v.iter_mut().for_each(|x| *x /= n);
+    }
+    let eps = cfg.consistency_eps;
+    let x = s.molecule.flat_positions();
+    let moved = |sign: f64, v: &[f64]| {
+        s.molecule.with_flat_positions(&x.iter().zip(v).map(|(a, b)| a + sign * eps * b).collect::<Vec<_>>())
+    };
+    let mols: Vec<hip_core::Molecule> =
+        dirs.iter().map(|v| moved(1.0, v)).chain(dirs.iter().map(|v| moved(-1.0, v))).collect();
+    let refs: Vec<&hip_core::Molecule> = mols.iter().collect();
+    let batch = Batch::new(&refs, &model.config, device)?;
+    let (_, forces, _) = model.energy_forces(&batch, false)?;
+    let f = forces.to_dtype(DType::F64)?.flatten_all()?.to_vec1::<f64>()?; // (2m·N·3)
+    let m = dirs.len();
+    let (mut u, mut t) = (vec![0.0; d * m], vec![0.0; d * m]);
+    for (j, v) in dirs.iter().enumerate() {
+        for r in 0..d {
+            u[r * m + j] = v[r];
+            t[r * m + j] = -(f[j * d + r] - f[(m + j) * d + r]) / (2.0 * eps);
+        }
+    }
+    Ok(Some((Tensor::from_vec(u, (d, m), device)?, Tensor::from_vec(t, (d, m), device)?)))
 }
 
 /// L1 Hessian loss and subspace loss of predicted flat Hessians `hp` of `items`.
@@ -195,6 +251,16 @@ pub(super) fn hessian_terms(hp: &Tensor, items: &[&Item], batch: &Batch, cfg: &T
         }
         let n = items.len() as f64;
         total = (total + ((sub / n)? * cfg.w_subspace)? + ((modes / n)? * cfg.w_modes)?)?;
+    }
+    if cfg.w_consistency > 0.0 {
+        let mut cons = Tensor::zeros((), DType::F64, device)?;
+        for (m, it) in items.iter().enumerate() {
+            let Some((u, t)) = &it.consistency else { continue };
+            let d = 3 * it.sample.molecule.len();
+            let hm = hp.narrow(0, batch.h_offsets[m], d * d)?.reshape((d, d))?;
+            cons = (cons + norm((hm.matmul(u)? - t)?)?)?;
+        }
+        total = (total + ((cons / items.len() as f64)? * cfg.w_consistency)?)?;
     }
     Ok((total, mae))
 }

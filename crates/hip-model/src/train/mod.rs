@@ -162,7 +162,7 @@ pub fn train(
     if train_set.is_empty() {
         return Err(Error::Input("training set is empty".into()));
     }
-    if cfg.w_hessian > 0.0 || cfg.w_subspace > 0.0 || cfg.w_modes > 0.0 {
+    if cfg.w_hessian > 0.0 || cfg.w_subspace > 0.0 || cfg.w_modes > 0.0 || cfg.w_consistency > 0.0 {
         model.mark_head_trained(); // an E+F start (`--init-from`) whose head is trained now
     }
     let device = model.device().clone();
