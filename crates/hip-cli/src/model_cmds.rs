@@ -364,10 +364,20 @@ pub struct EvalArgs {
     /// to this tab-separated file, for error analysis.
     #[arg(long)]
     pub per_sample: Option<PathBuf>,
+    /// What is graded: `model` (with `--method`) or `gfn2` (GFN2-xTB itself, e.g. against a DFT
+    /// dataset: the floor of any model trained on it; its energies are on another scale, so only
+    /// forces and Hessian metrics compare).
+    #[arg(long, default_value = "model")]
+    pub potential: String,
 }
 
 pub fn eval(a: EvalArgs) -> CliResult {
-    let model = a.compute.load(a.model.as_deref())?;
+    if a.potential != "model" && a.potential != "gfn2" {
+        return Err(format!("--potential {}: expected model or gfn2", a.potential));
+    }
+    if a.potential == "gfn2" && (a.model.is_some() || a.method != "direct") {
+        return Err("--potential gfn2 grades GFN2-xTB itself: --model and --method are for the model".into());
+    }
     // --max 0 reads one sample (the split must exist) and evaluates none: an error from evaluate,
     // never a perfect score
     let read = a.max.map_or(0, |m| m.max(1));
@@ -376,7 +386,17 @@ pub fn eval(a: EvalArgs) -> CliResult {
         return Err(format!("{}: no samples in split \"{}\"", a.data.display(), a.split));
     }
     let pick: Vec<&hip_core::io::dataset::Sample> = samples.iter().take(a.max.unwrap_or(usize::MAX)).collect();
-    let r = hip_model::eval::evaluate(&model, &pick, method(&a.method)?).map_err(|e| e.to_string())?;
+    let r = if a.potential == "gfn2" {
+        let g = crate::surface::Surface::gfn2()?;
+        hip_model::eval::evaluate_with(&pick, "gfn2-xtb", |mol| {
+            let (ef, hessian) = g.predict(mol).map_err(hip_model::Error::Input)?;
+            Ok(hip_model::Prediction { energy: ef.energy, forces: ef.forces, hessian })
+        })
+    } else {
+        let model = a.compute.load(a.model.as_deref())?;
+        hip_model::eval::evaluate(&model, &pick, method(&a.method)?)
+    }
+    .map_err(|e| e.to_string())?;
     if let Some(path) = &a.per_sample {
         hip_core::io::atomic::write_with(path, |f| hip_model::eval::write_sample_table(&r.samples, f))
             .map_err(|e| e.to_string())?;

@@ -515,3 +515,27 @@ fn gpu_check_script_runs_end_to_end_on_the_cpu() {
     }
     assert!(std::fs::read_to_string(out.join("env.txt")).unwrap().contains("device: cpu"));
 }
+
+#[test]
+fn eval_grades_gfn2_itself_against_a_dataset() {
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../datasets/wb97x-small.h5");
+    let d = data.to_str().unwrap();
+    assert_clean_failure(&hip(&["eval", "--data", d, "--potential", "dftb"]), "expected model or gfn2");
+    assert_clean_failure(
+        &hip(&["eval", "--data", d, "--potential", "gfn2", "--method", "autodiff"]),
+        "--model and --method are for the model",
+    );
+    if hip_xtb::available().is_err() {
+        eprintln!("skipped the GFN2-xTB run: tblite not found (./scripts/setup.sh installs it)");
+        return;
+    }
+    let out = hip(&["eval", "--data", d, "--split", "test", "--potential", "gfn2", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["method"], "gfn2-xtb");
+    // GFN2-xTB against wB97X: a different level, but the same molecules — errors finite and
+    // nonzero, the lowest modes mostly aligned (|cos v1| is between 0 and 1 by definition)
+    let h = &v["hessian"];
+    let (mae, cos) = (h["hessian_mae"].as_f64().unwrap(), h["cos_v1"].as_f64().unwrap());
+    assert!(mae.is_finite() && mae > 0.0 && (0.0..=1.0).contains(&cos), "{h}");
+}

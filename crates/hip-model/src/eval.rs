@@ -74,6 +74,17 @@ pub struct KindReport {
 
 /// Evaluates `model` with `method` on `samples` (masses: IUPAC).
 pub fn evaluate(model: &HipModel, samples: &[&Sample], method: HessianMethod) -> Result<EvalReport> {
+    evaluate_with(samples, method.name(), |mol| model.predict(mol, method))
+}
+
+/// Evaluates any provider of energy, forces and Hessian (`predict`, named `method` in the
+/// report) on `samples` (masses: IUPAC): the model's methods, or another level of theory such as
+/// GFN2-xTB graded against a DFT reference.
+pub fn evaluate_with(
+    samples: &[&Sample],
+    method: &str,
+    mut predict: impl FnMut(&hip_core::Molecule) -> Result<Prediction>,
+) -> Result<EvalReport> {
     if samples.is_empty() {
         return Err(crate::Error::Input("evaluation set is empty: nothing to evaluate".into()));
     }
@@ -81,7 +92,7 @@ pub fn evaluate(model: &HipModel, samples: &[&Sample], method: HessianMethod) ->
     let mut secs = 0.0;
     for s in samples {
         let t0 = Instant::now();
-        let p = model.predict(&s.molecule, method)?;
+        let p = predict(&s.molecule)?;
         secs += t0.elapsed().as_secs_f64();
         table.push(sample_row(s, &p)?);
     }
@@ -107,7 +118,7 @@ pub fn evaluate(model: &HipModel, samples: &[&Sample], method: HessianMethod) ->
     }
     let all = summarize(&(0..samples.len()).collect::<Vec<_>>());
     Ok(EvalReport {
-        method: method.name().to_string(),
+        method: method.to_string(),
         n_samples: samples.len(),
         energy_mae_ev: all.energy_mae_ev,
         forces_mae_ev_a: all.forces_mae_ev_a,
