@@ -117,11 +117,16 @@ pub enum BenchCommand {
     /// ReactBench-format reactions through the pipeline with each Hessian provider and GFN2-xTB
     /// (resumable, worker processes, per-run time cap; summary.json and summary.md).
     Reactions(crate::reactbench::ReactionsArgs),
+    /// Training throughput of the shipped configurations in samples per CPU second, per
+    /// precision (interleaved repetitions; min / median / max).
+    Train(crate::train_bench::TrainBenchArgs),
 }
 
 pub fn bench(a: BenchArgs) -> Result<(), String> {
-    if let Some(BenchCommand::Reactions(r)) = a.sub {
-        return crate::reactbench::reactions(r);
+    match a.sub {
+        Some(BenchCommand::Reactions(r)) => return crate::reactbench::reactions(r),
+        Some(BenchCommand::Train(t)) => return crate::train_bench::run(t),
+        None => {}
     }
     let model = Arc::new(a.compute.load(a.model.as_deref())?);
     let ef = match &a.ef_model {

@@ -10,6 +10,7 @@ mod model_io;
 mod reactbench;
 mod reaction;
 mod surface;
+mod train_bench;
 
 use clap::{Parser, Subcommand};
 

@@ -539,3 +539,31 @@ fn eval_grades_gfn2_itself_against_a_dataset() {
     let (mae, cos) = (h["hessian_mae"].as_f64().unwrap(), h["cos_v1"].as_f64().unwrap());
     assert!(mae.is_finite() && mae > 0.0 && (0.0..=1.0).contains(&cos), "{h}");
 }
+
+#[test]
+fn bench_train_reports_samples_per_cpu_second_per_precision() {
+    let (cfg, mcfg, out) = (tmp("tb-train.toml"), tmp("tb-model.toml"), tmp("tb.json"));
+    std::fs::write(&cfg, "epochs = 3\nbatch_size = 2\nw_subspace = 1.0\n").unwrap();
+    let m = hip_model::ModelConfig {
+        hidden_irreps: "8x0e+4x1o+2x1e+2x2e".into(),
+        head_irreps: "4x0e+2x1e+2x2e".into(),
+        ..Default::default()
+    };
+    std::fs::write(&mcfg, m.to_toml()).unwrap();
+    let (c, mc, o, d) = (cfg.to_str().unwrap(), mcfg.to_str().unwrap(), out.to_str().unwrap(), fixture());
+    let args = ["bench", "train", "--data", &d, "--config", c, "--model-config", mc, "--samples", "4", "--reps", "2"];
+    let run = hip(&[&args[..], &["--out", o]].concat());
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "f64 and f32 by default: {v}");
+    for r in rows {
+        let rates = r["samples_per_cpu_s"].as_array().unwrap();
+        assert_eq!(rates.len(), 2);
+        // positive; min <= median <= max
+        let (lo, med, hi) = (r["min"].as_f64().unwrap(), r["median"].as_f64().unwrap(), r["max"].as_f64().unwrap());
+        assert!(lo > 0.0 && lo <= med && med <= hi, "{r}");
+    }
+    assert_clean_failure(&hip(&[&args[..8], &["--samples", "1000"]].concat()), "fewer than 1000 training samples");
+    assert_clean_failure(&hip(&[&args[..], &["--dtypes", "f16"]].concat()), "--dtypes");
+}

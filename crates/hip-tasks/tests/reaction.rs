@@ -231,14 +231,16 @@ fn band_frame_keeps_a_common_frame_and_aligns_a_rotated_one() {
     p.positions[1][0] += 0.4;
     assert_eq!(band_frame(&r, &p).unwrap().positions, p.positions);
     // the same product turned by 90° about z and shifted: aligned back onto the reactant
-    let turned = Molecule::new(
-        p.numbers.clone(),
-        p.positions.iter().map(|q| [-q[1] + 3.0, q[0] - 1.0, q[2] + 0.5]).collect(),
-    )
-    .unwrap();
+    let turned =
+        Molecule::new(p.numbers.clone(), p.positions.iter().map(|q| [-q[1] + 3.0, q[0] - 1.0, q[2] + 0.5]).collect())
+            .unwrap();
     let back = band_frame(&r, &turned).unwrap();
     let d = |a: &Molecule, b: &Molecule| {
-        a.positions.iter().zip(&b.positions).map(|(x, y)| (0..3).map(|k| (x[k] - y[k]).powi(2)).sum::<f64>()).sum::<f64>()
+        a.positions
+            .iter()
+            .zip(&b.positions)
+            .map(|(x, y)| (0..3).map(|k| (x[k] - y[k]).powi(2)).sum::<f64>())
+            .sum::<f64>()
     };
     // the aligned copy is at least as close to R as the unrotated product (Kabsch is optimal)
     assert!(d(&r, &back) <= d(&r, &p) + 1e-9, "{} vs {}", d(&r, &back), d(&r, &p));

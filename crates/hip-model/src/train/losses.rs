@@ -177,7 +177,12 @@ fn k_seed(s: &Sample) -> u64 {
 /// The self-consistency directions and targets of `s` (see `TrainConfig::w_consistency`):
 /// `U (3N, m)`, unit columns, and `T = −ΔF/2ε (3N, m)` from `model`'s forces; `None` for a
 /// molecule without vibrations.
-pub fn consistency_target(model: &HipModel, s: &Sample, cfg: &TrainConfig, seed: u64) -> Result<Option<(Tensor, Tensor)>> {
+pub fn consistency_target(
+    model: &HipModel,
+    s: &Sample,
+    cfg: &TrainConfig,
+    seed: u64,
+) -> Result<Option<(Tensor, Tensor)>> {
     let device = model.device();
     let d = 3 * s.molecule.len();
     let mut dirs: Vec<Vec<f64>> = Vec::new();

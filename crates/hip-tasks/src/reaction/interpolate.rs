@@ -49,7 +49,11 @@ pub fn aligned(a: &Molecule, b: &Molecule) -> Result<Molecule> {
 pub fn band_frame(a: &Molecule, b: &Molecule) -> Result<Molecule> {
     let al = aligned(a, b)?;
     let msd = |m: &Molecule| {
-        a.positions.iter().zip(&m.positions).map(|(p, q)| (0..3).map(|k| (p[k] - q[k]).powi(2)).sum::<f64>()).sum::<f64>()
+        a.positions
+            .iter()
+            .zip(&m.positions)
+            .map(|(p, q)| (0..3).map(|k| (p[k] - q[k]).powi(2)).sum::<f64>())
+            .sum::<f64>()
             / a.len().max(1) as f64
     };
     let (plain, best) = (msd(b).sqrt(), msd(&al).sqrt());

@@ -198,7 +198,8 @@ fn search_and_verify(
     let ir = irc(pot, &t.molecule, &opts.irc).map_err(|e| e.in_context("IRC"))?;
     let (mf, df) = classify_end(&ir.forward.end, r_in, p_in, opts.rmsd_tolerance)?;
     let (mr, dr) = classify_end(&ir.reverse.end, r_in, p_in, opts.rmsd_tolerance)?;
-    let intended = matches!((mf, mr), (EndMatch::Reactant, EndMatch::Product) | (EndMatch::Product, EndMatch::Reactant));
+    let intended =
+        matches!((mf, mr), (EndMatch::Reactant, EndMatch::Product) | (EndMatch::Product, EndMatch::Reactant));
     Ok(Searched { report: t, ts_success, irc: Some((ir, [mf, mr], [df, dr])), intended })
 }
 
@@ -331,9 +332,11 @@ pub fn run(pot: &dyn Potential, r: &Molecule, p: &Molecule, opts: &PipelineOptio
             start: TS_STARTS[k].into(),
             converged: s.report.converged,
             steps: s.report.steps,
-            n_imaginary: s.report.final_point.as_ref().map(|f| {
-                f.spectrum.iter().filter(|&&x| x < DEFAULT_IMAGINARY_THRESHOLD_CM).count()
-            }),
+            n_imaginary: s
+                .report
+                .final_point
+                .as_ref()
+                .map(|f| f.spectrum.iter().filter(|&&x| x < DEFAULT_IMAGINARY_THRESHOLD_CM).count()),
             ts_success: s.ts_success,
             intended: s.irc.is_some().then_some(s.intended),
             error: None,
