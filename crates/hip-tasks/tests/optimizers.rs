@@ -394,11 +394,19 @@ fn mode_probes_rescue_a_ts_search_whose_hessian_has_the_reaction_mode_wrong() {
         let graded = hip_tasks::optimize::classify(&pot.inner, &probed.molecule).unwrap();
         assert_eq!(graded.classification, Classification::TransitionState, "{:?}", graded.spectrum);
         assert!(probed.method.contains("mode_probes=2"), "{}", probed.method);
+        // the search's own classification of its end comes from the Hessian refined along its
+        // lowest modes: right, where the edited Hessian alone sees no negative mode
+        let own = probed.final_point.as_ref().unwrap();
+        assert_eq!(own.classification, Classification::TransitionState, "{:?}", own.spectrum);
+        assert!(probed.method.contains("refined classification"), "{}", probed.method);
+        let unrefined = hip_tasks::optimize::classify(&pot, &probed.molecule).unwrap();
+        assert_ne!(unrefined.classification, Classification::TransitionState, "{:?}", unrefined.spectrum);
         calls[0] += probed.energy_calls;
         calls[1] += probed.steps;
     }
     assert!(plain_ok < 5, "the wrong Hessian must make the plain search fail somewhere");
     assert!(4 * steps[1] <= steps[0], "probes must restore fast convergence: steps {steps:?}");
-    // two gradient calls per probe, at most two probes per step, plus one per step
-    assert!(calls[0] <= 5 * calls[1] + 5, "gradient calls {calls:?}");
+    // two gradient calls per probe, at most two probes per step, plus one per step; and two
+    // probes of the end point per search
+    assert!(calls[0] <= 5 * calls[1] + 5 + 5 * 4, "gradient calls {calls:?}");
 }

@@ -136,8 +136,13 @@ pub struct FinalPoint {
 /// Classifies `mol` on `pot` from a fresh Hessian: vibrational analysis with IUPAC masses for
 /// molecules, plain Hessian eigenvalues for surfaces that are not rigid-body invariant.
 pub fn classify(pot: &dyn Potential, mol: &Molecule) -> Result<FinalPoint> {
-    let h = pot.hessian(mol)?;
-    if pot.rigid_body_invariant() {
+    classify_hessian(pot.rigid_body_invariant(), mol, &pot.hessian(mol)?)
+}
+
+/// [`classify`] from a given Hessian `h` of `mol` (e.g. one refined by Hessian-vector products).
+pub fn classify_hessian(rigid_body_invariant: bool, mol: &Molecule, h: &Hessian) -> Result<FinalPoint> {
+    let h = h.clone();
+    if rigid_body_invariant {
         let vib = Vibrations::new(mol, &h, &mol.masses(MassConvention::Iupac)?)?;
         let n = vib.n_imaginary(DEFAULT_IMAGINARY_THRESHOLD_CM);
         Ok(FinalPoint {
@@ -211,8 +216,13 @@ impl<'a> Evaluator<'a> {
 
     /// The report of a finished run (classifying the final geometry if asked).
     pub fn finish(self, method: String, end: RunEnd, classify_final: bool) -> Result<Report> {
+        let final_point = if classify_final { Some(classify(self.pot, &self.molecule(&end.x))?) } else { None };
+        self.finish_with(method, end, final_point)
+    }
+
+    /// [`Self::finish`] with the end point's classification already made.
+    pub fn finish_with(self, method: String, end: RunEnd, final_point: Option<FinalPoint>) -> Result<Report> {
         let molecule = self.molecule(&end.x);
-        let final_point = if classify_final { Some(classify(self.pot, &molecule)?) } else { None };
         Ok(Report {
             method,
             converged: end.converged,

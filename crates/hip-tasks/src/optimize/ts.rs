@@ -46,8 +46,9 @@ pub struct TsOptions {
     /// Correct each fresh Hessian with this many Hessian-vector products of the surface's own
     /// gradient (two gradient calls each; [`super::probe`]): along the mode the search follows,
     /// then along the lowest modes, so that the curvatures which decide the search's direction
-    /// and its convergence are the surface's, whatever the Hessian's source. 0 = off (the
-    /// paper's protocol).
+    /// and its convergence are the surface's, whatever the Hessian's source; and classify the end
+    /// point from its Hessian refined the same way along its lowest modes. 0 = off (the paper's
+    /// protocol).
     pub mode_probes: usize,
     /// Which mode to climb after a fresh Hessian: the one that overlaps most with the mode climbed
     /// before (`false`, the default: robust to approximate Hessians whose soft modes reorder), or
@@ -192,6 +193,18 @@ pub fn search(pot: &dyn Potential, start: &Molecule, opts: &TsOptions) -> Result
     }
     if opts.guide.is_some() {
         name += ", guided start";
+    }
+    if opts.mode_probes > 0 && opts.classify {
+        // the end point's classification from the Hessian refined along its lowest modes by the
+        // surface's own Hessian-vector products: an approximate Hessian's soft modes are where
+        // spurious imaginary modes come from
+        let x = end.x.clone();
+        let mut h = ev.hessian(&x)?;
+        let (b, ..) = ev.project(&x, &g)?;
+        probe::probe_low_modes(&mut ev, &x, &mut h, &b, opts.mode_probes, |_| 0)?;
+        let hess = hip_core::Hessian::from_vec(start.len(), h.transpose().as_slice().to_vec())?;
+        let fp = super::classify_hessian(pot.rigid_body_invariant(), &start.with_flat_positions(&x), &hess)?;
+        return ev.finish_with(name + ", refined classification)", end, Some(fp));
     }
     ev.finish(name + ")", end, opts.classify)
 }
