@@ -360,6 +360,7 @@ fn mode_probes_rescue_a_ts_search_whose_hessian_has_the_reaction_mode_wrong() {
     // the bonded force field with the reaction mode's curvature made wrong: H + c n nᵀ, a learned
     // Hessian that sees the barrier top as a valley
     let c = -2.0 * lam;
+    let umbrella = n.clone();
     let pot = EditedHessian {
         inner: exact,
         edit: move |m: &mut [f64], d: usize| {
@@ -405,6 +406,17 @@ fn mode_probes_rescue_a_ts_search_whose_hessian_has_the_reaction_mode_wrong() {
         calls[1] += probed.steps;
     }
     assert!(plain_ok < 5, "the wrong Hessian must make the plain search fail somewhere");
+    // the refined potential (what the pipeline starts the IRC with) has the surface's curvature
+    // along the umbrella mode again: one negative mode at the planar TS, within the probes'
+    // central-difference error (ε²/6 · ∂⁴E with ε = 1e-3 Å: measured 2e-5 relative to |λ| on this
+    // stiff force field; tolerance 1e-4)
+    let refined = hip_tasks::optimize::probe::ProbeRefined { inner: &pot, probes: 2 };
+    let hr = refined.hessian(&ts0).unwrap();
+    let n = umbrella;
+    let lr: f64 = (0..d).map(|i| (0..d).map(|j| n[i] * hr.as_slice()[i * d + j] * n[j]).sum::<f64>()).sum();
+    assert!((lr - lam).abs() < 1e-4 * lam.abs(), "refined umbrella curvature {lr} vs {lam}");
+    let fp = hip_tasks::optimize::classify(&refined, &ts0).unwrap();
+    assert_eq!(fp.classification, Classification::TransitionState, "{:?}", fp.spectrum);
     assert!(4 * steps[1] <= steps[0], "probes must restore fast convergence: steps {steps:?}");
     // two gradient calls per probe, at most two probes per step, plus one per step; and two
     // probes of the end point per search

@@ -80,3 +80,44 @@ fn hessian_vector_product(ev: &mut Evaluator<'_>, x: &[f64], v: &DVector<f64>) -
     let (_, gm) = ev.energy_gradient(&shifted(-1.0))?;
     Ok((gp - gm) / (2.0 * PROBE_STEP))
 }
+
+/// A potential whose Hessians are `inner`'s refined along their lowest `probes` modes by `inner`'s
+/// own Hessian-vector products ([`probe_low_modes`], 2 gradient calls each): where an
+/// approximate Hessian (a directly predicted one) is least reliable, the curvature becomes the
+/// surface's. Energies and forces are `inner`'s. What the reaction pipeline classifies and
+/// starts its IRC with when the TS search probes (`TsOptions::mode_probes`).
+pub struct ProbeRefined<'a> {
+    /// The surface.
+    pub inner: &'a dyn hip_core::Potential,
+    /// Hessian-vector products per Hessian.
+    pub probes: usize,
+}
+
+impl std::fmt::Debug for ProbeRefined<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ProbeRefined({}, {} probes)", self.inner.name(), self.probes)
+    }
+}
+
+impl hip_core::Potential for ProbeRefined<'_> {
+    fn name(&self) -> String {
+        format!("{} (Hessian refined by {} probes)", self.inner.name(), self.probes)
+    }
+
+    fn energy_forces(&self, mol: &hip_core::Molecule) -> Result<hip_core::EnergyForces> {
+        self.inner.energy_forces(mol)
+    }
+
+    fn hessian(&self, mol: &hip_core::Molecule) -> Result<hip_core::Hessian> {
+        let mut ev = Evaluator::new(self.inner, mol)?;
+        let x = mol.flat_positions();
+        let mut h = ev.hessian(&x)?;
+        let b = ev.basis(&x)?;
+        probe_low_modes(&mut ev, &x, &mut h, &b, self.probes, |_| 0)?;
+        hip_core::Hessian::from_vec(mol.len(), h.transpose().as_slice().to_vec())
+    }
+
+    fn rigid_body_invariant(&self) -> bool {
+        self.inner.rigid_body_invariant()
+    }
+}

@@ -195,7 +195,11 @@ fn search_and_verify(
     if !ts_success {
         return Ok(Searched { report: t, ts_success, irc: None, intended: false });
     }
-    let ir = irc(pot, &t.molecule, &opts.irc).map_err(|e| e.in_context("IRC"))?;
+    // with probes, the IRC's transition vector comes from the Hessian refined along its lowest
+    // modes, as the search's classification of its end did
+    let refined = crate::optimize::probe::ProbeRefined { inner: pot, probes: ts_opts.mode_probes };
+    let irc_pot: &dyn Potential = if ts_opts.mode_probes > 0 { &refined } else { pot };
+    let ir = irc(irc_pot, &t.molecule, &opts.irc).map_err(|e| e.in_context("IRC"))?;
     let (mf, df) = classify_end(&ir.forward.end, r_in, p_in, opts.rmsd_tolerance)?;
     let (mr, dr) = classify_end(&ir.reverse.end, r_in, p_in, opts.rmsd_tolerance)?;
     let intended =
