@@ -215,18 +215,33 @@ impl PyModel {
 
     /// The Hessian, `(3N, 3N)` eV/Å², by `method`: `"direct"` (the HIP head, one forward pass),
     /// `"autodiff"` (second derivatives of the energy) or `"fd"` (central differences of forces,
-    /// 0.01 Å).
-    #[pyo3(signature = (numbers, positions, method="direct"))]
+    /// 0.01 Å). With `mode_probes = k > 0`, refined along its `k` lowest modes by the model's own
+    /// Hessian-vector products (2 force calls each): where a direct Hessian is least reliable
+    /// (the soft modes, the reaction mode at a TS), the curvature becomes the surface's — what a
+    /// saddle search such as Sella needs to converge to a first-order saddle.
+    #[pyo3(signature = (numbers, positions, method="direct", mode_probes=0))]
     fn hessian<'py>(
         &self,
         py: Python<'py>,
         numbers: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
         positions: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
         method: &str,
+        mode_probes: i64,
     ) -> PyResult<Matrix<'py>> {
         let method = parse_method(method)?;
+        let probes = usize::try_from(mode_probes)
+            .map_err(|_| PyValueError::new_err(format!("mode_probes = {mode_probes}: need a count >= 0")))?;
         let mol = self.checked(py, &numbers, &positions)?;
-        let h = py.detach(|| self.inner.hessian(&mol, method)).map_err(model_err)?;
+        let h = py
+            .detach(|| {
+                if probes == 0 {
+                    return self.inner.hessian(&mol, method).map_err(|e| e.to_string());
+                }
+                let pot = hip_model::ModelPotential { model: self.inner.clone(), method };
+                let refined = hip_tasks::optimize::probe::ProbeRefined { inner: &pot, probes };
+                hip_core::Potential::hessian(&refined, &mol).map_err(|e| e.to_string())
+            })
+            .map_err(PyValueError::new_err)?;
         hessian_array(py, h)
     }
 

@@ -1,6 +1,7 @@
 //! Which samples a run sees: selection (spread over a split, by kind), the epoch pool with
 //! repeats, the seeded shuffle, and reading a split from a dataset file.
 
+#[cfg(feature = "hdf5")]
 use crate::{Error, Result};
 use hip_core::io::dataset::Sample;
 use irreps::rotation::SplitMix64;

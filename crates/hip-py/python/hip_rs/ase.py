@@ -31,11 +31,16 @@ class HIPCalculator(Calculator):
     method : str
         How ``get_hessian`` computes the Hessian: ``"direct"`` (the HIP head, one forward pass;
         default), ``"autodiff"`` or ``"fd"``.
+    mode_probes : int
+        Refine each Hessian along its this-many lowest modes by the model's own Hessian-vector
+        products (2 force calls each; ``Model.hessian``): 0 (default) is the plain Hessian; with a
+        direct Hessian, a few probes give a saddle search the surface's curvature where the head
+        is least reliable.
     """
 
     implemented_properties = ["energy", "free_energy", "forces"]
 
-    def __init__(self, model=None, method="direct", **kwargs):
+    def __init__(self, model=None, method="direct", mode_probes=0, **kwargs):
         super().__init__(**kwargs)
         if model is None or isinstance(model, (str, bytes)) or hasattr(model, "__fspath__"):
             model = Model.load(model)
@@ -43,6 +48,9 @@ class HIPCalculator(Calculator):
         if method not in ("direct", "autodiff", "ad", "fd", "finite_difference"):
             raise ValueError(f'unknown Hessian method "{method}" (direct, autodiff, fd)')
         self.method = method
+        if not isinstance(mode_probes, int) or mode_probes < 0:
+            raise ValueError(f"mode_probes = {mode_probes!r}: need a count >= 0")
+        self.mode_probes = mode_probes
 
     @staticmethod
     def _check(atoms):
@@ -61,4 +69,4 @@ class HIPCalculator(Calculator):
         """The Hessian at ``atoms`` (default: the calculator's atoms), ``(3N, 3N)`` eV/Å²."""
         atoms = self.atoms if atoms is None else atoms
         self._check(atoms)
-        return self.model.hessian(atoms.numbers, atoms.positions, method=self.method)
+        return self.model.hessian(atoms.numbers, atoms.positions, method=self.method, mode_probes=self.mode_probes)
