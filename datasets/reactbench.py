@@ -454,6 +454,48 @@ def generate(args):
                            f"intended {rec['intended']}")
 
 
+def assemble(args):
+    """The finished shards into one HDF5 file of the project's format (`generate.assemble`): its
+    own molecule groups and train/val/test split (by reactant bond graph, as generate.py groups
+    molecules), the v2 filter. Molecules are keyed by their bond-graph key (`smiles` of a shard:
+    RDKit cannot parse every radical key, so a key it refuses is its own canonical form)."""
+    import tempfile
+    import generate as gen
+    original = gen.canonical
+
+    def canonical(key):
+        try:
+            return original(key)
+        except Exception:  # noqa: BLE001  a key RDKit does not parse is kept as it is
+            return key
+
+    gen.canonical = canonical
+    src = os.path.join(args.work, "gfn2")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.makedirs(os.path.join(tmp, "gfn2"))
+        for f in sorted(os.listdir(src)):
+            if f.startswith("rb_") and f.endswith(".pkl.gz"):
+                os.symlink(os.path.abspath(os.path.join(src, f)), os.path.join(tmp, "gfn2", f))
+        gen.assemble("gfn2", tmp, args.out, {"source": "ReactBench train half (gen.txt)", **SETTINGS}, False, 0.0)
+    check_file(args.out)
+
+
+def check_file(path):
+    """The assembled file has no test-half or validation molecule (by reactant bond graph)."""
+    import h5py
+    bad = set()
+    for name in read_names(os.path.join(RB_DIR, "test.txt")) + read_names(os.path.join(RB_DIR, "val.txt")):
+        numbers, r, p = read_set(os.path.join(RB_DIR, "ts1x.tar.gz"), [name])[name]
+        bad.add(discovery.graph_key(numbers, r))
+        bad.add(discovery.graph_key(numbers, p))
+    with h5py.File(path, "r") as f:
+        ids = [x.decode() if isinstance(x, bytes) else x for x in f["molecule_id"][:]]
+    leaked = [m for m in ids if m.removeprefix("rb:") in bad]
+    if leaked:
+        raise SystemExit(f"{path}: {len(leaked)} molecules of the test half or the validation part, e.g. {leaked[:2]}")
+    print(f"{path}: {len(ids)} molecules, none of the test half or the validation part")
+
+
 def check(args):
     import generate as gen
     held = read_names(os.path.join(RB_DIR, "test.txt")) + read_names(os.path.join(RB_DIR, "val.txt"))
@@ -488,8 +530,12 @@ def main():
     c = sub.add_parser("check")
     c.add_argument("--work", default=os.path.join(HERE, "shards-rb"))
     sub.add_parser("split")
+    asm = sub.add_parser("assemble")
+    asm.add_argument("--out", default=os.path.join(HERE, "gfn2-rb.h5"))
+    asm.add_argument("--work", default=os.path.join(HERE, "shards-rb"))
     args = ap.parse_args()
-    {"peer": peer, "generate": generate, "check": check, "split": lambda _: write_split()}[args.mode](args)
+    {"peer": peer, "generate": generate, "check": check, "split": lambda _: write_split(),
+     "assemble": assemble}[args.mode](args)
 
 
 if __name__ == "__main__":
