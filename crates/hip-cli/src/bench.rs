@@ -120,12 +120,16 @@ pub enum BenchCommand {
     /// Training throughput of the shipped configurations in samples per CPU second, per
     /// precision (interleaved repetitions; min / median / max).
     Train(crate::train_bench::TrainBenchArgs),
+    /// Direct Hessians of many Transition1x-sized molecules in one batched call against one call
+    /// per molecule and against autodiff (wall time; min / median / max).
+    Batch(crate::batch_bench::BatchBenchArgs),
 }
 
 pub fn bench(a: BenchArgs) -> Result<(), String> {
     match a.sub {
         Some(BenchCommand::Reactions(r)) => return crate::reactbench::reactions(r),
         Some(BenchCommand::Train(t)) => return crate::train_bench::run(t),
+        Some(BenchCommand::Batch(b)) => return crate::batch_bench::run(b),
         None => {}
     }
     let model = Arc::new(a.compute.load(a.model.as_deref())?);

@@ -1,6 +1,7 @@
 //! `hip`: the command-line front end. Each subcommand lives in its own module and only parses
 //! arguments, calls library code and prints; errors are one line on stderr and exit code 1.
 
+mod batch_bench;
 mod bench;
 mod data;
 mod freq;

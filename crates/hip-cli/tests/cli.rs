@@ -567,3 +567,22 @@ fn bench_train_reports_samples_per_cpu_second_per_precision() {
     assert_clean_failure(&hip(&[&args[..8], &["--samples", "1000"]].concat()), "fewer than 1000 training samples");
     assert_clean_failure(&hip(&[&args[..], &["--dtypes", "f16"]].concat()), "--dtypes");
 }
+
+#[test]
+fn bench_batch_times_batched_single_and_autodiff_hessians() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let (set, names, out) = (root.join("datasets/reactbench/ts1x.tar.gz"), tmp("batch-names.txt"), tmp("batch.json"));
+    std::fs::write(&names, "rxn160\nrxn1461\n").unwrap();
+    let (s, n, o) = (set.to_str().unwrap(), names.to_str().unwrap(), out.to_str().unwrap());
+    let run = hip(&["bench", "batch", "--set", s, "--names", n, "--molecules", "2", "--reps", "1", "--out", o]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|r| r["median"].as_f64().unwrap() > 0.0), "{v}");
+    assert_eq!(v["atoms"].as_array().unwrap().len(), 2);
+    assert_clean_failure(
+        &hip(&["bench", "batch", "--set", s, "--names", n, "--molecules", "3"]),
+        "fewer than 3 reactions",
+    );
+}
