@@ -210,10 +210,10 @@ pub struct ReactionRecord {
 pub struct Knobs {
     /// RS-P-RFO climbs the lowest mode after every fresh Hessian (`TsOptions::follow_lowest`).
     pub follow_lowest: bool,
-    /// One TS search only, from the climbing image along its lowest mode (the paper's protocol;
-    /// `PipelineOptions::ts_attempts = 1`), instead of `hip reaction`'s retries.
+    /// TS searches per reaction (`PipelineOptions::ts_attempts`; 0 here means the pipeline's
+    /// default, 1: the climbing image's lowest mode only, the paper's protocol).
     #[serde(default)]
-    pub single_search: bool,
+    pub ts_attempts: usize,
 }
 
 /// Runs `reaction` on `surface` with `provider`'s settings and grades the end of the TS search
@@ -229,8 +229,8 @@ pub fn run_reaction(
 ) -> Result<ReactionRecord, String> {
     let mut opts = pipeline::PipelineOptions { ts: ts_options(provider)?, ..Default::default() };
     opts.ts.follow_lowest = knobs.follow_lowest;
-    if knobs.single_search {
-        opts.ts_attempts = 1;
+    if knobs.ts_attempts > 0 {
+        opts.ts_attempts = knobs.ts_attempts;
     }
     let counted = Counted::new(surface);
     let t0 = std::time::Instant::now();

@@ -55,10 +55,12 @@ pub struct ReactionsArgs {
     /// overlaps most with the one climbed before). Use a fresh --out: records of one setting only.
     #[arg(long)]
     pub follow_lowest: bool,
-    /// One TS search per reaction, from the climbing image along its lowest mode (the paper's
-    /// protocol), without `hip reaction`'s retries. Use a fresh --out: records of one setting only.
-    #[arg(long)]
-    pub single_search: bool,
+    /// TS searches per reaction: 1 (the default, as `hip reaction`: the climbing image's lowest
+    /// mode, the paper's protocol) to 3 (retries along the band tangent and from the climbing
+    /// image's higher neighbour when a search fails or its IRC misses R or P). Use a fresh --out:
+    /// records of one setting only.
+    #[arg(long, default_value_t = 1)]
+    pub ts_attempts: usize,
 }
 
 /// One (reaction, provider) run in this process (`hip bench-reaction-job`, spawned by `hip bench
@@ -75,8 +77,8 @@ pub struct JobArgs {
     pub model: Option<PathBuf>,
     #[arg(long)]
     pub follow_lowest: bool,
-    #[arg(long)]
-    pub single_search: bool,
+    #[arg(long, default_value_t = 1)]
+    pub ts_attempts: usize,
 }
 
 /// The surface a provider searches on, and its grader when that is not the surface's own Hessian
@@ -101,7 +103,7 @@ fn surfaces(provider: &str, model: Option<&Path>) -> Result<Surfaces, String> {
 pub fn job(a: JobArgs) -> Result<(), String> {
     let reaction = rb::read_set(&a.set, Some(std::slice::from_ref(&a.name))).map_err(|e| e.to_string())?.remove(0);
     let (surface, grader) = surfaces(&a.provider, a.model.as_deref())?;
-    let knobs = rb::Knobs { follow_lowest: a.follow_lowest, single_search: a.single_search };
+    let knobs = rb::Knobs { follow_lowest: a.follow_lowest, ts_attempts: a.ts_attempts };
     let rec = rb::run_reaction(&reaction, &a.provider, surface.as_ref(), grader.as_deref(), knobs)?;
     println!("{}", serde_json::to_string(&rec).map_err(|e| e.to_string())?);
     Ok(())
@@ -129,9 +131,7 @@ fn spawn(a: &ReactionsArgs, name: &str, provider: &str) -> Result<Running, Strin
     if a.follow_lowest {
         cmd.arg("--follow-lowest");
     }
-    if a.single_search {
-        cmd.arg("--single-search");
-    }
+    cmd.arg("--ts-attempts").arg(a.ts_attempts.to_string());
     cmd.env("RAYON_NUM_THREADS", "1").env("OMP_NUM_THREADS", "1");
     let stderr = std::env::temp_dir().join(format!("hip-reactbench-{}-{name}-{provider}.stderr", std::process::id()));
     let file = std::fs::File::create(&stderr).map_err(|e| format!("{}: {e}", stderr.display()))?;
@@ -272,7 +272,7 @@ fn write_summary(a: &ReactionsArgs, names: &[String], records: &[ReactionRecord]
     let summaries: Vec<rb::ProviderSummary> = providers.iter().map(|p| rb::summarize(records, p, &common)).collect();
     let dis = rb::disagreements(records, &providers, &common);
     let json = serde_json::json!({
-        "set": a.set, "names": a.names, "providers": providers, "peer": a.peer, "model": a.model, "cap_s": a.cap, "knobs": rb::Knobs { follow_lowest: a.follow_lowest, single_search: a.single_search },
+        "set": a.set, "names": a.names, "providers": providers, "peer": a.peer, "model": a.model, "cap_s": a.cap, "knobs": rb::Knobs { follow_lowest: a.follow_lowest, ts_attempts: a.ts_attempts },
         "reactions_requested": names.len(), "reactions_compared": common.len(),
         "wall_s_this_run": wall, "command": std::env::args().collect::<Vec<_>>().join(" "),
         "summaries": summaries, "disagreements": dis,
