@@ -196,8 +196,14 @@ pub struct ReactionRecord {
     pub intended: bool,
     /// E(TS) − E(R relaxed), eV, when the search converged.
     pub barrier_ev: Option<f64>,
-    /// Energy+force calls of the whole pipeline.
+    /// Energy+force calls of the whole pipeline, including the 6N + 1 singlepoints of each
+    /// finite-difference GFN2-xTB Hessian (as the peer counts them; see
+    /// [`fd_gradients_included`](Self::fd_gradients_included)).
     pub gradient_calls: usize,
+    /// `gradient_calls` includes the finite-difference Hessians' singlepoints (false in records
+    /// of gfn2 runs from before 2026-12-07's second session: [`summarize`] adds them).
+    #[serde(default)]
+    pub fd_gradients_included: bool,
     /// Hessian calls of the whole pipeline (grading not included).
     pub hessian_calls: usize,
     /// Wall time, s.
@@ -214,6 +220,13 @@ pub struct Knobs {
     /// default, 1: the climbing image's lowest mode only, the paper's protocol).
     #[serde(default)]
     pub ts_attempts: usize,
+}
+
+/// Singlepoints (energy+gradient calls) inside one Hessian call of `provider`: 6N + 1 for
+/// GFN2-xTB's central differences (`hip_xtb::Gfn2::energy_forces_hessian`), 0 for the model's
+/// Hessians (a forward or backward pass, not a gradient call).
+pub fn fd_singlepoints(provider: &str, n_atoms: usize) -> usize {
+    if provider == "gfn2" { 6 * n_atoms + 1 } else { 0 }
 }
 
 /// Runs `reaction` on `surface` with `provider`'s settings and grades the end of the TS search
@@ -270,7 +283,8 @@ pub fn run_reaction(
             }
         }
     }
-    rec.gradient_calls = counted.grad.get();
+    rec.gradient_calls = counted.grad.get() + counted.hess.get() * fd_singlepoints(provider, rec.n_atoms);
+    rec.fd_gradients_included = true;
     rec.hessian_calls = counted.hess.get();
     rec.seconds = t0.elapsed().as_secs_f64();
     Ok(rec)
@@ -325,6 +339,7 @@ pub fn read_peer_records(path: &Path, provider: &str) -> hip_core::Result<Vec<Re
             intended: flag("intended"),
             barrier_ev: v["barrier_eV"].as_f64(),
             gradient_calls: count("grad_calls"),
+            fd_gradients_included: true,
             hessian_calls: count("hessian_calls"),
             seconds: v["seconds"].as_f64().unwrap_or(0.0),
         });
@@ -363,7 +378,7 @@ pub struct ProviderSummary {
     pub median_barrier_ev: Option<f64>,
     /// Mean TS-search steps of the converged searches (none converged: `None`).
     pub mean_ts_steps: Option<f64>,
-    /// Mean energy+force calls per run.
+    /// Mean energy+force calls per run (finite-difference Hessians' singlepoints included).
     pub mean_gradient_calls: f64,
     /// Mean Hessian calls per run.
     pub mean_hessian_calls: f64,
@@ -398,7 +413,15 @@ pub fn summarize(records: &[ReactionRecord], provider: &str, names: &[String]) -
         median_barrier_ev: median(rs.iter().filter(|r| r.ts_success_graded).filter_map(|r| r.barrier_ev).collect()),
         mean_ts_steps: (!conv.is_empty())
             .then(|| conv.iter().map(|r| r.ts_steps as f64).sum::<f64>() / conv.len() as f64),
-        mean_gradient_calls: rs.iter().map(|r| r.gradient_calls as f64).sum::<f64>() / n,
+        mean_gradient_calls: rs
+            .iter()
+            .map(|r| {
+                let fd =
+                    if r.fd_gradients_included { 0 } else { r.hessian_calls * fd_singlepoints(&r.provider, r.n_atoms) };
+                (r.gradient_calls + fd) as f64
+            })
+            .sum::<f64>()
+            / n,
         mean_hessian_calls: rs.iter().map(|r| r.hessian_calls as f64).sum::<f64>() / n,
         mean_seconds: rs.iter().map(|r| r.seconds).sum::<f64>() / n,
     }

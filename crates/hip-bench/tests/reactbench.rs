@@ -183,3 +183,25 @@ fn the_peers_records_read_as_records_and_a_bad_line_is_an_error() {
     let e = rb::read_peer_records(&f, "peer").unwrap_err().to_string();
     assert!(e.contains("peer.jsonl:1") && e.contains("no reaction name"), "{e}");
 }
+
+#[test]
+fn gradient_calls_count_the_finite_difference_hessians_singlepoints() {
+    // a GFN2-xTB Hessian is 6N + 1 singlepoints: counted in gradient_calls as the peer counts them;
+    // records from before the field existed get them added by the summary, new ones carry them
+    let old = ReactionRecord {
+        n_atoms: 4,
+        gradient_calls: 100,
+        hessian_calls: 3,
+        fd_gradients_included: false,
+        ..rec("a", "gfn2", true, true)
+    };
+    let new = ReactionRecord { gradient_calls: 100 + 3 * 25, fd_gradients_included: true, ..old.clone() };
+    let names = vec!["a".to_string()];
+    for r in [old, new] {
+        let s = rb::summarize(std::slice::from_ref(&r), "gfn2", &names);
+        assert_eq!(s.mean_gradient_calls, 175.0, "{r:?}");
+    }
+    // the model's Hessians are passes of the network, not gradient calls
+    assert_eq!(rb::fd_singlepoints("direct", 10), 0);
+    assert_eq!(rb::fd_singlepoints("gfn2", 10), 61);
+}
