@@ -333,9 +333,10 @@ fn reaction_pipeline_runs_end_to_end_and_writes_its_outputs() {
     for f in ["band.xyz", "ts.xyz", "profile.png", "profile.svg", "summary.json"] {
         assert!(dir.join(f).exists(), "{f} missing");
     }
-    // the band file holds every image
+    // the band file holds every image of the NEB (10 by default)
     let band = hip_core::io::xyz::read_xyz_frames(&dir.join("band.xyz")).unwrap();
-    assert_eq!(band.len(), 9);
+    assert_eq!(band.len(), v["neb"]["energies"].as_array().unwrap().len());
+    assert_eq!(band.len(), 10);
     // the TS search of the pipeline takes the mode probes
     let out = hip(&[
         "reaction",
