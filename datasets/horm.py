@@ -390,7 +390,9 @@ def import_lmdb(src, out, split="test", limit=0):
     if not os.path.isfile(src):
         raise HormError(f"{src}: no such file")
     check_lmdb_header(src)
-    ctx = mp.get_context("fork")
+    # spawn, not fork: a caller that imported a multithreaded library (JAX, through Sella) must
+    # not fork its threads' locks into the reader
+    ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(child, src, out, split, limit))
     proc.start()
