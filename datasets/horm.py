@@ -363,21 +363,20 @@ def check_lmdb_header(src):
     first the two meta pages (magic, page size, last page of the newest one) against the size."""
     size = os.path.getsize(src)
     with open(src, "rb") as f:
-        head = f.read(1 << 16)
-    metas = []
-    for off in (0, None):
-        if off is None:
-            if not metas:
-                break
-            off = metas[0][0]  # the second meta page starts one page in
+        head = f.read(1 << 17)
+
+    def meta(off):
+        """(page size, last page, transaction id) of the meta page at byte `off`."""
         m = head[off + 16: off + 152]
         if len(m) < 136 or int.from_bytes(m[0:4], "little") != LMDB_MAGIC:
             raise HormError(f"{src}: not an LMDB file (no meta page at byte {off})")
         page = int.from_bytes(m[24:28], "little")
         if page not in (1 << k for k in range(9, 17)):
             raise HormError(f"{src}: LMDB meta page with page size {page}")
-        metas.append((page, int.from_bytes(m[120:128], "little"), int.from_bytes(m[128:136], "little")))
-    page, last, _ = max(metas, key=lambda t: t[2])
+        return page, int.from_bytes(m[120:128], "little"), int.from_bytes(m[128:136], "little")
+
+    first = meta(0)
+    page, last, _ = max(first, meta(first[0]), key=lambda t: t[2])  # the second meta page is one page in
     if (last + 1) * page > size:
         raise HormError(f"{src}: truncated: {size} bytes, the LMDB needs {(last + 1) * page}")
 

@@ -480,14 +480,19 @@ def assemble(args):
     check_file(args.out)
 
 
+def held_out_keys():
+    """Bond-graph keys of the reactants and products of the test half and the validation part."""
+    held = read_names(os.path.join(RB_DIR, "test.txt")) + read_names(os.path.join(RB_DIR, "val.txt"))
+    keys = set()
+    for numbers, r, p in read_set(DEFAULT_SET, held).values():
+        keys |= {discovery.graph_key(numbers, r), discovery.graph_key(numbers, p)}
+    return keys
+
+
 def check_file(path):
     """The assembled file has no test-half or validation molecule (by reactant bond graph)."""
     import h5py
-    bad = set()
-    for name in read_names(os.path.join(RB_DIR, "test.txt")) + read_names(os.path.join(RB_DIR, "val.txt")):
-        numbers, r, p = read_set(os.path.join(RB_DIR, "ts1x.tar.gz"), [name])[name]
-        bad.add(discovery.graph_key(numbers, r))
-        bad.add(discovery.graph_key(numbers, p))
+    bad = held_out_keys()
     with h5py.File(path, "r") as f:
         ids = [x.decode() if isinstance(x, bytes) else x for x in f["molecule_id"][:]]
     leaked = [m for m in ids if m.removeprefix("rb:") in bad]
@@ -498,10 +503,7 @@ def check_file(path):
 
 def check(args):
     import generate as gen
-    held = read_names(os.path.join(RB_DIR, "test.txt")) + read_names(os.path.join(RB_DIR, "val.txt"))
-    keys = set()
-    for numbers, r, p in read_set(DEFAULT_SET, held).values():
-        keys |= {discovery.graph_key(numbers, r), discovery.graph_key(numbers, p)}
+    keys = held_out_keys()
     d = os.path.join(args.work, "gfn2")
     n, leaks = 0, []
     for f in sorted(x for x in os.listdir(d) if x.endswith(".pkl.gz")):

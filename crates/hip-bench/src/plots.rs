@@ -263,6 +263,12 @@ pub fn five_numbers(v: &[f64]) -> Option<[f64; 5]> {
     Some([s[0], q(0.25), q(0.5), q(0.75), s[s.len() - 1]])
 }
 
+/// `(min, median, max)` of `v`'s finite values ([`five_numbers`]; `None` when there are none):
+/// the columns of the benchmarks' timing rows.
+pub fn min_median_max(v: &[f64]) -> Option<[f64; 3]> {
+    five_numbers(v).map(|q| [q[0], q[2], q[4]])
+}
+
 fn draw_boxes<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
     title: &str,

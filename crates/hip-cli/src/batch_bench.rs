@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
+use hip_bench::plots::min_median_max;
 use hip_bench::reactbench as rb;
 use hip_model::HessianMethod;
 
@@ -34,12 +35,6 @@ pub struct BatchBenchArgs {
     /// Write the numbers as JSON to this file.
     #[arg(long)]
     pub out: Option<PathBuf>,
-}
-
-fn spread(mut v: Vec<f64>) -> [f64; 3] {
-    v.sort_by(f64::total_cmp);
-    let m = v.len() / 2;
-    [v[0], if v.len() % 2 == 1 { v[m] } else { 0.5 * (v[m - 1] + v[m]) }, v[v.len() - 1]]
 }
 
 pub fn run(a: BatchBenchArgs) -> Result<(), String> {
@@ -96,11 +91,11 @@ pub fn run(a: BatchBenchArgs) -> Result<(), String> {
     println!("| way | min | median | max | molecules per s (median) |\n| --- | ---: | ---: | ---: | ---: |");
     let mut rows = Vec::new();
     for ((name, _), t) in ways.iter().zip(&times) {
-        let [lo, med, hi] = spread(t.clone());
+        let [lo, med, hi] = min_median_max(t).unwrap_or([f64::NAN; 3]);
         println!("| {name} | {lo:.3} | {med:.3} | {hi:.3} | {:.1} |", mols.len() as f64 / med);
         rows.push(serde_json::json!({"way": name, "seconds": t, "min": lo, "median": med, "max": hi}));
     }
-    let med = |k: usize| spread(times[k].clone())[1];
+    let med = |k: usize| min_median_max(&times[k]).map_or(f64::NAN, |s| s[1]);
     println!("batched / single throughput: {:.2}×; autodiff / batched time: {:.1}×", med(1) / med(0), med(2) / med(0));
     if let Some(out) = &a.out {
         let j = serde_json::json!({"molecules": mols.len(), "atoms": atoms, "reps": a.reps, "rows": rows,

@@ -9,6 +9,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use hip_bench::plots::min_median_max;
 use hip_model::train::{RunOptions, TrainConfig, fit_statistics, load_split_spread};
 use hip_model::{ModelConfig, Precision};
 
@@ -40,14 +41,6 @@ pub struct TrainBenchArgs {
 
 /// CPU seconds a measurement should last at least.
 const MIN_CPU_S: f64 = 1.0;
-
-/// min / median / max of `v`.
-fn spread(mut v: Vec<f64>) -> [f64; 3] {
-    v.sort_by(f64::total_cmp);
-    let m = v.len() / 2;
-    let med = if v.len() % 2 == 1 { v[m] } else { 0.5 * (v[m - 1] + v[m]) };
-    [v[0], med, v[v.len() - 1]]
-}
 
 pub fn run(a: TrainBenchArgs) -> Result<(), String> {
     if a.samples == 0 || a.reps == 0 {
@@ -126,7 +119,7 @@ pub fn run(a: TrainBenchArgs) -> Result<(), String> {
     println!("| precision | min | median | max |\n| --- | ---: | ---: | ---: |");
     let mut rows = Vec::new();
     for (p, r) in precisions.iter().zip(&rates) {
-        let [lo, med, hi] = spread(r.clone());
+        let [lo, med, hi] = min_median_max(r).unwrap_or([f64::NAN; 3]);
         println!("| {} | {lo:.1} | {med:.1} | {hi:.1} |", p);
         rows.push(serde_json::json!({"precision": p, "samples_per_cpu_s": r, "min": lo, "median": med, "max": hi}));
     }

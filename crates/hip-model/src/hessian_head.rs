@@ -271,35 +271,31 @@ impl HessianHead {
         if self.envelope { Ok(m.broadcast_mul(&envelope(r, self.cutoff, self.p)?)?) } else { Ok(m) }
     }
 
-    /// The Morse pair blocks `(len, 9)` of pairs `start..start + len`: parameters from the MLP on
-    /// `[h_s + h_t, h_s ⊙ h_t]` of the `k` scalar channels at `off` (symmetric in the two atoms),
-    /// `D = 10 σ(o₀ − 4)` eV (small at initialization), `a = 0.5 + 2.5 σ(o₁)` Å⁻¹,
-    /// `r₀ = 0.6 + 2.4 σ(o₂)` Å; times the envelope with `head_envelope`.
-    #[allow(clippy::too_many_arguments)]
+    /// The Morse pair blocks `(len, 9)` of the `len` pairs of chunk `e` (its `s → t` rows), if
+    /// the head has the term: parameters from the MLP on `[h_s + h_t, h_s ⊙ h_t]` of the scalar
+    /// channels (symmetric in the two atoms), `D = 10 σ(o₀ − 4)` eV (small at initialization),
+    /// `a = 0.5 + 2.5 σ(o₁)` Å⁻¹, `r₀ = 0.6 + 2.4 σ(o₂)` Å; times the envelope with
+    /// `head_envelope`.
     fn pair_potential_blocks(
         &self,
-        mlp: &RadialMlp,
-        (off, k): (usize, usize),
         h: &Tensor,
-        batch: &Batch,
+        e: &EdgeChunk,
         positions: &Tensor,
-        start: usize,
         len: usize,
-    ) -> Result<Tensor> {
-        let (ps, pt) = (batch.pair_src.narrow(0, start, len)?, batch.pair_dst.narrow(0, start, len)?);
-        let (hs, ht) = (h.index_select(&ps, 0)?.narrow(1, off, k)?, h.index_select(&pt, 0)?.narrow(1, off, k)?);
+    ) -> Result<Option<Tensor>> {
+        let Some((mlp, (off, k))) = &self.pair_potential else { return Ok(None) };
+        let (ps, pt) = (e.src.narrow(0, 0, len)?, e.dst.narrow(0, 0, len)?);
+        let (hs, ht) = (h.index_select(&ps, 0)?.narrow(1, *off, *k)?, h.index_select(&pt, 0)?.narrow(1, *off, *k)?);
         let o = mlp.forward(&Tensor::cat(&[(&hs + &ht)?, (&hs * &ht)?], 1)?)?;
         let d = (sigmoid(&(o.narrow(1, 0, 1)? - 4.0)?)? * 10.0)?;
         let a = ((sigmoid(&o.narrow(1, 1, 1)?)? * 2.5)? + 0.5)?;
         let r0 = ((sigmoid(&o.narrow(1, 2, 1)?)? * 2.4)? + 0.6)?;
         let vec = (positions.index_select(&pt, 0)? - positions.index_select(&ps, 0)?)?.to_dtype(self.q.dtype())?;
         let b = morse_blocks(&vec, &d, &a, &r0)?;
-        if self.envelope {
-            let r = vec.sqr()?.sum_keepdim(1)?.sqrt()?;
-            Ok(b.broadcast_mul(&envelope(&r, self.cutoff, self.p)?)?)
-        } else {
-            Ok(b)
+        if !self.envelope {
+            return Ok(Some(b));
         }
+        Ok(Some(b.broadcast_mul(&envelope(&e.r.narrow(0, 0, len)?, self.cutoff, self.p)?)?))
     }
 
     /// Pair and diagonal blocks of the batch, eV/Å², f64 whatever the model's dtype.
@@ -320,8 +316,8 @@ impl HessianHead {
             };
             let m = self.edge_blocks(&h, e)?; // M_{s→t}, then M_{t→s}
             let mut block = (m.narrow(0, 0, len)? + transpose_blocks(&m.narrow(0, len, len)?)?)?;
-            if let Some((mlp, (off, k))) = &self.pair_potential {
-                block = (block + self.pair_potential_blocks(mlp, (*off, *k), &h, batch, positions, start, len)?)?;
+            if let Some(morse) = self.pair_potential_blocks(&h, e, positions, len)? {
+                block = (block + morse)?;
             }
             pair_blocks.push(block);
         }

@@ -232,16 +232,16 @@ impl PyModel {
         let probes = usize::try_from(mode_probes)
             .map_err(|_| PyValueError::new_err(format!("mode_probes = {mode_probes}: need a count >= 0")))?;
         let mol = self.checked(py, &numbers, &positions)?;
-        let h = py
-            .detach(|| {
-                if probes == 0 {
-                    return self.inner.hessian(&mol, method).map_err(|e| e.to_string());
-                }
-                let pot = hip_model::ModelPotential { model: self.inner.clone(), method };
+        let h = if probes == 0 {
+            py.detach(|| self.inner.hessian(&mol, method)).map_err(model_err)?
+        } else {
+            let pot = hip_model::ModelPotential { model: self.inner.clone(), method };
+            py.detach(|| {
                 let refined = hip_tasks::optimize::probe::ProbeRefined { inner: &pot, probes };
-                hip_core::Potential::hessian(&refined, &mol).map_err(|e| e.to_string())
+                hip_core::Potential::hessian(&refined, &mol)
             })
-            .map_err(PyValueError::new_err)?;
+            .map_err(core_err)?
+        };
         hessian_array(py, h)
     }
 

@@ -159,7 +159,7 @@ pub(super) fn prepare<'a>(model: &HipModel, samples: &[&'a Sample], cfg: &TrainC
             let consistency = if cfg.w_consistency > 0.0
                 && (cfg.consistency_kinds.is_empty() || cfg.consistency_kinds.iter().any(|k| k == &s.kind))
             {
-                consistency_target(model, s, cfg, k_seed(s))?
+                consistency_target(model, s, cfg, geometry_seed(s))?
             } else {
                 None
             };
@@ -170,7 +170,7 @@ pub(super) fn prepare<'a>(model: &HipModel, samples: &[&'a Sample], cfg: &TrainC
 
 /// A per-sample seed for the random directions: from the geometry, so that a sample gets the
 /// same directions whatever its position in the set.
-fn k_seed(s: &Sample) -> u64 {
+fn geometry_seed(s: &Sample) -> u64 {
     s.molecule.flat_positions().iter().fold(0x5E1F_C0DE_u64, |h, x| (h ^ x.to_bits()).wrapping_mul(0x100_0000_01B3))
 }
 
@@ -185,13 +185,9 @@ pub fn consistency_target(
 ) -> Result<Option<(Tensor, Tensor)>> {
     let device = model.device();
     let d = 3 * s.molecule.len();
-    let mut dirs: Vec<Vec<f64>> = Vec::new();
-    if let Some(t) = subspace_target(s, cfg.subspace_k, device)? {
-        let u = t.modes.to_dtype(DType::F64)?.to_vec2::<f64>()?;
-        dirs.extend((0..u[0].len()).map(|c| (0..d).map(|r| u[r][c]).collect()));
-    } else {
-        return Ok(None);
-    }
+    let Some(t) = subspace_target(s, cfg.subspace_k, device)? else { return Ok(None) };
+    let u = t.modes.to_dtype(DType::F64)?.to_vec2::<f64>()?;
+    let mut dirs: Vec<Vec<f64>> = (0..u[0].len()).map(|c| (0..d).map(|r| u[r][c]).collect()).collect();
     let mut rng = SplitMix64(seed ^ cfg.seed ^ 0xC0_5157);
     dirs.extend((0..cfg.consistency_random).map(|_| (0..d).map(|_| rng.normal()).collect()));
     for v in &mut dirs {
@@ -225,15 +221,20 @@ pub(super) fn hessian_terms(hp: &Tensor, items: &[&Item], batch: &Batch, cfg: &T
     let device = hp.device();
     let h_ref: Vec<f64> = items.iter().flat_map(|it| it.sample.hessian.as_slice().iter().copied()).collect();
     let h_ref = Tensor::from_vec(h_ref, hp.dims(), device)?;
-    let norm = |err: Tensor| -> Result<Tensor> {
+    let norm = |err: &Tensor| -> Result<Tensor> {
         Ok(match cfg.hessian_loss {
             HessianLoss::L1 => err.abs()?.mean_all()?,
             HessianLoss::Squared => err.sqr()?.mean_all()?,
         })
     };
     let diff = (hp - &h_ref)?;
-    let mae = diff.abs()?.mean_all()?.to_scalar::<f64>()?;
-    let mut total = (norm(diff)? * cfg.w_hessian)?;
+    let l1 = diff.abs()?.mean_all()?;
+    let mae = l1.to_scalar::<f64>()?;
+    let entries = match cfg.hessian_loss {
+        HessianLoss::L1 => l1, // the MAE just computed is the L1 term
+        HessianLoss::Squared => norm(&diff)?,
+    };
+    let mut total = (entries * cfg.w_hessian)?;
     if cfg.w_subspace > 0.0 || cfg.w_modes > 0.0 {
         let (mut sub, mut modes) = (Tensor::zeros((), DType::F64, device)?, Tensor::zeros((), DType::F64, device)?);
         for (m, it) in items.iter().enumerate() {
@@ -242,7 +243,7 @@ pub(super) fn hessian_terms(hp: &Tensor, items: &[&Item], batch: &Batch, cfg: &T
             let hm = hp.narrow(0, batch.h_offsets[m], d * d)?.reshape((d, d))?;
             let err = (t.modes.t()?.matmul(&hm)?.matmul(&t.modes)? - &t.lambda)?;
             if cfg.w_subspace > 0.0 {
-                sub = (sub + norm(err.clone())?)?;
+                sub = (sub + norm(&err)?)?;
             }
             if cfg.w_modes > 0.0 {
                 let k = err.dim(0)?;
@@ -263,7 +264,7 @@ pub(super) fn hessian_terms(hp: &Tensor, items: &[&Item], batch: &Batch, cfg: &T
             let Some((u, t)) = &it.consistency else { continue };
             let d = 3 * it.sample.molecule.len();
             let hm = hp.narrow(0, batch.h_offsets[m], d * d)?.reshape((d, d))?;
-            cons = (cons + norm((hm.matmul(u)? - t)?)?)?;
+            cons = (cons + norm(&(hm.matmul(u)? - t)?)?)?;
         }
         total = (total + ((cons / items.len() as f64)? * cfg.w_consistency)?)?;
     }

@@ -141,9 +141,8 @@ pub fn classify(pot: &dyn Potential, mol: &Molecule) -> Result<FinalPoint> {
 
 /// [`classify`] from a given Hessian `h` of `mol` (e.g. one refined by Hessian-vector products).
 pub fn classify_hessian(rigid_body_invariant: bool, mol: &Molecule, h: &Hessian) -> Result<FinalPoint> {
-    let h = h.clone();
     if rigid_body_invariant {
-        let vib = Vibrations::new(mol, &h, &mol.masses(MassConvention::Iupac)?)?;
+        let vib = Vibrations::new(mol, h, &mol.masses(MassConvention::Iupac)?)?;
         let n = vib.n_imaginary(DEFAULT_IMAGINARY_THRESHOLD_CM);
         Ok(FinalPoint {
             classification: vib.classify(DEFAULT_IMAGINARY_THRESHOLD_CM),

@@ -81,6 +81,15 @@ fn hessian_vector_product(ev: &mut Evaluator<'_>, x: &[f64], v: &DVector<f64>) -
     Ok((gp - gm) / (2.0 * PROBE_STEP))
 }
 
+/// The surface's Hessian at `x` refined along its `probes` lowest modes ([`probe_low_modes`]),
+/// its calls counted by `ev`.
+pub(crate) fn refined_hessian(ev: &mut Evaluator<'_>, x: &[f64], probes: usize) -> Result<hip_core::Hessian> {
+    let mut h = ev.hessian(x)?;
+    let b = ev.basis(x)?;
+    probe_low_modes(ev, x, &mut h, &b, probes, |_| 0)?;
+    hip_core::Hessian::from_vec(x.len() / 3, h.transpose().as_slice().to_vec())
+}
+
 /// A potential whose Hessians are `inner`'s refined along their lowest `probes` modes by `inner`'s
 /// own Hessian-vector products ([`probe_low_modes`], 2 gradient calls each): where an
 /// approximate Hessian (a directly predicted one) is least reliable, the curvature becomes the
@@ -109,12 +118,7 @@ impl hip_core::Potential for ProbeRefined<'_> {
     }
 
     fn hessian(&self, mol: &hip_core::Molecule) -> Result<hip_core::Hessian> {
-        let mut ev = Evaluator::new(self.inner, mol)?;
-        let x = mol.flat_positions();
-        let mut h = ev.hessian(&x)?;
-        let b = ev.basis(&x)?;
-        probe_low_modes(&mut ev, &x, &mut h, &b, self.probes, |_| 0)?;
-        hip_core::Hessian::from_vec(mol.len(), h.transpose().as_slice().to_vec())
+        refined_hessian(&mut Evaluator::new(self.inner, mol)?, &mol.flat_positions(), self.probes)
     }
 
     fn rigid_body_invariant(&self) -> bool {

@@ -93,6 +93,7 @@ pub fn search(pot: &dyn Potential, start: &Molecule, opts: &TsOptions) -> Result
             ));
         }
     }
+    let guide = opts.guide.as_ref().map(|g| DVector::from_column_slice(g));
     let mut ev = Evaluator::new(pot, start)?;
     let mut x = start.flat_positions();
     let (mut e, mut g) = ev.energy_gradient(&x)?;
@@ -130,7 +131,6 @@ pub fn search(pot: &dyn Potential, start: &Molecule, opts: &TsOptions) -> Result
         let hs = b.transpose() * &h * &b;
         let (lam, vectors) = crate::linalg::sym_eigen(&hs, "TS-search Hessian")?;
         let vecs: Vec<DVector<f64>> = (0..lam.len()).map(|i| &b * vectors.column(i)).collect();
-        let guide = opts.guide.as_ref().map(|g| DVector::from_column_slice(g));
         let previous = match (&followed, &guide) {
             (None, Some(g)) => Some(g),
             _ if opts.follow_lowest && since_hessian == 0 => None,
@@ -198,12 +198,8 @@ pub fn search(pot: &dyn Potential, start: &Molecule, opts: &TsOptions) -> Result
         // the end point's classification from the Hessian refined along its lowest modes by the
         // surface's own Hessian-vector products: an approximate Hessian's soft modes are where
         // spurious imaginary modes come from
-        let x = end.x.clone();
-        let mut h = ev.hessian(&x)?;
-        let (b, ..) = ev.project(&x, &g)?;
-        probe::probe_low_modes(&mut ev, &x, &mut h, &b, opts.mode_probes, |_| 0)?;
-        let hess = hip_core::Hessian::from_vec(start.len(), h.transpose().as_slice().to_vec())?;
-        let fp = super::classify_hessian(pot.rigid_body_invariant(), &start.with_flat_positions(&x), &hess)?;
+        let hess = probe::refined_hessian(&mut ev, &end.x, opts.mode_probes)?;
+        let fp = super::classify_hessian(pot.rigid_body_invariant(), &ev.molecule(&end.x), &hess)?;
         return ev.finish_with(name + ", refined classification)", end, Some(fp));
     }
     ev.finish(name + ")", end, opts.classify)

@@ -44,14 +44,14 @@ pub fn kabsch(reference: &Molecule, mobile: &Molecule) -> Result<(Molecule, f64)
     let r = vt.transpose() * d * u.transpose();
     let positions: Vec<[f64; 3]> =
         mobile.positions.iter().map(|p| (r * (Vector3::from(*p) - cm) + cr).into()).collect();
-    let rmsd = (positions
-        .iter()
-        .zip(&reference.positions)
-        .map(|(p, q)| (0..3).map(|k| (p[k] - q[k]).powi(2)).sum::<f64>())
-        .sum::<f64>()
-        / mobile.len() as f64)
-        .sqrt();
+    let rmsd = rmsd_as_given(&positions, &reference.positions);
     Ok((Molecule { positions, ..mobile.clone() }, rmsd))
+}
+
+/// RMSD of two position lists of the same length without any alignment, Å.
+pub fn rmsd_as_given(a: &[[f64; 3]], b: &[[f64; 3]]) -> f64 {
+    let sum: f64 = a.iter().zip(b).map(|(p, q)| (0..3).map(|k| (p[k] - q[k]).powi(2)).sum::<f64>()).sum();
+    (sum / a.len().max(1) as f64).sqrt()
 }
 
 /// RMSD of `b` against `a` after optimal alignment, Å.

@@ -47,16 +47,8 @@ pub fn aligned(a: &Molecule, b: &Molecule) -> Result<Molecule> {
 /// different, much higher region (rxn2574: a 7 eV band where the unaligned one finds the 2.4 eV
 /// TS); structures drawn or optimized separately differ by an arbitrary rotation, which must go.
 pub fn band_frame(a: &Molecule, b: &Molecule) -> Result<Molecule> {
-    let al = aligned(a, b)?;
-    let msd = |m: &Molecule| {
-        a.positions
-            .iter()
-            .zip(&m.positions)
-            .map(|(p, q)| (0..3).map(|k| (p[k] - q[k]).powi(2)).sum::<f64>())
-            .sum::<f64>()
-            / a.len().max(1) as f64
-    };
-    let (plain, best) = (msd(b).sqrt(), msd(&al).sqrt());
+    let (al, best) = kabsch(a, b)?;
+    let plain = super::align::rmsd_as_given(&b.positions, &a.positions);
     Ok(if best < ALIGN_RMSD_FRACTION * plain { al } else { b.clone() })
 }
 

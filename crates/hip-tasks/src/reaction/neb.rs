@@ -92,9 +92,7 @@ impl NebResult {
     pub fn ts_guess(&self) -> &Molecule {
         &self.images[self.ts_guess_index()]
     }
-}
 
-impl NebResult {
     /// The band's improved tangent at intermediate image `k` (unit vector, flat over (atom, xyz)),
     /// `None` for an end point or an index outside the band.
     pub fn tangent_at(&self, k: usize) -> Option<Vec<f64>> {
@@ -142,6 +140,11 @@ fn tangent(x: &[Vec<f64>], e: &[f64], i: usize) -> Vec<f64> {
     };
     let n = norm(&t).max(1e-300);
     t.iter().map(|v| v / n).collect()
+}
+
+/// The largest atomic norm of a force vector flat over (atom, xyz).
+fn largest_atomic(f: &[f64]) -> f64 {
+    f.chunks(3).map(|c| (c[0] * c[0] + c[1] * c[1] + c[2] * c[2]).sqrt()).fold(0.0, f64::max)
 }
 
 /// Refused band steps in a row that are undone (each retried with a quarter of the time step);
@@ -230,16 +233,11 @@ pub fn relax_band(
                 f[k].iter().zip(&t).map(|(fi, ti)| fi - ft * ti + spring * ti).collect()
             };
         }
-        fmax = fneb[1..m - 1]
-            .iter()
-            .flat_map(|g| g.chunks(3).map(|c| (c[0] * c[0] + c[1] * c[1] + c[2] * c[2]).sqrt()))
-            .fold(0.0, f64::max);
+        fmax = fneb[1..m - 1].iter().map(|g| largest_atomic(g)).fold(0.0, f64::max);
         if let Some(p) = progress {
             p.set_message(format!("NEB step {steps}: max force {fmax:.3} eV/Å"));
         }
-        let ci_force = climbing.map_or(0.0, |k| {
-            fneb[k].chunks(3).map(|c| (c[0] * c[0] + c[1] * c[1] + c[2] * c[2]).sqrt()).fold(0.0, f64::max)
-        });
+        let ci_force = climbing.map_or(0.0, |k| largest_atomic(&fneb[k]));
         if fmax < opts.fmax && ci_force < opts.ci_fmax && (climbing.is_some() || !opts.climb) {
             converged = true;
             break;
@@ -277,15 +275,18 @@ pub fn relax_band(
                 v[k][c] += dt * fneb[k][c];
             }
         }
-        let step_norm = (1..m - 1).map(|k| dot(&v[k], &v[k])).sum::<f64>().sqrt() * dt;
-        let scale = match opts.max_band_step {
-            Some(cap) if step_norm > cap => cap / step_norm,
-            _ => 1.0,
-        };
+        // the whole band's step scaled to at most `max_band_step`, or each coordinate clamped
+        let step = |dx: f64| -> f64 { dx.clamp(-opts.max_move, opts.max_move) };
+        let scale = opts.max_band_step.map(|cap| {
+            let norm = (1..m - 1).map(|k| dot(&v[k], &v[k])).sum::<f64>().sqrt() * dt;
+            if norm > cap { cap / norm } else { 1.0 }
+        });
         for k in 1..m - 1 {
             for c in 0..d {
-                let dx = dt * v[k][c] * scale;
-                x[k][c] += if opts.max_band_step.is_some() { dx } else { dx.clamp(-opts.max_move, opts.max_move) };
+                x[k][c] += match scale {
+                    Some(s) => dt * v[k][c] * s,
+                    None => step(dt * v[k][c]),
+                };
             }
         }
     }

@@ -150,9 +150,37 @@ pub struct TsAttempt {
     pub error: Option<String>,
 }
 
+impl TsAttempt {
+    fn ran(start: &str, s: &Searched) -> Self {
+        TsAttempt {
+            start: start.into(),
+            converged: s.report.converged,
+            steps: s.report.steps,
+            n_imaginary: s.n_imaginary,
+            ts_success: s.ts_success,
+            intended: s.irc.is_some().then_some(s.intended),
+            error: None,
+        }
+    }
+
+    fn failed(start: &str, e: &hip_core::Error) -> Self {
+        TsAttempt {
+            start: start.into(),
+            converged: false,
+            steps: 0,
+            n_imaginary: None,
+            ts_success: false,
+            intended: None,
+            error: Some(e.to_string()),
+        }
+    }
+}
+
 /// A TS search with its IRC, if it found a first-order saddle.
 struct Searched {
     report: Report,
+    /// Modes below −10 cm⁻¹ at its end, if classified.
+    n_imaginary: Option<usize>,
     ts_success: bool,
     irc: Option<(IrcResult, [EndMatch; 2], [[f64; 2]; 2])>,
     intended: bool,
@@ -191,11 +219,11 @@ fn search_and_verify(
     opts: &PipelineOptions,
 ) -> Result<Searched> {
     let t = ts::search(pot, start, ts_opts).map_err(|e| e.in_context("TS search"))?;
-    let n_imag =
+    let n_imaginary =
         t.final_point.as_ref().map(|f| f.spectrum.iter().filter(|&&x| x < DEFAULT_IMAGINARY_THRESHOLD_CM).count());
-    let ts_success = t.converged && n_imag == Some(1);
+    let ts_success = t.converged && n_imaginary == Some(1);
     if !ts_success {
-        return Ok(Searched { report: t, ts_success, irc: None, intended: false });
+        return Ok(Searched { report: t, n_imaginary, ts_success, irc: None, intended: false });
     }
     // with probes, the IRC's transition vector comes from the Hessian refined along its lowest
     // modes, as the search's classification of its end did
@@ -206,7 +234,7 @@ fn search_and_verify(
     let (mr, dr) = classify_end(&ir.reverse.end, r_in, p_in, opts.rmsd_tolerance)?;
     let intended =
         matches!((mf, mr), (EndMatch::Reactant, EndMatch::Product) | (EndMatch::Product, EndMatch::Reactant));
-    Ok(Searched { report: t, ts_success, irc: Some((ir, [mf, mr], [df, dr])), intended })
+    Ok(Searched { report: t, n_imaginary, ts_success, irc: Some((ir, [mf, mr], [df, dr])), intended })
 }
 
 /// Bond graph: sorted pairs closer than 1.2 × the sum of bond radii ([`elements::bond_radius`]).
@@ -313,58 +341,33 @@ pub fn run(pot: &dyn Potential, r: &Molecule, p: &Molecule, opts: &PipelineOptio
     stage("IDPP band");
     let fallback = opts.relax_ends.then_some((r_in, p_in));
     let (initial, band, neb_retry) = relaxed_band(pot, (&r, &p), fallback, opts).map_err(|e| e.in_context("NEB"))?;
-    let mut tried: Vec<(TsAttempt, Searched)> = Vec::new();
-    let (mut failed, mut first_error) = (Vec::new(), None);
+    // every search in the order tried; `searched[i]` is `None` where attempt `i` failed
+    let (mut attempts, mut searched, mut first_error) = (Vec::new(), Vec::new(), None);
     for k in 0..opts.ts_attempts.clamp(1, TS_STARTS.len()) {
         let Some((start, ts_opts)) = ts_start(&band, &opts.ts, k) else { continue };
         stage(&format!("TS search {}: {}", k + 1, TS_STARTS[k]));
-        let s = match search_and_verify(pot, start, &ts_opts, (r_in, p_in), opts) {
-            Ok(s) => s,
-            Err(e) => {
-                failed.push(TsAttempt {
-                    start: TS_STARTS[k].into(),
-                    converged: false,
-                    steps: 0,
-                    n_imaginary: None,
-                    ts_success: false,
-                    intended: None,
-                    error: Some(e.to_string()),
-                });
-                first_error.get_or_insert(e);
-                continue;
+        match search_and_verify(pot, start, &ts_opts, (r_in, p_in), opts) {
+            Ok(s) => {
+                attempts.push(TsAttempt::ran(TS_STARTS[k], &s));
+                let done = s.intended;
+                searched.push(Some(s));
+                if done {
+                    break;
+                }
             }
-        };
-        let attempt = TsAttempt {
-            start: TS_STARTS[k].into(),
-            converged: s.report.converged,
-            steps: s.report.steps,
-            n_imaginary: s
-                .report
-                .final_point
-                .as_ref()
-                .map(|f| f.spectrum.iter().filter(|&&x| x < DEFAULT_IMAGINARY_THRESHOLD_CM).count()),
-            ts_success: s.ts_success,
-            intended: s.irc.is_some().then_some(s.intended),
-            error: None,
-        };
-        let done = s.intended;
-        tried.push((attempt, s));
-        if done {
-            break;
+            Err(e) => {
+                attempts.push(TsAttempt::failed(TS_STARTS[k], &e));
+                first_error.get_or_insert(e);
+                searched.push(None);
+            }
         }
     }
-    if tried.is_empty() {
+    let first = |ok: fn(&Searched) -> bool| searched.iter().position(|s| s.as_ref().is_some_and(ok));
+    let pick = first(|s| s.intended).or_else(|| first(|s| s.ts_success)).or_else(|| first(|_| true));
+    let Some(pick) = pick else {
         return Err(first_error.unwrap_or_else(|| hip_core::Error::invalid("TS search", "the band has no start")));
-    }
-    let pick = tried
-        .iter()
-        .position(|(_, s)| s.intended)
-        .or_else(|| tried.iter().position(|(_, s)| s.ts_success))
-        .unwrap_or(0);
-    let mut attempts: Vec<TsAttempt> = tried.iter().map(|(a, _)| a.clone()).collect();
-    let chosen = tried.swap_remove(pick).1;
-    // failed starts after the ones that ran (the order of `TS_STARTS` within each group)
-    attempts.extend(failed);
+    };
+    let chosen = searched.swap_remove(pick).expect("picked among the searches that ran");
     let (path, ends, end_rmsd) = match chosen.irc {
         Some((ir, m, d)) => (Some(ir), Some(m), Some(d)),
         None => (None, None, None),
