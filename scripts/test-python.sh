@@ -10,5 +10,6 @@ export PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore
 python3 -m pip install -q --disable-pip-version-check "./crates/hip-py[test]"
 # a rebuild of the same version must replace the installed one
 python3 -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./crates/hip-py
-# (the test extras also carry what datasets/tests needs: h5py, lmdb for the HORM import)
+# (the test extras also carry what datasets/tests needs: h5py, lmdb for the HORM import, rdkit for
+# assembling the ReactBench shards)
 python3 -m pytest -q -p no:cacheprovider crates/hip-py/tests datasets/tests

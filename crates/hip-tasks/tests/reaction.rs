@@ -54,6 +54,11 @@ fn neb_between_muller_brown_minima_finds_the_saddle_between_them() {
         let (sx, sy) = mb_point(s, false);
         let d = ((guess.positions[0][0] - sx).powi(2) + (guess.positions[0][1] - sy).powi(2)).sqrt();
         assert!(d < 0.02, "climbing image {:?} is {d} from saddle {s}", guess.positions[0]);
+        // converged means the climbing image itself is below `ci_fmax` (its NEB force, F − 2(F·τ)τ,
+        // has the norm of its true force)
+        let f = pot.energy_forces(guess).unwrap().forces[0];
+        let norm = (f[0] * f[0] + f[1] * f[1] + f[2] * f[2]).sqrt();
+        assert!(norm < opts.ci_fmax, "climbing image force {norm} ≥ ci_fmax {}", opts.ci_fmax);
         // and the TS search from the climbing image converges onto the saddle
         let t = ts::search(&pot, guess, &ts::TsOptions::default()).unwrap();
         assert!(t.converged && near(&t.molecule, (sx, sy)), "TS search ended at {:?}", t.molecule.positions[0]);
@@ -261,4 +266,15 @@ fn a_ts_step_the_potential_refuses_is_retried_shorter() {
     let broken = Refusing { inner: mb(), calls: Default::default(), refuse: |k| k >= 1 };
     let e = ts::search(&broken, &start, &ts::TsOptions::default()).unwrap_err().to_string();
     assert!(e.contains("refused"), "{e}");
+}
+
+#[test]
+fn climbing_starts_after_climb_after_steps_when_the_band_stays_above_climb_start() {
+    // climb_start 0 is never reached: only the step count can turn the climbing image on
+    let (band, opts) = mb_band(0, 2);
+    let opts = neb::NebOptions { climb_start: 0.0, climb_after: 5, max_steps: 5, ..opts };
+    let r = neb::neb(&mb(), band.clone(), &opts).unwrap();
+    assert!(r.climbing.is_some(), "no climbing image after {} steps", r.steps);
+    let never = neb::NebOptions { climb_after: 1000, ..opts };
+    assert!(neb::neb(&mb(), band, &never).unwrap().climbing.is_none());
 }
