@@ -136,3 +136,21 @@ def test_the_project_reads_the_import(tmp_path):
     r = subprocess.run([hip, "data", "check", out], capture_output=True, text=True)
     assert r.returncode == 0 and "OK (100 samples checked" in r.stdout, r.stdout + r.stderr
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_the_committed_import_is_the_import_of_the_vendored_sample(tmp_path):
+    """datasets/horm/sample_100.h5 (what `hip report`'s DFT section reads, without Python) holds
+    exactly what `horm.py import datasets/horm/sample_100.lmdb OUT --split test` writes: every
+    dataset equal, and the attributes other than the creation time."""
+    committed = os.path.join(os.path.dirname(SAMPLE), "sample_100.h5")
+    out = str(tmp_path / "horm.h5")
+    horm.import_lmdb(SAMPLE, out, split="test")
+    with h5py.File(committed, "r") as a, h5py.File(out, "r") as b:
+        assert sorted(a.keys()) == sorted(b.keys())
+        for k in a.keys():
+            assert a[k].dtype == b[k].dtype and np.array_equal(a[k][()], b[k][()]), k
+        skip = {"created", "wall_time_s", "task_cpu_wall_s"}
+        assert {k for k in a.attrs if k not in skip} == {k for k in b.attrs if k not in skip}
+        for k in a.attrs:
+            if k not in skip:
+                assert np.array_equal(np.asarray(a.attrs[k]), np.asarray(b.attrs[k])), k

@@ -10,6 +10,7 @@
 pub mod accuracy;
 pub mod baseline;
 pub mod device_check;
+pub mod dft_check;
 pub mod memory;
 pub mod molecules;
 pub mod opt_bench;
@@ -82,6 +83,9 @@ pub struct Options {
     pub meta: report::Meta,
     /// Progress messages on stderr.
     pub verbose: bool,
+    /// Sections the caller measured (the ReactBench subset, the DFT check), copied into the
+    /// results and shown before the plots.
+    pub sections: Vec<report::Section>,
 }
 
 /// Stage-level progress on stderr: an indicatif bar on a terminal, one line per stage otherwise
@@ -206,7 +210,12 @@ fn peer_series(r: &Results) -> Vec<plots::Series> {
 /// `o.out_dir`.
 pub fn run(model: Arc<HipModel>, o: &Options) -> Result<Results, String> {
     std::fs::create_dir_all(&o.out_dir).map_err(|e| format!("{}: {e}", o.out_dir.display()))?;
-    let mut r = Results { meta: o.meta.clone(), paper_speedup: report::PAPER_SPEEDUP.to_vec(), ..Default::default() };
+    let mut r = Results {
+        meta: o.meta.clone(),
+        paper_speedup: report::PAPER_SPEEDUP.to_vec(),
+        sections: o.sections.clone(),
+        ..Default::default()
+    };
     let err = |e: hip_model::Error| e.to_string();
     let progress = Progress::new(o);
     r.learning_curves = o.learning_curves.iter().filter(|(_, h)| !h.is_empty()).cloned().collect();

@@ -138,6 +138,18 @@ pub struct Results {
     pub paper_speedup: Vec<(usize, f64)>,
     /// Notes (gaps, skipped parts).
     pub notes: Vec<String>,
+    /// Sections measured by the caller (the ReactBench subset, the DFT check), shown before the
+    /// plots.
+    #[serde(default)]
+    pub sections: Vec<Section>,
+}
+
+/// A section measured outside [`crate::run`]: its title, its Markdown body and its numbers.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Section {
+    pub title: String,
+    pub markdown: String,
+    pub data: serde_json::Value,
 }
 
 /// The accuracy metrics per sample kind (minimum, thermal, displaced, ts, path): one row per
@@ -598,6 +610,9 @@ pub fn markdown(r: &Results, plots: &[(&str, &str)]) -> String {
             );
         }
         let _ = writeln!(s);
+    }
+    for sec in &r.sections {
+        let _ = writeln!(s, "## {}\n\n{}\n", sec.title, sec.markdown.trim_end());
     }
     if !plots.is_empty() {
         let _ = writeln!(s, "## Plots\n");

@@ -166,6 +166,7 @@ pub fn bench(a: BenchArgs) -> Result<(), String> {
         out_dir: a.out.clone(),
         meta: meta(&a.model, a.quick, &a.compute),
         verbose: true,
+        sections: vec![],
     };
     let r = hip_bench::run(model, &o)?;
     if a.json {
@@ -251,6 +252,13 @@ pub struct ReportArgs {
     /// Also run the PyTorch/e3nn peer (needs python3 with torch and e3nn).
     #[arg(long)]
     pub peer: bool,
+    /// The first N reactions of ReactBench's test half through `hip bench reactions` with the
+    /// model's direct, direct + probes and autodiff Hessians and GFN2-xTB (0: none).
+    #[arg(long, default_value_t = 4)]
+    pub reactbench: usize,
+    /// HORM's public sample imported to HDF5: the DFT check's first set (skipped if absent).
+    #[arg(long, default_value = "datasets/horm/sample_100.h5")]
+    pub horm: PathBuf,
     /// Output directory.
     #[arg(long, default_value = "reports")]
     pub out: PathBuf,
@@ -293,6 +301,9 @@ fn mace_reference_curve(state: &Path, data: &Path) -> Result<Vec<hip_model::trai
 pub fn report_cmd(a: ReportArgs) -> Result<(), String> {
     let model = Arc::new(a.compute.load(a.model.as_deref())?);
     let ef = if a.ef_model.exists() { Some(Arc::new(a.compute.load(Some(&a.ef_model))?)) } else { None };
+    let mut sections = Vec::new();
+    sections.extend(crate::report_sections::dft(&a, &model)?);
+    sections.extend(crate::report_sections::reactbench(&a)?);
     let mut ts_data = vec![(a.data.clone(), "test".to_string())];
     if a.high_level.exists() {
         ts_data.push((a.high_level.clone(), "all".to_string()));
@@ -328,6 +339,7 @@ pub fn report_cmd(a: ReportArgs) -> Result<(), String> {
         out_dir: a.out.clone(),
         meta: meta(&a.model, false, &a.compute),
         verbose: true,
+        sections,
     };
     let r = hip_bench::run(model, &o)?;
     let get = |p: &str, k: &str| {

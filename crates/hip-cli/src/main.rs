@@ -10,6 +10,7 @@ mod model_cmds;
 mod model_io;
 mod reactbench;
 mod reaction;
+mod report_sections;
 mod surface;
 mod train_bench;
 
@@ -62,7 +63,25 @@ enum Command {
     BenchProbe(bench::ProbeArgs),
 }
 
+/// A closed standard output (`hip data info F.h5 | head -3`) ends the command quietly with the
+/// shell's status for SIGPIPE, as Unix tools do. Rust ignores SIGPIPE, so `println!` into a
+/// closed pipe panics ("failed printing to stdout: Broken pipe"); every other panic keeps the
+/// default report.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let msg =
+            payload.downcast_ref::<String>().map(String::as_str).or_else(|| payload.downcast_ref::<&str>().copied());
+        if msg.is_some_and(|m| m.contains("failed printing to stdout") && m.contains("Broken pipe")) {
+            std::process::exit(141);
+        }
+        default(info)
+    }));
+}
+
 fn main() {
+    quiet_on_broken_pipe();
     hip_model::enable_second_order_autodiff();
     let cli = Cli::parse();
     let result: Result<(), String> = match cli.command {

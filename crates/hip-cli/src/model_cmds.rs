@@ -214,9 +214,12 @@ pub fn ts(a: TsArgs) -> CliResult {
 
 #[derive(Args, Debug)]
 pub struct TrainArgs {
-    /// Training dataset (HDF5); its `train` split is used, `val` for validation.
-    #[arg(long)]
-    pub data: PathBuf,
+    /// Training dataset (HDF5); its `train` split is used, `val` for validation. Repeat to train
+    /// on several files (e.g. `--data datasets/gfn2-train.h5 --data datasets/gfn2-rb.h5`): their
+    /// train splits are joined (then `max_train` spreads over the joined set), and each file
+    /// gives at most `max_val` validation samples.
+    #[arg(long, required = true)]
+    pub data: Vec<PathBuf>,
     /// Training settings (TOML, see hip_model::train::TrainConfig).
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -252,8 +255,26 @@ pub struct TrainArgs {
     pub compute: ComputeArgs,
 }
 
+/// The training and validation samples of `files`: with one file, only the `max_train` samples
+/// that training would pick are read; with several, each file's train split (of the configured
+/// kinds) is read whole and `train` spreads `max_train` over the joined set, and each file gives
+/// at most `max_val` validation samples.
+fn read_training_data(
+    files: &[PathBuf],
+    cfg: &hip_model::train::TrainConfig,
+) -> Result<(Vec<hip_core::io::dataset::Sample>, Vec<hip_core::io::dataset::Sample>), String> {
+    use hip_model::train::{load_split_of_kinds, load_split_spread};
+    let max_train = if files.len() == 1 { cfg.max_train } else { 0 };
+    let (mut used, mut val) = (Vec::new(), Vec::new());
+    for p in files {
+        used.extend(load_split_of_kinds(p, "train", &cfg.kinds, max_train).map_err(|e| e.to_string())?);
+        val.extend(load_split_spread(p, "val", cfg.max_val).map_err(|e| e.to_string())?);
+    }
+    Ok((used, val))
+}
+
 pub fn train(a: TrainArgs) -> CliResult {
-    use hip_model::train::{RunOptions, TrainConfig, fit_statistics, load_split_of_kinds, load_split_spread};
+    use hip_model::train::{RunOptions, TrainConfig, fit_statistics};
     let read = |p: &PathBuf| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
     let mut cfg = match &a.config {
         Some(p) => TrainConfig::from_toml(&read(p)?).map_err(|e| format!("{}: {e}", p.display()))?,
@@ -278,12 +299,10 @@ pub fn train(a: TrainArgs) -> CliResult {
         Some(p) => hip_model::ModelConfig::from_toml(&read(p)?).map_err(|e| format!("{}: {e}", p.display()))?,
         None => hip_model::ModelConfig::default(),
     };
-    // only the samples used are read: train() spreads over what it is given, and a set already
-    // spread to max_train is taken whole, so these are the samples it would pick from the split
-    let used = load_split_of_kinds(&a.data, "train", &cfg.kinds, cfg.max_train).map_err(|e| e.to_string())?;
-    let val_set = load_split_spread(&a.data, "val", cfg.max_val).map_err(|e| e.to_string())?;
+    let (used, val_set) = read_training_data(&a.data, &cfg)?;
+    let data_names = a.data.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" + ");
     if used.is_empty() {
-        return Err(format!("{}: no training samples of the kinds {:?}", a.data.display(), cfg.kinds));
+        return Err(format!("{data_names}: no training samples of the kinds {:?}", cfg.kinds));
     }
     let model = match (&a.init_from, &a.backbone_from) {
         (Some(p), _) => {
@@ -307,16 +326,23 @@ pub fn train(a: TrainArgs) -> CliResult {
         model.params.numel(),
         used.len(),
         val_set.len(),
-        a.data.display(),
+        data_names,
         cfg.w_energy,
         cfg.w_forces,
         cfg.w_hessian
     );
-    let ds = hip_core::io::dataset::Dataset::open(&a.data).map_err(|e| e.to_string())?;
+    let mut levels = Vec::new();
+    let mut data_samples = 0;
+    for p in &a.data {
+        let ds = hip_core::io::dataset::Dataset::open(p).map_err(|e| e.to_string())?;
+        levels.push(ds.level_of_theory.clone());
+        data_samples += ds.len();
+    }
+    levels.dedup();
     let provenance = serde_json::json!({
-        "data": a.data.display().to_string(),
-        "data_level_of_theory": ds.level_of_theory,
-        "data_samples": ds.len(),
+        "data": data_names,
+        "data_level_of_theory": levels.join(" + "),
+        "data_samples": data_samples,
         "hip_version": env!("CARGO_PKG_VERSION"),
         "command": std::env::args().collect::<Vec<_>>().join(" "),
         "init_from": a.init_from.as_ref().map(|p| p.display().to_string()),

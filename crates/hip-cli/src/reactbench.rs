@@ -197,21 +197,29 @@ fn names(a: &ReactionsArgs) -> Result<Vec<String>, String> {
 }
 
 pub fn reactions(a: ReactionsArgs) -> Result<(), String> {
+    let (md, _) = run_reactions(&a)?;
+    print!("{md}");
+    Ok(())
+}
+
+/// Runs what `a` asks for (resuming from its `runs.jsonl`) and writes the summary; returns it as
+/// Markdown and JSON.
+pub fn run_reactions(a: &ReactionsArgs) -> Result<(String, serde_json::Value), String> {
     for p in &a.providers {
         if !rb::PROVIDERS.contains(&p.as_str()) {
             return Err(format!("--providers: unknown provider {p} ({})", rb::PROVIDERS.join(", ")));
         }
     }
-    let names = names(&a)?;
+    let names = names(a)?;
     std::fs::create_dir_all(&a.out).map_err(|e| format!("{}: {e}", a.out.display()))?;
     let runs = a.out.join("runs.jsonl");
     let mut records = rb::read_records(&runs).map_err(|e| e.to_string())?;
     let t0 = Instant::now();
     if !a.summary_only {
         rb::read_set(&a.set, Some(&names)).map_err(|e| e.to_string())?; // every input checked up front
-        run_all(&a, &names, &runs, &mut records)?;
+        run_all(a, &names, &runs, &mut records)?;
     }
-    write_summary(&a, &names, &records, t0.elapsed().as_secs_f64())
+    write_summary(a, &names, &records, t0.elapsed().as_secs_f64())
 }
 
 fn run_all(a: &ReactionsArgs, names: &[String], runs: &Path, records: &mut Vec<ReactionRecord>) -> Result<(), String> {
@@ -260,7 +268,12 @@ fn run_all(a: &ReactionsArgs, names: &[String], runs: &Path, records: &mut Vec<R
     Ok(())
 }
 
-fn write_summary(a: &ReactionsArgs, names: &[String], records: &[ReactionRecord], wall: f64) -> Result<(), String> {
+fn write_summary(
+    a: &ReactionsArgs,
+    names: &[String],
+    records: &[ReactionRecord],
+    wall: f64,
+) -> Result<(String, serde_json::Value), String> {
     let mut records = records.to_vec();
     let mut providers = a.providers.clone();
     if let Some(p) = &a.peer {
@@ -303,8 +316,7 @@ fn write_summary(a: &ReactionsArgs, names: &[String], records: &[ReactionRecord]
     }
     hip_core::io::atomic::write(&a.out.join("summary.md"), md.clone()).map_err(|e| e.to_string())?;
     summary_plot(&a.out.join("summary"), &summaries, common.len())?;
-    print!("{md}");
-    Ok(())
+    Ok((md, json))
 }
 
 /// `summary.svg/.png`: TS success (own, graded) and intended per provider, % of the compared

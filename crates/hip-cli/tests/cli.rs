@@ -116,6 +116,27 @@ fn freq_on_a_dataset_sample_and_mass_conventions() {
     assert!(String::from_utf8_lossy(&human.stdout).contains("classification"));
 }
 
+/// `hip data info F | head -1`: the reader closes the pipe after the first line; the command
+/// must end without a panic message (exit status 141, the shell's for SIGPIPE) however many
+/// lines it had left.
+#[test]
+fn closed_stdout_ends_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hip"))
+        .args(["data", "info", &fixture()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run hip");
+    drop(child.stdout.take());
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    let status = child.wait().unwrap();
+    assert!(!err.contains("panicked"), "panicked: {err}");
+    assert!(status.success() || status.code() == Some(141), "{status:?}: {err}");
+}
+
 #[test]
 fn data_info_and_check() {
     let out = hip(&["data", "info", &fixture(), "--json"]);
