@@ -414,10 +414,7 @@ pub fn eval(a: EvalArgs) -> CliResult {
     let pick: Vec<&hip_core::io::dataset::Sample> = samples.iter().take(a.max.unwrap_or(usize::MAX)).collect();
     let r = if a.potential == "gfn2" {
         let g = crate::surface::Surface::gfn2()?;
-        hip_model::eval::evaluate_with(&pick, "gfn2-xtb", |mol| {
-            let (ef, hessian) = g.predict(mol).map_err(hip_model::Error::Input)?;
-            Ok(hip_model::Prediction { energy: ef.energy, forces: ef.forces, hessian })
-        })
+        hip_model::eval::evaluate_with(&pick, "gfn2-xtb", |mol| g.prediction(mol))
     } else {
         let model = a.compute.load(a.model.as_deref())?;
         hip_model::eval::evaluate(&model, &pick, method(&a.method)?)

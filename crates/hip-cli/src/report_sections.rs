@@ -99,13 +99,7 @@ pub fn dft(a: &ReportArgs, model: &HipModel) -> Result<Option<Section>, String> 
          any model trained on it alone. Paper (HIP, HORM T1x-val): H MAE 0.030, λ₁ MAE 0.031, |cos v₁| 0.982.\n\n",
     );
     match &gfn2 {
-        Ok(g) => providers.push((
-            "GFN2-xTB itself".into(),
-            Box::new(move |m: &hip_core::Molecule| {
-                let (ef, hessian) = g.predict(m).map_err(hip_model::Error::Input)?;
-                Ok(hip_model::Prediction { energy: ef.energy, forces: ef.forces, hessian })
-            }),
-        )),
+        Ok(g) => providers.push(("GFN2-xTB itself".into(), Box::new(|m: &hip_core::Molecule| g.prediction(m)))),
         Err(e) => text += &format!("GFN2-xTB left out: {e}.\n\n"),
     }
     let rows = hip_bench::dft_check::run(&sets, &providers, true).map_err(|e| e.to_string())?;

@@ -126,6 +126,13 @@ impl Surface {
         }
     }
 
+    /// [`Surface::predict`] as the evaluation's [`hip_model::Prediction`] (`hip eval
+    /// --potential gfn2`, the report's DFT check).
+    pub fn prediction(&self, mol: &Molecule) -> hip_model::Result<hip_model::Prediction> {
+        let (ef, hessian) = self.predict(mol).map_err(hip_model::Error::Input)?;
+        Ok(hip_model::Prediction { energy: ef.energy, forces: ef.forces, hessian })
+    }
+
     fn inner(&self) -> &dyn Potential {
         match self {
             Surface::Model(m) => m,
