@@ -608,3 +608,52 @@ fn bench_batch_times_batched_single_and_autodiff_hessians() {
         "fewer than 3 reactions",
     );
 }
+
+/// `hip train --data A --data B` joins the files' train splits (here the fixture twice: twice the
+/// samples of one; validation from each, none in this fixture) and names both in its log; a missing second file is one
+/// clear error naming it.
+#[test]
+fn train_joins_several_data_files() {
+    let cfg = tmp("join-train.toml");
+    std::fs::write(&cfg, "epochs = 1\nbatch_size = 4\nmax_val = 2\n").unwrap();
+    let mcfg = tmp("join-model.toml");
+    let m = hip_model::ModelConfig {
+        hidden_irreps: "4x0e+2x1o".into(),
+        head_irreps: "2x0e+1x1e+1x2e".into(),
+        ..Default::default()
+    };
+    std::fs::write(&mcfg, m.to_toml()).unwrap();
+    let (d, c, mc) = (fixture(), cfg.to_str().unwrap().to_string(), mcfg.to_str().unwrap().to_string());
+    let counts = |files: &[&str], out: &str| -> (usize, usize) {
+        let mut args = vec!["train"];
+        for f in files {
+            args.extend(["--data", f]);
+        }
+        let out = tmp(out);
+        args.extend(["--config", &c, "--model-config", &mc, "--out", out.to_str().unwrap()]);
+        let o = hip(&args);
+        let err = String::from_utf8_lossy(&o.stderr).to_string();
+        assert!(o.status.success(), "{err}");
+        // "training P parameters on N samples (V validation) from A + B; ..."
+        let line = err.lines().find(|l| l.starts_with("training ")).expect("the training line");
+        assert!(line.contains(&vec![d.as_str(); files.len()].join(" + ")), "{line}");
+        let num = |after: &str| line.split(after).nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap();
+        (num(" on "), num(" samples ("))
+    };
+    let (one, val_one) = counts(&[&d], "join-1.safetensors");
+    let (two, val_two) = counts(&[&d, &d], "join-2.safetensors");
+    assert!(one > 0);
+    assert_eq!((two, val_two), (2 * one, 2 * val_one));
+    assert_clean_failure(
+        &hip(&[
+            "train",
+            "--data",
+            &d,
+            "--data",
+            "/nonexistent/b.h5",
+            "--out",
+            tmp("join-3.safetensors").to_str().unwrap(),
+        ]),
+        "/nonexistent/b.h5",
+    );
+}
