@@ -217,7 +217,7 @@ pub struct TrainArgs {
     /// Training dataset (HDF5); its `train` split is used, `val` for validation. Repeat to train
     /// on several files (e.g. `--data datasets/gfn2-train.h5 --data datasets/gfn2-rb.h5`): their
     /// train splits are joined (then `max_train` spreads over the joined set), and each file
-    /// gives at most `max_val` validation samples.
+    /// gives at most `max_val` validation samples; the config's `data_repeats` oversamples a file.
     #[arg(long, required = true)]
     pub data: Vec<PathBuf>,
     /// Training settings (TOML, see hip_model::train::TrainConfig).
@@ -258,20 +258,30 @@ pub struct TrainArgs {
 /// The training and validation samples of `files`: with one file, only the `max_train` samples
 /// that training would pick are read; with several, each file's train split (of the configured
 /// kinds) is read whole and `train` spreads `max_train` over the joined set, and each file gives
-/// at most `max_val` validation samples.
-fn read_training_data(
-    files: &[PathBuf],
-    cfg: &hip_model::train::TrainConfig,
-) -> Result<(Vec<hip_core::io::dataset::Sample>, Vec<hip_core::io::dataset::Sample>), String> {
+/// at most `max_val` validation samples. Also returns how often each training sample appears in
+/// an epoch: its file's entry of the config's `data_repeats` (one per file, or none).
+fn read_training_data(files: &[PathBuf], cfg: &hip_model::train::TrainConfig) -> Result<TrainingData, String> {
     use hip_model::train::{load_split_of_kinds, load_split_spread};
+    if !cfg.data_repeats.is_empty() && cfg.data_repeats.len() != files.len() {
+        return Err(format!(
+            "training config: data_repeats has {} values for {} --data files (one per file, in order)",
+            cfg.data_repeats.len(),
+            files.len()
+        ));
+    }
     let max_train = if files.len() == 1 { cfg.max_train } else { 0 };
-    let (mut used, mut val) = (Vec::new(), Vec::new());
-    for p in files {
-        used.extend(load_split_of_kinds(p, "train", &cfg.kinds, max_train).map_err(|e| e.to_string())?);
+    let (mut used, mut val, mut repeats) = (Vec::new(), Vec::new(), Vec::new());
+    for (k, p) in files.iter().enumerate() {
+        let train = load_split_of_kinds(p, "train", &cfg.kinds, max_train).map_err(|e| e.to_string())?;
+        repeats.extend(std::iter::repeat_n(cfg.data_repeats.get(k).copied().unwrap_or(1), train.len()));
+        used.extend(train);
         val.extend(load_split_spread(p, "val", cfg.max_val).map_err(|e| e.to_string())?);
     }
-    Ok((used, val))
+    Ok((used, val, repeats))
 }
+
+/// Training samples, validation samples, and the training samples' repeats per epoch.
+type TrainingData = (Vec<hip_core::io::dataset::Sample>, Vec<hip_core::io::dataset::Sample>, Vec<usize>);
 
 pub fn train(a: TrainArgs) -> CliResult {
     use hip_model::train::{RunOptions, TrainConfig, fit_statistics};
@@ -299,7 +309,7 @@ pub fn train(a: TrainArgs) -> CliResult {
         Some(p) => hip_model::ModelConfig::from_toml(&read(p)?).map_err(|e| format!("{}: {e}", p.display()))?,
         None => hip_model::ModelConfig::default(),
     };
-    let (used, val_set) = read_training_data(&a.data, &cfg)?;
+    let (used, val_set, sample_repeats) = read_training_data(&a.data, &cfg)?;
     let data_names = a.data.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" + ");
     if used.is_empty() {
         return Err(format!("{data_names}: no training samples of the kinds {:?}", cfg.kinds));
@@ -348,7 +358,14 @@ pub fn train(a: TrainArgs) -> CliResult {
         "init_from": a.init_from.as_ref().map(|p| p.display().to_string()),
         "backbone_from": a.backbone_from.as_ref().map(|p| p.display().to_string()),
     });
-    let opts = RunOptions { checkpoint: a.out.clone(), resume: a.resume, stop_after: 0, provenance, progress: true };
+    let opts = RunOptions {
+        checkpoint: a.out.clone(),
+        resume: a.resume,
+        stop_after: 0,
+        provenance,
+        progress: true,
+        sample_repeats,
+    };
     let (_, hist) = hip_model::train::train(model, &used, &val_set, &cfg, &opts).map_err(|e| e.to_string())?;
     if let Some(h) = hist.last() {
         println!(

@@ -92,6 +92,7 @@ pub fn run(a: TrainBenchArgs) -> Result<(), String> {
                 stop_after: 0,
                 provenance: serde_json::Value::Null,
                 progress: false,
+                sample_repeats: Vec::new(),
             };
             let (_, hist) = hip_model::train::train(model, &train, &val, &cfg, &opts).map_err(|e| e.to_string())?;
             let cpu = hist.last().map_or(f64::NAN, |h| h.cpu_s);

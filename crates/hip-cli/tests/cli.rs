@@ -644,6 +644,22 @@ fn train_joins_several_data_files() {
     let (two, val_two) = counts(&[&d, &d], "join-2.safetensors");
     assert!(one > 0);
     assert_eq!((two, val_two), (2 * one, 2 * val_one));
+    // `data_repeats = [1, 3]`: the second file's samples three times per epoch
+    let rep = tmp("join-repeats-ok.toml");
+    std::fs::write(&rep, "epochs = 1\nbatch_size = 4\nmax_val = 2\ndata_repeats = [1, 3]\n").unwrap();
+    let out = tmp("join-5.safetensors");
+    let args = ["train", "--data", &d, "--data", &d, "--config", rep.to_str().unwrap(), "--model-config", &mc];
+    let o = hip(&[&args[..], &["--out", out.to_str().unwrap()]].concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let t = hip_model::checkpoint::load(&out, &candle_core::Device::Cpu).unwrap().training;
+    assert_eq!(t["epoch_samples"], 4 * one);
+    // `data_repeats` needs one value per file
+    let bad = tmp("join-repeats.toml");
+    std::fs::write(&bad, "epochs = 1\nbatch_size = 4\ndata_repeats = [1, 2, 3]\n").unwrap();
+    let out = tmp("join-4.safetensors");
+    let o =
+        hip(&["train", "--data", &d, "--data", &d, "--config", bad.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_clean_failure(&o, "data_repeats has 3 values for 2 --data files");
     assert_clean_failure(
         &hip(&[
             "train",

@@ -134,6 +134,7 @@ fn f32_training_lowers_the_loss_and_resumes_from_an_f64_checkpoint() {
         stop_after: 3,
         provenance: serde_json::json!({}),
         progress: false,
+        sample_repeats: Vec::new(),
     };
     let fresh = || {
         let mut c = model().config.clone();

@@ -44,6 +44,7 @@ fn loss_decreases_and_resume_is_bitwise_identical() {
         stop_after,
         provenance: serde_json::json!({"test": true}),
         progress: false,
+        sample_repeats: Vec::new(),
     };
     let (full, hist) = train(fresh(&samples), train_set, val_set, &cfg, &opts("full.safetensors", 0)).unwrap();
     assert_eq!(hist.len(), 12);
@@ -81,6 +82,7 @@ fn opts(name: &str, stop_after: usize) -> RunOptions {
         stop_after,
         provenance: serde_json::json!({"test": true}),
         progress: false,
+        sample_repeats: Vec::new(),
     }
 }
 
@@ -128,6 +130,34 @@ fn kind_repeats_oversample_a_kind_in_every_epoch() {
     let t = training_json("repeats.safetensors");
     assert_eq!(t["n_train"], train_set.len());
     assert_eq!(t["epoch_samples"], train_set.len() + 3 * n_kind);
+}
+
+#[test]
+fn sample_repeats_multiply_kind_repeats_and_data_repeats_are_validated() {
+    use std::collections::BTreeMap;
+    let repeats: BTreeMap<String, usize> = [("ts".to_string(), 2)].into();
+    let pool = hip_model::train::weighted_epoch_pool(&["minimum", "ts", "ts"], &repeats, &[3, 1, 2]);
+    assert_eq!(pool, vec![0, 0, 0, 1, 1, 2, 2, 2, 2]);
+    // an empty factor list is the unweighted pool
+    assert_eq!(
+        hip_model::train::weighted_epoch_pool(&["minimum", "ts"], &repeats, &[]),
+        hip_model::train::epoch_pool(&["minimum", "ts"], &repeats)
+    );
+    assert_eq!(TrainConfig::from_toml("data_repeats = [1, 4]").unwrap().data_repeats, vec![1, 4]);
+    for bad in ["data_repeats = [0]", "data_repeats = [1, 101]"] {
+        let e = TrainConfig::from_toml(bad).unwrap_err().to_string();
+        assert!(e.contains("data_repeats"), "{e}");
+    }
+    // the loop sees sample i `sample_repeats[i]` times per epoch (indices of the training set,
+    // before any spread to `max_train`)
+    let f = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../hip-core/tests/fixtures/smoke.h5");
+    let train_set = load_split(&f, "train").unwrap();
+    let sample_repeats: Vec<usize> = (0..train_set.len()).map(|i| 1 + i % 3).collect();
+    let cfg = TrainConfig { epochs: 1, batch_size: 4, ..Default::default() };
+    let o = RunOptions { sample_repeats: sample_repeats.clone(), ..opts("sample-repeats.safetensors", 0) };
+    train(fresh(&train_set), &train_set, &train_set[..2], &cfg, &o).unwrap();
+    let t = training_json("sample-repeats.safetensors");
+    assert_eq!(t["epoch_samples"], sample_repeats.iter().sum::<usize>());
 }
 
 #[test]

@@ -100,6 +100,11 @@ pub struct TrainConfig {
     /// (kinds not listed: once; each value 1..=100). Oversamples the rare kinds whose lowest mode
     /// matters most: transition states are 2 % of the v2 training samples. Validation is unweighted.
     pub kind_repeats: BTreeMap<String, usize>,
+    /// Times each training sample of a data file appears in an epoch, one value per `--data`
+    /// file in order, e.g. `data_repeats = [1, 4]` (empty: once each; each value 1..=100;
+    /// multiplies `kind_repeats`). Oversamples a small file of new chemistry (the ReactBench
+    /// train-half samples) beside a large one. Validation is unweighted.
+    pub data_repeats: Vec<usize>,
     /// Train only on samples of these kinds, e.g. `kinds = ["ts"]` (empty: all kinds), chosen
     /// before the spread to `max_train`. Validation keeps every kind, so a specialised run shows
     /// what it costs elsewhere. For fit tests ("can the head fit the TSs alone?") and
@@ -158,6 +163,7 @@ impl Default for TrainConfig {
             time_budget_s: 0.0,
             dtype: crate::Precision::F64,
             kind_repeats: BTreeMap::new(),
+            data_repeats: Vec::new(),
             kinds: Vec::new(),
             taylor_sigma: 0.0,
             taylor_fraction: 0.5,
@@ -217,6 +223,9 @@ impl TrainConfig {
         }
         if let Some((kind, r)) = self.kind_repeats.iter().find(|(_, r)| !(1..=100).contains(*r)) {
             return Err(format!("kind_repeats.{kind} = {r} (need 1..=100)"));
+        }
+        if let Some(r) = self.data_repeats.iter().find(|r| !(1..=100).contains(*r)) {
+            return Err(format!("data_repeats: {r} (need 1..=100 each)"));
         }
         if let Some(k) = self.kinds.iter().enumerate().find(|(i, k)| k.is_empty() || self.kinds[..*i].contains(k)) {
             let problem = if k.1.is_empty() { "an empty kind" } else { "listed twice" };

@@ -38,7 +38,14 @@ pub fn training_indices(samples: &[Sample], cfg: &TrainConfig) -> Vec<usize> {
 /// The sample indices of one epoch before shuffling: index `i` appears `repeats[kinds[i]]` times
 /// (once for a kind not in `repeats`).
 pub fn epoch_pool(kinds: &[&str], repeats: &BTreeMap<String, usize>) -> Vec<usize> {
-    kinds.iter().enumerate().flat_map(|(i, k)| std::iter::repeat_n(i, repeats.get(*k).copied().unwrap_or(1))).collect()
+    weighted_epoch_pool(kinds, repeats, &[])
+}
+
+/// [`epoch_pool`] with a further per-index factor: index `i` appears
+/// `repeats[kinds[i]] × item_repeats[i]` times (`item_repeats` empty: 1 for every index).
+pub fn weighted_epoch_pool(kinds: &[&str], repeats: &BTreeMap<String, usize>, item_repeats: &[usize]) -> Vec<usize> {
+    let times = |i: usize, k: &str| repeats.get(k).copied().unwrap_or(1) * item_repeats.get(i).copied().unwrap_or(1);
+    kinds.iter().enumerate().flat_map(|(i, k)| std::iter::repeat_n(i, times(i, k))).collect()
 }
 
 pub(super) fn shuffled(idx: &[usize], seed: u64, epoch: usize) -> Vec<usize> {

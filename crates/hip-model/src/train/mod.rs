@@ -52,6 +52,9 @@ pub struct RunOptions {
     pub provenance: serde_json::Value,
     /// Show a progress bar.
     pub progress: bool,
+    /// Times each sample of the training set appears in an epoch (indexed like the training
+    /// set; empty: once each), multiplying `kind_repeats`: how `data_repeats` reaches the loop.
+    pub sample_repeats: Vec<usize>,
 }
 
 /// CPU time (user + system) of this process in seconds, from `/proc/self/stat` (clock ticks of
@@ -230,7 +233,9 @@ pub fn train(
     wall_before += if start_epoch == 0 { prep_s } else { 0.0 };
     let bs = cfg.batch_size.max(1);
     let kinds: Vec<&str> = items.iter().map(|it| it.sample.kind.as_str()).collect();
-    let all = epoch_pool(&kinds, &cfg.kind_repeats);
+    let item_repeats: Vec<usize> =
+        train_idx.iter().map(|&i| opts.sample_repeats.get(i).copied().unwrap_or(1)).collect();
+    let all = weighted_epoch_pool(&kinds, &cfg.kind_repeats, &item_repeats);
     let steps_per_epoch = all.len().div_ceil(bs);
     let total_steps = steps_per_epoch * cfg.epochs;
     let t0 = Instant::now();
