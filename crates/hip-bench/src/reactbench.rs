@@ -206,8 +206,12 @@ pub struct ReactionRecord {
     pub fd_gradients_included: bool,
     /// Hessian calls of the whole pipeline (grading not included).
     pub hessian_calls: usize,
-    /// Wall time, s.
+    /// Wall time, s (with a shared band: the band's time plus this provider's own).
     pub seconds: f64,
+    /// The ends and the band were computed once for this record and others of the same surface
+    /// ([`run_reaction_shared`]); counts and seconds are still this provider's as if alone.
+    #[serde(default)]
+    pub shared_band: bool,
 }
 
 /// Pipeline knobs under study (chosen on the validation part of the train half; recorded in the
@@ -240,54 +244,147 @@ pub fn run_reaction(
     grader: Option<&dyn Potential>,
     knobs: Knobs,
 ) -> Result<ReactionRecord, String> {
-    let mut opts = pipeline::PipelineOptions { ts: ts_options(provider)?, ..Default::default() };
-    opts.ts.follow_lowest = knobs.follow_lowest;
-    if knobs.ts_attempts > 0 {
-        opts.ts_attempts = knobs.ts_attempts;
+    let one = [ProviderRun { provider, surface, grader }];
+    let mut rec = None;
+    run_reaction_shared(reaction, &one, knobs, f64::INFINITY, |e| {
+        if let SharedEvent::Record(r) = e {
+            rec = Some(r);
+        }
+    })?;
+    rec.ok_or_else(|| format!("{}: no record", reaction.name))
+}
+
+/// One provider of [`run_reaction_shared`]: its name, the surface it searches on (with its
+/// Hessian) and its grader (as in [`run_reaction`]).
+#[derive(Clone, Copy)]
+pub struct ProviderRun<'a> {
+    /// Provider name ([`PROVIDERS`]).
+    pub provider: &'a str,
+    /// The surface with the provider's Hessian.
+    pub surface: &'a dyn Potential,
+    /// The surface's grader, when not the provider's own Hessian.
+    pub grader: Option<&'a dyn Potential>,
+}
+
+impl std::fmt::Debug for ProviderRun<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ProviderRun({} on {})", self.provider, self.surface.name())
     }
-    let counted = Counted::new(surface);
-    let t0 = std::time::Instant::now();
-    let mut rec = ReactionRecord {
-        name: reaction.name.clone(),
-        provider: provider.into(),
-        n_atoms: reaction.reactant.len(),
-        ..Default::default()
+}
+
+/// What [`run_reaction_shared`] reports, in order.
+#[derive(Clone, Debug)]
+pub enum SharedEvent {
+    /// The ends and the band are relaxed (wall seconds so far).
+    BandDone(f64),
+    /// One provider's record (as [`run_reaction`] would have made it alone).
+    Record(ReactionRecord),
+}
+
+/// Runs `reaction` with several providers whose surfaces have the same energies and forces (the
+/// model with its direct, direct + probes and autodiff Hessians): the ends and the band — which
+/// use energies and forces only — once, on the first provider's surface, then each provider's
+/// TS searches and IRC from that band. Each record is what the provider gets alone (the pipeline
+/// is deterministic): its `seconds`, gradient and Hessian calls include the band's, and a
+/// provider whose band + search time is past `cap_s` is recorded as a time-cap error, as a run
+/// alone under that cap would be. `shared_band` marks records of a group of two or more.
+pub fn run_reaction_shared(
+    reaction: &Reaction,
+    providers: &[ProviderRun],
+    knobs: Knobs,
+    cap_s: f64,
+    mut emit: impl FnMut(SharedEvent),
+) -> Result<(), String> {
+    let Some(first) = providers.first() else { return Ok(()) };
+    let options = |provider: &str| -> Result<pipeline::PipelineOptions, String> {
+        let mut opts = pipeline::PipelineOptions { ts: ts_options(provider)?, ..Default::default() };
+        opts.ts.follow_lowest = knobs.follow_lowest;
+        if knobs.ts_attempts > 0 {
+            opts.ts_attempts = knobs.ts_attempts;
+        }
+        Ok(opts)
     };
-    match pipeline::run(&counted, &reaction.reactant, &reaction.product, &opts) {
-        Err(e) => rec.error = Some(e.to_string()),
-        Ok(out) => {
-            rec.end_graph_changed = out.end_relaxation.as_ref().is_some_and(|e| e.iter().any(|x| x.graph_changed));
-            rec.neb_converged = out.neb.converged;
-            rec.band = out.initial_band.method.clone();
-            rec.ts_converged = out.ts.converged && out.ts.steps <= MAX_TS_STEPS;
-            rec.ts_steps = out.ts.steps;
-            rec.ts_searches = out.ts_attempts.len();
-            rec.ts_attempt = 1 + out.ts_chosen;
-            rec.n_imag_own = out.ts.final_point.as_ref().map(|f| f.n_imaginary);
-            rec.ts_success_own = out.ts_success && rec.ts_converged;
-            rec.intended = out.intended && rec.ts_success_own;
-            if rec.ts_converged {
-                let e_r = out.end_relaxation.as_ref().map(|e| e[0].energies[1]);
-                rec.barrier_ev = e_r.map(|e| out.ts.energy - e);
-                let graded = match grader {
-                    Some(g) => g.hessian(&out.ts.molecule).and_then(|h| n_imaginary(&out.ts.molecule, &h)).map(Some),
-                    None => Ok(rec.n_imag_own),
-                };
-                match graded {
-                    Ok(n) => {
-                        rec.n_imag_graded = n;
-                        rec.ts_success_graded = n == Some(1);
-                    }
-                    Err(e) => rec.error = Some(format!("grader: {e}")),
-                }
+    let t0 = std::time::Instant::now();
+    let counted = Counted::new(first.surface);
+    let band = pipeline::band(&counted, &reaction.reactant, &reaction.product, &options(first.provider)?);
+    let band_s = t0.elapsed().as_secs_f64();
+    let band_calls = (counted.grad.get(), counted.hess.get());
+    emit(SharedEvent::BandDone(band_s));
+    for pr in providers {
+        let opts = options(pr.provider)?;
+        let t1 = std::time::Instant::now();
+        let counted = Counted::new(pr.surface);
+        let out = match &band {
+            Ok(b) => pipeline::search_band(&counted, b, &opts).map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        let mut rec = ReactionRecord {
+            name: reaction.name.clone(),
+            provider: pr.provider.into(),
+            n_atoms: reaction.reactant.len(),
+            shared_band: providers.len() > 1,
+            ..Default::default()
+        };
+        fill_record(&mut rec, out, pr.grader);
+        let (grad, hess) = (band_calls.0 + counted.grad.get(), band_calls.1 + counted.hess.get());
+        rec.gradient_calls = grad + hess * fd_singlepoints(pr.provider, rec.n_atoms);
+        rec.fd_gradients_included = true;
+        rec.hessian_calls = hess;
+        rec.seconds = band_s + t1.elapsed().as_secs_f64();
+        if rec.seconds > cap_s {
+            rec = ReactionRecord {
+                error: Some(format!("time cap of {cap_s} s")),
+                n_atoms: 0,
+                gradient_calls: 0,
+                hessian_calls: 0,
+                fd_gradients_included: false,
+                ..ReactionRecord { name: rec.name, provider: rec.provider, seconds: cap_s, ..Default::default() }
+            };
+        }
+        emit(SharedEvent::Record(rec));
+    }
+    Ok(())
+}
+
+/// The verdicts of a pipeline run (or its error) in `rec`, the end of the TS search graded by
+/// `grader` (the search's own classification when `None`).
+fn fill_record(
+    rec: &mut ReactionRecord,
+    out: Result<pipeline::PipelineResult, String>,
+    grader: Option<&dyn Potential>,
+) {
+    let out = match out {
+        Err(e) => {
+            rec.error = Some(e);
+            return;
+        }
+        Ok(out) => out,
+    };
+    rec.end_graph_changed = out.end_relaxation.as_ref().is_some_and(|e| e.iter().any(|x| x.graph_changed));
+    rec.neb_converged = out.neb.converged;
+    rec.band = out.initial_band.method.clone();
+    rec.ts_converged = out.ts.converged && out.ts.steps <= MAX_TS_STEPS;
+    rec.ts_steps = out.ts.steps;
+    rec.ts_searches = out.ts_attempts.len();
+    rec.ts_attempt = 1 + out.ts_chosen;
+    rec.n_imag_own = out.ts.final_point.as_ref().map(|f| f.n_imaginary);
+    rec.ts_success_own = out.ts_success && rec.ts_converged;
+    rec.intended = out.intended && rec.ts_success_own;
+    if rec.ts_converged {
+        let e_r = out.end_relaxation.as_ref().map(|e| e[0].energies[1]);
+        rec.barrier_ev = e_r.map(|e| out.ts.energy - e);
+        let graded = match grader {
+            Some(g) => g.hessian(&out.ts.molecule).and_then(|h| n_imaginary(&out.ts.molecule, &h)).map(Some),
+            None => Ok(rec.n_imag_own),
+        };
+        match graded {
+            Ok(n) => {
+                rec.n_imag_graded = n;
+                rec.ts_success_graded = n == Some(1);
             }
+            Err(e) => rec.error = Some(format!("grader: {e}")),
         }
     }
-    rec.gradient_calls = counted.grad.get() + counted.hess.get() * fd_singlepoints(provider, rec.n_atoms);
-    rec.fd_gradients_included = true;
-    rec.hessian_calls = counted.hess.get();
-    rec.seconds = t0.elapsed().as_secs_f64();
-    Ok(rec)
 }
 
 /// The records of a JSON-lines file (an absent file: none). A line that is not a record is an
@@ -342,6 +439,7 @@ pub fn read_peer_records(path: &Path, provider: &str) -> hip_core::Result<Vec<Re
             fd_gradients_included: true,
             hessian_calls: count("hessian_calls"),
             seconds: v["seconds"].as_f64().unwrap_or(0.0),
+            shared_band: false,
         });
     }
     Ok(out)

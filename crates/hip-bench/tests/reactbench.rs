@@ -165,6 +165,44 @@ fn one_reaction_end_to_end_on_an_analytic_surface_is_graded_twice() {
 }
 
 #[test]
+fn providers_sharing_a_band_get_the_records_they_get_alone() {
+    let (pot, r, p) = inversion();
+    let reaction = rb::Reaction { name: "nh3".into(), reactant: r, product: p };
+    let grader = Some(&pot as &dyn hip_core::Potential);
+    let runs = [
+        rb::ProviderRun { provider: "autodiff", surface: &pot, grader: None },
+        rb::ProviderRun { provider: "quasi-newton", surface: &pot, grader },
+        rb::ProviderRun { provider: "direct-probes", surface: &pot, grader },
+    ];
+    let mut events = Vec::new();
+    rb::run_reaction_shared(&reaction, &runs, rb::Knobs::default(), f64::INFINITY, |e| events.push(e)).unwrap();
+    assert!(matches!(events[0], rb::SharedEvent::BandDone(s) if s >= 0.0), "{events:?}");
+    assert_eq!(events.len(), 1 + runs.len());
+    for (run, e) in runs.iter().zip(&events[1..]) {
+        let rb::SharedEvent::Record(shared) = e else { panic!("{e:?}") };
+        let alone = rb::run_reaction(&reaction, run.provider, run.surface, run.grader, rb::Knobs::default()).unwrap();
+        assert!(shared.shared_band && !alone.shared_band);
+        // the pipeline is deterministic: everything but the wall time is the same, the band's
+        // calls included in each provider's count
+        let strip = |r: &ReactionRecord| ReactionRecord { seconds: 0.0, shared_band: false, ..r.clone() };
+        assert_eq!(strip(shared), strip(&alone), "{}", run.provider);
+    }
+    // a provider past the cap (here 0 s) is a time-cap error, as alone under that cap
+    let mut capped = Vec::new();
+    rb::run_reaction_shared(&reaction, &runs[..2], rb::Knobs::default(), 0.0, |e| {
+        if let rb::SharedEvent::Record(r) = e {
+            capped.push(r)
+        }
+    })
+    .unwrap();
+    assert_eq!(capped.len(), 2);
+    for c in &capped {
+        assert_eq!(c.error.as_deref(), Some("time cap of 0 s"));
+        assert!(!c.ts_success_own && !c.ts_success_graded && !c.intended);
+    }
+}
+
+#[test]
 fn the_peers_records_read_as_records_and_a_bad_line_is_an_error() {
     let d = dir("peer");
     let f = d.join("peer.jsonl");

@@ -220,6 +220,12 @@ pub struct TrainArgs {
     /// gives at most `max_val` validation samples; the config's `data_repeats` oversamples a file.
     #[arg(long, required = true)]
     pub data: Vec<PathBuf>,
+    /// Read the training samples from the file while training, one window of a thousand or so
+    /// at a time (memory bounded whatever the file's size; the epoch's order shuffled by blocks
+    /// of neighbouring samples): for files larger than memory. One --data file; a fresh model's
+    /// statistics come from 10,000 samples spread over it.
+    #[arg(long)]
+    pub stream: bool,
     /// Training settings (TOML, see hip_model::train::TrainConfig).
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -280,6 +286,31 @@ fn read_training_data(files: &[PathBuf], cfg: &hip_model::train::TrainConfig) ->
     Ok((used, val, repeats))
 }
 
+/// Training samples spread over the file that fit a fresh model's statistics (reference
+/// energies, scales) in `hip train --stream`.
+const STREAM_STATISTICS_SAMPLES: usize = 10_000;
+
+/// `hip train --stream`: the source of one file's training samples, a spread subset of them for
+/// the statistics, and the validation samples.
+fn streaming_data(
+    files: &[PathBuf],
+    cfg: &hip_model::train::TrainConfig,
+) -> Result<
+    (hip_model::train::stream::StreamSource, Vec<hip_core::io::dataset::Sample>, Vec<hip_core::io::dataset::Sample>),
+    String,
+> {
+    let [path] = files else {
+        return Err(format!("--stream reads one --data file, got {}", files.len()));
+    };
+    if cfg.data_repeats.iter().any(|&r| r != 1) {
+        return Err("training config: data_repeats needs several --data files, which --stream does not read".into());
+    }
+    let src = hip_model::train::stream::StreamSource::open(path, cfg).map_err(|e| e.to_string())?;
+    let stats = src.spread(STREAM_STATISTICS_SAMPLES).map_err(|e| e.to_string())?;
+    let val = hip_model::train::load_split_spread(path, "val", cfg.max_val).map_err(|e| e.to_string())?;
+    Ok((src, stats, val))
+}
+
 /// Training samples, validation samples, and the training samples' repeats per epoch.
 type TrainingData = (Vec<hip_core::io::dataset::Sample>, Vec<hip_core::io::dataset::Sample>, Vec<usize>);
 
@@ -309,7 +340,14 @@ pub fn train(a: TrainArgs) -> CliResult {
         Some(p) => hip_model::ModelConfig::from_toml(&read(p)?).map_err(|e| format!("{}: {e}", p.display()))?,
         None => hip_model::ModelConfig::default(),
     };
-    let (used, val_set, sample_repeats) = read_training_data(&a.data, &cfg)?;
+    // streaming: `used` is a spread subset for the statistics, the source gives the samples
+    let (used, val_set, sample_repeats, source) = if a.stream {
+        let (src, stats, val) = streaming_data(&a.data, &cfg)?;
+        (stats, val, Vec::new(), Some(src))
+    } else {
+        let (used, val, repeats) = read_training_data(&a.data, &cfg)?;
+        (used, val, repeats, None)
+    };
     let data_names = a.data.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" + ");
     if used.is_empty() {
         return Err(format!("{data_names}: no training samples of the kinds {:?}", cfg.kinds));
@@ -366,7 +404,11 @@ pub fn train(a: TrainArgs) -> CliResult {
         progress: true,
         sample_repeats,
     };
-    let (_, hist) = hip_model::train::train(model, &used, &val_set, &cfg, &opts).map_err(|e| e.to_string())?;
+    let (_, hist) = match &source {
+        Some(src) => hip_model::train::train_streaming(model, src, &val_set, &cfg, &opts),
+        None => hip_model::train::train(model, &used, &val_set, &cfg, &opts),
+    }
+    .map_err(|e| e.to_string())?;
     if let Some(h) = hist.last() {
         println!(
             "done: {} epochs, val E MAE {:.4} eV, F MAE {:.4} eV/Å, H MAE {:.4} eV/Å², {:.0} s; checkpoint {}",

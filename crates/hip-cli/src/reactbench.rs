@@ -1,14 +1,18 @@
 //! `hip bench reactions`: the ReactBench benchmark (`hip_bench::reactbench`) run by worker
-//! processes, one single-threaded `hip bench-reaction-job` per (reaction, provider) and at most
-//! `--workers` at a time, each killed at the per-reaction time cap. Resumable: every finished
+//! processes, one single-threaded `hip bench-reaction-job` per reaction and provider — or per
+//! reaction for the model's providers, which share one surface and so one band
+//! (`rb::run_reaction_shared`: each record is still what the provider gets alone, its time and
+//! calls with the band's) — at most `--workers` at a time, each provider killed at the
+//! per-reaction time cap. Resumable: every finished
 //! pair is one JSON line of `OUT/runs.jsonl`, written by this process only, and a rerun skips the
 //! pairs already there. At the end (and with `--summary-only`) it writes `OUT/summary.json` and
 //! `OUT/summary.md`, over the reactions every chosen provider has finished.
 
-use std::io::Write;
+use std::collections::VecDeque;
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -63,16 +67,20 @@ pub struct ReactionsArgs {
     pub ts_attempts: usize,
 }
 
-/// One (reaction, provider) run in this process (`hip bench-reaction-job`, spawned by `hip bench
-/// reactions`): prints its record as one JSON line.
+/// One reaction with one provider, or with several model providers sharing the band
+/// (`rb::run_reaction_shared`), in this process (`hip bench-reaction-job`, spawned by `hip bench
+/// reactions`): prints `{"band_s": S}` when the band is relaxed, then each record as one JSON line.
 #[derive(Args, Debug)]
 pub struct JobArgs {
     #[arg(long)]
     pub set: PathBuf,
     #[arg(long)]
     pub name: String,
-    #[arg(long)]
-    pub provider: String,
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub provider: Vec<String>,
+    /// Time cap per provider, s (band included).
+    #[arg(long, default_value_t = f64::INFINITY)]
+    pub cap: f64,
     #[arg(long)]
     pub model: Option<PathBuf>,
     #[arg(long)]
@@ -85,12 +93,12 @@ pub struct JobArgs {
 /// (the model's autodiff Hessian grades its direct providers).
 type Surfaces = (Box<dyn Potential>, Option<Box<dyn Potential>>);
 
-fn surfaces(provider: &str, model: Option<&Path>) -> Result<Surfaces, String> {
+fn surfaces(provider: &str, model: Option<&Arc<hip_model::HipModel>>) -> Result<Surfaces, String> {
     if provider == "gfn2" {
         return Ok((Box::new(Surface::gfn2()?), None));
     }
     rb::ts_options(provider)?;
-    let m = Arc::new(crate::model_io::load_model(model)?);
+    let m = model.ok_or("a model provider needs the model")?.clone();
     if provider == "autodiff" {
         return Ok((Box::new(ModelPotential { model: m, method: HessianMethod::Autodiff }), None));
     }
@@ -102,29 +110,62 @@ fn surfaces(provider: &str, model: Option<&Path>) -> Result<Surfaces, String> {
 
 pub fn job(a: JobArgs) -> Result<(), String> {
     let reaction = rb::read_set(&a.set, Some(std::slice::from_ref(&a.name))).map_err(|e| e.to_string())?.remove(0);
-    let (surface, grader) = surfaces(&a.provider, a.model.as_deref())?;
+    let model = match a.provider.iter().any(|p| p != "gfn2") {
+        true => Some(Arc::new(crate::model_io::load_model(a.model.as_deref())?)),
+        false => None,
+    };
+    if a.provider.len() > 1 && a.provider.iter().any(|p| !shares_model_surface(p)) {
+        return Err(format!("providers {:?}: only model providers share a band", a.provider));
+    }
+    let surfaces: Vec<Surfaces> = a.provider.iter().map(|p| surfaces(p, model.as_ref())).collect::<Result<_, _>>()?;
+    let runs: Vec<rb::ProviderRun> = a
+        .provider
+        .iter()
+        .zip(&surfaces)
+        .map(|(p, (s, g))| rb::ProviderRun { provider: p, surface: s.as_ref(), grader: g.as_deref() })
+        .collect();
     let knobs = rb::Knobs { follow_lowest: a.follow_lowest, ts_attempts: a.ts_attempts };
-    let rec = rb::run_reaction(&reaction, &a.provider, surface.as_ref(), grader.as_deref(), knobs)?;
-    println!("{}", serde_json::to_string(&rec).map_err(|e| e.to_string())?);
-    Ok(())
+    let mut out = std::io::stdout().lock();
+    let mut failed = None;
+    rb::run_reaction_shared(&reaction, &runs, knobs, a.cap, |e| {
+        let line = match e {
+            rb::SharedEvent::BandDone(s) => serde_json::json!({ "band_s": s }).to_string(),
+            rb::SharedEvent::Record(r) => serde_json::to_string(&r).unwrap_or_default(),
+        };
+        if let Err(e) = writeln!(out, "{line}").and_then(|_| out.flush()) {
+            failed.get_or_insert(e.to_string());
+        }
+    })?;
+    failed.map_or(Ok(()), Err)
+}
+
+/// Model providers: one surface (the model's energies and forces), different Hessians.
+fn shares_model_surface(provider: &str) -> bool {
+    provider != "gfn2"
 }
 
 /// The provider name of the peer's records in the summary.
 const PEER: &str = "peer-ase-sella";
 
+/// A worker: one reaction with one provider, or with a group of model providers that share the
+/// band. Its stdout lines are read as they come, so that the parent knows where it is.
 struct Running {
     child: Child,
     name: String,
-    provider: String,
+    providers: Vec<String>,
     started: Instant,
+    /// Lines of its stdout, with when they arrived.
+    lines: Arc<Mutex<Vec<(Instant, String)>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
     /// The worker's stderr goes to a file (a pipe read only at exit would block a chatty worker).
     stderr: PathBuf,
 }
 
-fn spawn(a: &ReactionsArgs, name: &str, provider: &str) -> Result<Running, String> {
+fn spawn(a: &ReactionsArgs, name: &str, providers: &[String]) -> Result<Running, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut cmd = Command::new(exe);
-    cmd.args(["bench-reaction-job", "--set"]).arg(&a.set).args(["--name", name, "--provider", provider]);
+    cmd.args(["bench-reaction-job", "--set"]).arg(&a.set).args(["--name", name, "--provider", &providers.join(",")]);
+    cmd.arg("--cap").arg(a.cap.to_string());
     if let Some(m) = &a.model {
         cmd.arg("--model").arg(m);
     }
@@ -133,32 +174,98 @@ fn spawn(a: &ReactionsArgs, name: &str, provider: &str) -> Result<Running, Strin
     }
     cmd.arg("--ts-attempts").arg(a.ts_attempts.to_string());
     cmd.env("RAYON_NUM_THREADS", "1").env("OMP_NUM_THREADS", "1");
-    let stderr = std::env::temp_dir().join(format!("hip-reactbench-{}-{name}-{provider}.stderr", std::process::id()));
+    let tag = providers.join("+");
+    let stderr = std::env::temp_dir().join(format!("hip-reactbench-{}-{name}-{tag}.stderr", std::process::id()));
     let file = std::fs::File::create(&stderr).map_err(|e| format!("{}: {e}", stderr.display()))?;
-    let child = cmd.stdout(Stdio::piped()).stderr(file).spawn().map_err(|e| e.to_string())?;
-    Ok(Running { child, name: name.into(), provider: provider.into(), started: Instant::now(), stderr })
+    let mut child = cmd.stdout(Stdio::piped()).stderr(file).spawn().map_err(|e| e.to_string())?;
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let reader = child.stdout.take().map(|out| {
+        let lines = lines.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                if let Ok(mut l) = lines.lock() {
+                    l.push((Instant::now(), line));
+                }
+            }
+        })
+    });
+    Ok(Running {
+        child,
+        name: name.into(),
+        providers: providers.to_vec(),
+        started: Instant::now(),
+        lines,
+        reader,
+        stderr,
+    })
+}
+
+impl Running {
+    /// The band's seconds (once the worker said so) and the records it has printed.
+    fn progress(&self) -> (Option<f64>, Vec<ReactionRecord>, Instant) {
+        let lines = self.lines.lock().map(|l| l.clone()).unwrap_or_default();
+        let band_s = lines.iter().find_map(|(_, l)| {
+            serde_json::from_str::<serde_json::Value>(l).ok().and_then(|v| v.get("band_s").and_then(|x| x.as_f64()))
+        });
+        let records: Vec<ReactionRecord> =
+            lines.iter().filter_map(|(_, l)| serde_json::from_str::<ReactionRecord>(l).ok()).collect();
+        let last = lines.last().map_or(self.started, |(t, _)| *t);
+        (band_s, records, last)
+    }
+
+    /// Past the cap: the provider running now has spent `cap` (the band's time included), or the
+    /// band alone has.
+    fn over(&self, cap: Duration) -> bool {
+        let (band_s, _, last) = self.progress();
+        match band_s {
+            None => self.started.elapsed() > cap,
+            Some(b) => Duration::from_secs_f64(b) + last.elapsed() > cap,
+        }
+    }
 }
 
 fn error_record(name: &str, provider: &str, error: String, seconds: f64) -> ReactionRecord {
     ReactionRecord { name: name.into(), provider: provider.into(), error: Some(error), seconds, ..Default::default() }
 }
 
-/// The record of a finished worker (its error, if it printed none).
-fn collect(r: Running) -> ReactionRecord {
-    let out = r.child.wait_with_output();
+/// The records of a finished or killed worker, and its providers to run again. A worker killed
+/// at the cap: the provider it was running is a time-cap error (every provider, if the band itself
+/// ran past the cap), the ones after it run again in a new worker; a worker that failed otherwise:
+/// an error record for each provider it did not finish.
+fn collect(mut r: Running, killed_at_cap: Option<u64>) -> (Vec<ReactionRecord>, Vec<String>) {
+    let status = r.child.wait();
+    if let Some(h) = r.reader.take() {
+        let _ = h.join();
+    }
     let secs = r.started.elapsed().as_secs_f64();
     let err = std::fs::read_to_string(&r.stderr).unwrap_or_default();
     let _ = std::fs::remove_file(&r.stderr);
-    match out {
-        Ok(o) => match String::from_utf8_lossy(&o.stdout).lines().last().map(serde_json::from_str::<ReactionRecord>) {
-            Some(Ok(rec)) if o.status.success() => rec,
-            _ => {
-                let msg = err.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no output").trim();
-                error_record(&r.name, &r.provider, format!("worker failed ({}): {msg}", o.status), secs)
+    let (band_s, mut records, _) = r.progress();
+    let missing: Vec<String> =
+        r.providers.iter().filter(|p| !records.iter().any(|x| &x.provider == *p)).cloned().collect();
+    let mut again = Vec::new();
+    match killed_at_cap {
+        Some(cap) => {
+            let capped = if band_s.is_none() { missing.len() } else { missing.len().min(1) };
+            for p in &missing[..capped] {
+                records.push(error_record(&r.name, p, format!("time cap of {cap} s"), cap as f64));
             }
-        },
-        Err(e) => error_record(&r.name, &r.provider, format!("worker: {e}"), secs),
+            again.extend_from_slice(&missing[capped..]);
+        }
+        None => {
+            let why = match &status {
+                Ok(st) => {
+                    let msg = err.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no output").trim();
+                    format!("worker failed ({st}): {msg}")
+                }
+                Err(e) => format!("worker: {e}"),
+            };
+            for p in &missing {
+                records.push(error_record(&r.name, p, why.clone(), secs));
+            }
+        }
     }
+    (records, again)
 }
 
 fn append(path: &Path, rec: &ReactionRecord) -> Result<(), String> {
@@ -222,9 +329,26 @@ pub fn run_reactions(a: &ReactionsArgs) -> Result<(String, serde_json::Value), S
     write_summary(a, &names, &records, t0.elapsed().as_secs_f64())
 }
 
+/// The work still to do as worker jobs: each reaction's model providers in one job (they share
+/// the band), GFN2-xTB in its own.
+fn jobs(names: &[String], providers: &[String], records: &[ReactionRecord]) -> VecDeque<(String, Vec<String>)> {
+    let mut jobs: VecDeque<(String, Vec<String>)> = VecDeque::new();
+    for (n, p) in rb::todo(names, providers, records) {
+        match jobs.back_mut() {
+            Some((m, group))
+                if *m == n && shares_model_surface(&p) && group.iter().all(|q| shares_model_surface(q)) =>
+            {
+                group.push(p)
+            }
+            _ => jobs.push_back((n, vec![p])),
+        }
+    }
+    jobs
+}
+
 fn run_all(a: &ReactionsArgs, names: &[String], runs: &Path, records: &mut Vec<ReactionRecord>) -> Result<(), String> {
-    let mut queue: std::collections::VecDeque<(String, String)> = rb::todo(names, &a.providers, records).into();
-    let bar = indicatif::ProgressBar::new(queue.len() as u64);
+    let mut queue = jobs(names, &a.providers, records);
+    let bar = indicatif::ProgressBar::new(queue.iter().map(|(_, g)| g.len() as u64).sum());
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} [{elapsed_precise}<{eta_precise}] {msg}")
             .map_err(|e| e.to_string())?,
@@ -234,29 +358,29 @@ fn run_all(a: &ReactionsArgs, names: &[String], runs: &Path, records: &mut Vec<R
     let cap = Duration::from_secs(a.cap);
     while !queue.is_empty() || !running.is_empty() {
         while running.len() < a.workers.max(1) {
-            let Some((n, p)) = queue.pop_front() else { break };
-            running.push(spawn(a, &n, &p)?);
+            let Some((n, g)) = queue.pop_front() else { break };
+            running.push(spawn(a, &n, &g)?);
         }
         let mut k = 0;
         while k < running.len() {
             let r = &mut running[k];
             let exited = r.child.try_wait().map_err(|e| e.to_string())?.is_some();
-            let over = !exited && r.started.elapsed() > cap;
+            let over = !exited && r.over(cap);
             if over {
                 let _ = r.child.kill();
             }
             if exited || over {
                 let r = running.swap_remove(k);
-                let rec = if over {
-                    let (n, p, s) = (r.name.clone(), r.provider.clone(), r.started.elapsed().as_secs_f64());
-                    let _ = collect(r);
-                    error_record(&n, &p, format!("time cap of {} s", a.cap), s)
-                } else {
-                    collect(r)
-                };
-                append(runs, &rec)?;
-                records.push(rec);
-                bar.inc(1);
+                let name = r.name.clone();
+                let (done, again) = collect(r, over.then_some(a.cap));
+                for rec in done {
+                    append(runs, &rec)?;
+                    records.push(rec);
+                    bar.inc(1);
+                }
+                if !again.is_empty() {
+                    queue.push_front((name, again));
+                }
                 bar.set_message(counts_line(records, &a.providers));
             } else {
                 k += 1;

@@ -673,3 +673,45 @@ fn train_joins_several_data_files() {
         "/nonexistent/b.h5",
     );
 }
+
+/// Ammonia's inversion as a ReactBench-format reaction (two frames: the pyramid and its mirror).
+fn ammonia_inversion_set() -> PathBuf {
+    let set = tmp("rb-set");
+    std::fs::create_dir_all(&set).unwrap();
+    let frame = |z: f64| {
+        let h = |a: f64| format!("H {:.6} {:.6} {:.6}\n", a.to_radians().cos(), a.to_radians().sin(), -z / 3.0);
+        format!("4\nframe\nN 0 0 {z:.6}\n{}{}{}", h(0.0), h(120.0), h(240.0))
+    };
+    std::fs::write(set.join("nh3.xyz"), frame(0.36) + &frame(-0.36)).unwrap();
+    set
+}
+
+#[test]
+fn bench_reactions_runs_the_model_providers_on_one_band_and_caps_them() {
+    let set = ammonia_inversion_set();
+    let run = |out: &str, cap: &str| -> Vec<serde_json::Value> {
+        let out = tmp(out);
+        let _ = std::fs::remove_dir_all(&out);
+        let args = ["bench", "reactions", "--set", set.to_str().unwrap(), "--providers", "direct,autodiff"];
+        let o = hip(&[&args[..], &["--workers", "1", "--cap", cap, "--out", out.to_str().unwrap()]].concat());
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = std::fs::read_to_string(out.join("runs.jsonl")).unwrap();
+        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    };
+    // one worker for both model providers: records of both, each marked as sharing the band
+    let recs = run("rb-shared", "900");
+    let providers: Vec<&str> = recs.iter().map(|r| r["provider"].as_str().unwrap()).collect();
+    assert_eq!(providers, ["direct", "autodiff"]);
+    for r in &recs {
+        assert_eq!(r["name"], "nh3");
+        assert_eq!(r["shared_band"], true, "{r}");
+        assert!(r["error"].is_null(), "{r}");
+        assert!(r["gradient_calls"].as_u64().unwrap() > 0, "{r}");
+    }
+    // a cap the band cannot meet: every provider of the group is a time-cap error
+    let recs = run("rb-capped", "0");
+    assert_eq!(recs.len(), 2);
+    for r in &recs {
+        assert_eq!(r["error"], "time cap of 0 s", "{r}");
+    }
+}

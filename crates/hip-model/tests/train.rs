@@ -709,3 +709,69 @@ fn consistency_targets_are_the_backbones_hessian_vector_products_and_the_loss_us
     }
     assert!(TrainConfig::from_toml("w_consistency = 1.0").unwrap_err().to_string().contains("head_only"));
 }
+
+fn weights(name: &str) -> Vec<(String, Vec<u64>)> {
+    let m = checkpoint::load(&tmp(name), &Device::Cpu).unwrap().model;
+    m.params
+        .tensors()
+        .into_iter()
+        .map(|(k, t)| (k, t.flatten_all().unwrap().to_vec1::<f64>().unwrap().iter().map(|x| x.to_bits()).collect()))
+        .collect()
+}
+
+#[test]
+fn block_shuffled_orders_are_seeded_permutations_that_keep_neighbours_in_a_window() {
+    use hip_model::train::stream::{BLOCK, block_shuffled};
+    let pool: Vec<usize> = (0..1000).flat_map(|i| std::iter::repeat_n(i, 1 + i % 2)).collect();
+    let window = 4 * BLOCK;
+    let a = block_shuffled(&pool, 7, 3, window);
+    let mut sorted = a.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, pool, "every entry once");
+    assert_eq!(a, block_shuffled(&pool, 7, 3, window), "a function of (seed, epoch)");
+    assert_ne!(a, block_shuffled(&pool, 7, 4, window));
+    assert_ne!(a, pool, "shuffled");
+    // each window holds whole blocks of the pool: at most window / BLOCK runs of neighbours
+    for w in a.chunks(window) {
+        let mut s = w.to_vec();
+        s.sort_unstable();
+        let runs = 1 + s.windows(2).filter(|p| p[1] > p[0] + 1).count();
+        assert!(runs <= window / BLOCK, "{runs} runs in a window");
+    }
+}
+
+#[test]
+fn streaming_trains_on_the_files_samples_and_resumes_bitwise() {
+    use hip_model::train::stream::StreamSource;
+    let f = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../hip-core/tests/fixtures/smoke.h5");
+    let in_memory = load_split(&f, "train").unwrap();
+    let val = load_split(&f, "test").unwrap(); // the fixture has no val split
+    let cfg = TrainConfig { epochs: 3, batch_size: 4, lr: 1e-2, ..Default::default() };
+    let src = StreamSource::open(&f, &cfg).unwrap();
+    assert_eq!(src.len(), in_memory.len());
+    for k in 0..src.len() {
+        let s = src.read(k).unwrap();
+        assert_eq!((s.kind.as_str(), &s.molecule.positions), (src.kind(k), &in_memory[k].molecule.positions));
+    }
+    let model = || fresh(&in_memory);
+    hip_model::train::train_streaming(model(), &src, &val, &cfg, &opts("stream-full.safetensors", 0)).unwrap();
+    let t = training_json("stream-full.safetensors");
+    assert_eq!((t["n_train"].as_u64(), t["epoch_samples"].as_u64()), (Some(src.len() as u64), Some(src.len() as u64)));
+    let h = t["history"].as_array().unwrap();
+    assert_eq!(h.len(), 3);
+    assert!(h.iter().all(|e| e["val_hessian_mae"].as_f64().is_some_and(f64::is_finite)));
+    // interrupted after one epoch and resumed: bitwise the same weights
+    for _ in 0..3 {
+        hip_model::train::train_streaming(model(), &src, &val, &cfg, &opts("stream-resumed.safetensors", 1)).unwrap();
+    }
+    assert_eq!(weights("stream-full.safetensors"), weights("stream-resumed.safetensors"));
+    // the kinds filter and max_train select as in memory
+    let kind = in_memory[0].kind.clone();
+    let sel = TrainConfig { kinds: vec![kind.clone()], max_train: 2, ..cfg.clone() };
+    let s = StreamSource::open(&f, &sel).unwrap();
+    let want = hip_model::train::training_indices(&in_memory, &sel);
+    assert_eq!(s.len(), want.len());
+    for (k, &i) in want.iter().enumerate() {
+        assert_eq!(s.read(k).unwrap().molecule.positions, in_memory[i].molecule.positions);
+    }
+}

@@ -30,6 +30,8 @@ mod ema;
 mod losses;
 mod record;
 mod statistics;
+#[cfg(feature = "hdf5")]
+pub mod stream;
 
 pub use adamw::*;
 pub use config::*;
@@ -153,8 +155,51 @@ fn train_step(
 ///
 /// [`second_order_self_test`]: crate::providers::second_order_self_test
 pub fn train(
-    mut model: HipModel,
+    model: HipModel,
     train_set: &[Sample],
+    val_set: &[Sample],
+    cfg: &TrainConfig,
+    opts: &RunOptions,
+) -> Result<(HipModel, Vec<EpochRecord>)> {
+    train_from(model, TrainSamples::Memory(train_set), val_set, cfg, opts)
+}
+
+/// [`train`] on samples read from the file batch by batch ([`stream`]): memory bounded by one
+/// window of samples, the epoch's order shuffled by blocks. `opts.sample_repeats` indexes the
+/// source's samples.
+#[cfg(feature = "hdf5")]
+pub fn train_streaming(
+    model: HipModel,
+    source: &stream::StreamSource,
+    val_set: &[Sample],
+    cfg: &TrainConfig,
+    opts: &RunOptions,
+) -> Result<(HipModel, Vec<EpochRecord>)> {
+    train_from(model, TrainSamples::Stream(source), val_set, cfg, opts)
+}
+
+/// Where the training samples come from.
+enum TrainSamples<'a> {
+    /// Read before training (every sample's targets prepared once).
+    Memory(&'a [Sample]),
+    /// Read from the file window by window.
+    #[cfg(feature = "hdf5")]
+    Stream(&'a stream::StreamSource),
+}
+
+impl TrainSamples<'_> {
+    fn is_empty(&self) -> bool {
+        match self {
+            TrainSamples::Memory(s) => s.is_empty(),
+            #[cfg(feature = "hdf5")]
+            TrainSamples::Stream(s) => s.is_empty(),
+        }
+    }
+}
+
+fn train_from(
+    mut model: HipModel,
+    samples: TrainSamples,
     val_set: &[Sample],
     cfg: &TrainConfig,
     opts: &RunOptions,
@@ -162,7 +207,7 @@ pub fn train(
     if !cfg.head_only && cfg.w_forces > 0.0 {
         crate::providers::second_order_self_test()?;
     }
-    if train_set.is_empty() {
+    if samples.is_empty() {
         return Err(Error::Input("training set is empty".into()));
     }
     if cfg.w_hessian > 0.0 || cfg.w_subspace > 0.0 || cfg.w_modes > 0.0 || cfg.w_consistency > 0.0 {
@@ -213,14 +258,26 @@ pub fn train(
         wall_before = history.last().map_or(0.0, |h| h.wall_s);
         cpu_before = history.last().map_or(0.0, EpochRecord::budget_s);
     }
-    let train_idx = training_indices(train_set, cfg);
+    let t_prep = Instant::now();
+    // the samples used (indices of the set), their prepared targets (in memory only), kinds and
+    // molecules
+    let (train_idx, items, kinds, train_molecules) = match samples {
+        TrainSamples::Memory(set) => {
+            let idx = training_indices(set, cfg);
+            let refs: Vec<&Sample> = idx.iter().map(|&i| &set[i]).collect();
+            let molecules = refs.iter().map(|s| &s.molecule_id).collect::<std::collections::BTreeSet<_>>().len();
+            let kinds: Vec<&str> = refs.iter().map(|s| s.kind.as_str()).collect();
+            (idx, prepare(&model, &refs, cfg)?, kinds, molecules)
+        }
+        #[cfg(feature = "hdf5")]
+        TrainSamples::Stream(src) => {
+            let molecules = (0..src.len()).map(|k| src.molecule(k)).collect::<std::collections::BTreeSet<_>>().len();
+            ((0..src.len()).collect(), Vec::new(), (0..src.len()).map(|k| src.kind(k)).collect(), molecules)
+        }
+    };
     if train_idx.is_empty() {
         return Err(Error::Input(format!("no training samples of the kinds {:?}", cfg.kinds)));
     }
-    let t_prep = Instant::now();
-    let train_refs: Vec<&Sample> = train_idx.iter().map(|&i| &train_set[i]).collect();
-    let items = prepare(&model, &train_refs, cfg)?;
-    let train_molecules = train_refs.iter().map(|s| &s.molecule_id).collect::<std::collections::BTreeSet<_>>().len();
     let val_refs: Vec<&Sample> = spread_indices(val_set.len(), cfg.max_val).into_iter().map(|k| &val_set[k]).collect();
     let val_items = prepare(&model, &val_refs, cfg)?;
     // without validation samples the validation numbers are NaN (never a perfect 0)
@@ -232,7 +289,6 @@ pub fn train(
     let prep_s = t_prep.elapsed().as_secs_f64();
     wall_before += if start_epoch == 0 { prep_s } else { 0.0 };
     let bs = cfg.batch_size.max(1);
-    let kinds: Vec<&str> = items.iter().map(|it| it.sample.kind.as_str()).collect();
     let item_repeats: Vec<usize> =
         train_idx.iter().map(|&i| opts.sample_repeats.get(i).copied().unwrap_or(1)).collect();
     let all = weighted_epoch_pool(&kinds, &cfg.kind_repeats, &item_repeats);
@@ -244,7 +300,13 @@ pub fn train(
         if opts.stop_after > 0 && ran >= opts.stop_after {
             break;
         }
-        let order = shuffled(&all, cfg.seed, epoch);
+        let order = match samples {
+            TrainSamples::Memory(_) => shuffled(&all, cfg.seed, epoch),
+            #[cfg(feature = "hdf5")]
+            TrainSamples::Stream(_) => stream::block_shuffled(&all, cfg.seed, epoch, stream::window_len(bs)),
+        };
+        #[cfg(feature = "hdf5")]
+        let mut window = stream::Window::default();
         let bar = progress_bar(opts.progress, steps_per_epoch, epoch, cfg.epochs);
         let mut loss_sum = 0.0;
         let mut seen = 0usize;
@@ -254,12 +316,25 @@ pub fn train(
                 break; // the budget ends mid-epoch: validate and save what there is
             }
             seen += chunk.len();
-            let moved: Vec<Option<Sample>> = chunk
+            let originals: Vec<&Sample> = match samples {
+                TrainSamples::Memory(_) => chunk.iter().map(|&i| items[i].sample).collect(),
+                #[cfg(feature = "hdf5")]
+                TrainSamples::Stream(src) => {
+                    window.load(src, &order, c / stream::WINDOW_BATCHES, stream::window_len(bs))?;
+                    chunk.iter().map(|&k| window.get(k)).collect::<Result<_>>()?
+                }
+            };
+            let moved: Vec<Option<Sample>> = originals
                 .iter()
                 .enumerate()
-                .map(|(k, &i)| taylor_visit(items[i].sample, cfg, epoch, c * bs + k))
+                .map(|(k, s)| taylor_visit(s, cfg, epoch, c * bs + k))
                 .collect::<Result<_>>()?;
-            let visits = visit_items(&items, chunk, &moved);
+            let visits = if items.is_empty() {
+                let refs: Vec<&Sample> = originals.iter().zip(&moved).map(|(s, m)| m.as_ref().unwrap_or(s)).collect();
+                prepare(&model, &refs, cfg)?
+            } else {
+                visit_items(&items, chunk, &moved)
+            };
             let batch: Vec<&Item> = visits.iter().collect();
             let lr = if cfg.time_budget_s > 0.0 {
                 learning_rate_at_fraction(cfg, (cpu_before + clock.elapsed()) / cfg.time_budget_s)
@@ -311,7 +386,7 @@ pub fn train(
             "train_config": cfg,
             "history": history,
             "epochs_done": epoch + 1,
-            "n_train": items.len(),
+            "n_train": train_idx.len(),
             "epoch_samples": all.len(),
             "train_molecules": train_molecules,
             "n_val": val_items.len(),

@@ -320,8 +320,29 @@ fn relaxed_band(
     Err(hip_core::Error::invalid("NEB", errors.join("; ")))
 }
 
-/// Runs the pipeline on `pot` from reactant `r` to product `p` (same atoms, same order).
-pub fn run(pot: &dyn Potential, r: &Molecule, p: &Molecule, opts: &PipelineOptions) -> Result<PipelineResult> {
+/// The part of the pipeline that uses only energies and forces: the ends relaxed and the relaxed
+/// band. Potentials with the same energies and forces (the model with any of its Hessians) get
+/// the same `Band`, so a benchmark of several Hessians on one surface computes it once
+/// ([`search_band`]).
+#[derive(Clone, Debug)]
+pub struct Band {
+    /// The input reactant and product.
+    pub input: [Molecule; 2],
+    /// R and P as the band's ends (relaxed when `relax_ends`; P in R's frame).
+    pub ends: [Molecule; 2],
+    /// R and P relaxed on the potential (when `relax_ends`).
+    pub end_relaxation: Option<[EndRelaxation; 2]>,
+    /// How the band the NEB relaxed was made.
+    pub initial: InitialBand,
+    /// The relaxed band.
+    pub neb: NebResult,
+    /// The NEB's errors on the bands tried before the one that worked, if any.
+    pub neb_retry: Option<String>,
+}
+
+/// Relaxes the ends of the reaction from `r` to `p` (same atoms, same order) and its band on
+/// `pot`: the pipeline up to the TS search.
+pub fn band(pot: &dyn Potential, r: &Molecule, p: &Molecule, opts: &PipelineOptions) -> Result<Band> {
     same_atoms(r, p, "reaction")?;
     let stage = |m: &str| {
         if let Some(b) = &opts.progress {
@@ -340,11 +361,32 @@ pub fn run(pot: &dyn Potential, r: &Molecule, p: &Molecule, opts: &PipelineOptio
     let p = if pot.rigid_body_invariant() { band_frame(&r, &p)? } else { p };
     stage("IDPP band");
     let fallback = opts.relax_ends.then_some((r_in, p_in));
-    let (initial, band, neb_retry) = relaxed_band(pot, (&r, &p), fallback, opts).map_err(|e| e.in_context("NEB"))?;
+    let (initial, neb, neb_retry) = relaxed_band(pot, (&r, &p), fallback, opts).map_err(|e| e.in_context("NEB"))?;
+    Ok(Band { input: [r_in.clone(), p_in.clone()], ends: [r, p], end_relaxation, initial, neb, neb_retry })
+}
+
+/// Runs the pipeline on `pot` from reactant `r` to product `p` (same atoms, same order):
+/// [`band`], then [`search_band`].
+pub fn run(pot: &dyn Potential, r: &Molecule, p: &Molecule, opts: &PipelineOptions) -> Result<PipelineResult> {
+    search_band(pot, &band(pot, r, p, opts)?, opts)
+}
+
+/// The pipeline from a relaxed band on: TS searches from it with `pot`'s Hessian, their
+/// frequency checks and IRCs. `band` must come from a potential with `pot`'s energies and forces.
+pub fn search_band(pot: &dyn Potential, band: &Band, opts: &PipelineOptions) -> Result<PipelineResult> {
+    let stage = |m: &str| {
+        if let Some(b) = &opts.progress {
+            b.set_message(m.to_string());
+        }
+    };
+    let (r_in, p_in) = (&band.input[0], &band.input[1]);
+    let (initial, neb_retry, end_relaxation) =
+        (band.initial.clone(), band.neb_retry.clone(), band.end_relaxation.clone());
+    let band = &band.neb;
     // every search in the order tried; `searched[i]` is `None` where attempt `i` failed
     let (mut attempts, mut searched, mut first_error) = (Vec::new(), Vec::new(), None);
     for k in 0..opts.ts_attempts.clamp(1, TS_STARTS.len()) {
-        let Some((start, ts_opts)) = ts_start(&band, &opts.ts, k) else { continue };
+        let Some((start, ts_opts)) = ts_start(band, &opts.ts, k) else { continue };
         stage(&format!("TS search {}: {}", k + 1, TS_STARTS[k]));
         match search_and_verify(pot, start, &ts_opts, (r_in, p_in), opts) {
             Ok(s) => {
@@ -376,7 +418,7 @@ pub fn run(pot: &dyn Potential, r: &Molecule, p: &Molecule, opts: &PipelineOptio
         end_relaxation,
         neb_retry,
         initial_band: initial,
-        neb: band,
+        neb: band.clone(),
         ts: chosen.report,
         ts_attempts: attempts,
         ts_chosen: pick,
