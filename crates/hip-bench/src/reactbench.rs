@@ -138,6 +138,9 @@ impl Potential for Counted<'_> {
     fn rigid_body_invariant(&self) -> bool {
         self.inner.rigid_body_invariant()
     }
+    fn diagnostics(&self) -> std::collections::BTreeMap<String, f64> {
+        self.inner.diagnostics()
+    }
 }
 
 /// The TS-search settings of a provider (`hessian_every`, mode probes).
@@ -212,6 +215,10 @@ pub struct ReactionRecord {
     /// ([`run_reaction_shared`]); counts and seconds are still this provider's as if alone.
     #[serde(default)]
     pub shared_band: bool,
+    /// The surface's own counters at the end of the run ([`Potential::diagnostics`]; GFN2-xTB:
+    /// SCF second tries, failures and their seconds), band included.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub diagnostics: std::collections::BTreeMap<String, f64>,
 }
 
 /// Pipeline knobs under study (chosen on the validation part of the train half; recorded in the
@@ -331,6 +338,7 @@ pub fn run_reaction_shared(
         rec.fd_gradients_included = true;
         rec.hessian_calls = hess;
         rec.seconds = band_s + t1.elapsed().as_secs_f64();
+        rec.diagnostics = pr.surface.diagnostics();
         if rec.seconds > cap_s {
             rec = ReactionRecord {
                 error: Some(format!("time cap of {cap_s} s")),
@@ -440,6 +448,7 @@ pub fn read_peer_records(path: &Path, provider: &str) -> hip_core::Result<Vec<Re
             hessian_calls: count("hessian_calls"),
             seconds: v["seconds"].as_f64().unwrap_or(0.0),
             shared_band: false,
+            diagnostics: Default::default(),
         });
     }
     Ok(out)

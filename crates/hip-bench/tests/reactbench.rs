@@ -202,6 +202,37 @@ fn providers_sharing_a_band_get_the_records_they_get_alone() {
     }
 }
 
+/// A potential that reports a counter of its own ([`hip_core::Potential::diagnostics`]).
+struct Noted<'a>(&'a dyn hip_core::Potential, std::cell::Cell<f64>);
+
+impl hip_core::Potential for Noted<'_> {
+    fn name(&self) -> String {
+        self.0.name()
+    }
+    fn energy_forces(&self, mol: &Molecule) -> hip_core::Result<hip_core::EnergyForces> {
+        self.1.set(self.1.get() + 1.0);
+        self.0.energy_forces(mol)
+    }
+    fn hessian(&self, mol: &Molecule) -> hip_core::Result<hip_core::Hessian> {
+        self.0.hessian(mol)
+    }
+    fn diagnostics(&self) -> std::collections::BTreeMap<String, f64> {
+        [("calls".to_string(), self.1.get())].into()
+    }
+}
+
+#[test]
+fn a_record_carries_the_surfaces_own_counters() {
+    let (pot, r, p) = inversion();
+    let reaction = rb::Reaction { name: "nh3".into(), reactant: r, product: p };
+    let noted = Noted(&pot, std::cell::Cell::new(0.0));
+    let rec = rb::run_reaction(&reaction, "autodiff", &noted, None, rb::Knobs::default()).unwrap();
+    assert_eq!(rec.diagnostics["calls"], rec.gradient_calls as f64);
+    // none: no field in the JSON line
+    let plain = rb::run_reaction(&reaction, "autodiff", &pot, None, rb::Knobs::default()).unwrap();
+    assert!(!serde_json::to_string(&plain).unwrap().contains("diagnostics"));
+}
+
 #[test]
 fn the_peers_records_read_as_records_and_a_bad_line_is_an_error() {
     let d = dir("peer");

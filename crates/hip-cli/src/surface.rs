@@ -152,4 +152,7 @@ impl Potential for Surface {
     fn hessian(&self, mol: &Molecule) -> hip_core::Result<Hessian> {
         self.inner().hessian(mol)
     }
+    fn diagnostics(&self) -> std::collections::BTreeMap<String, f64> {
+        self.inner().diagnostics()
+    }
 }

@@ -29,6 +29,12 @@ pub trait Potential {
     fn rigid_body_invariant(&self) -> bool {
         true
     }
+
+    /// Counters of the potential's own work so far, for reports (GFN2-xTB: its SCFs' second
+    /// tries and failures, and their seconds); none by default.
+    fn diagnostics(&self) -> std::collections::BTreeMap<String, f64> {
+        std::collections::BTreeMap::new()
+    }
 }
 
 impl<P: Potential + ?Sized> Potential for &P {
@@ -44,6 +50,9 @@ impl<P: Potential + ?Sized> Potential for &P {
     fn rigid_body_invariant(&self) -> bool {
         (**self).rigid_body_invariant()
     }
+    fn diagnostics(&self) -> std::collections::BTreeMap<String, f64> {
+        (**self).diagnostics()
+    }
 }
 
 impl<P: Potential + ?Sized> Potential for Box<P> {
@@ -58,5 +67,8 @@ impl<P: Potential + ?Sized> Potential for Box<P> {
     }
     fn rigid_body_invariant(&self) -> bool {
         (**self).rigid_body_invariant()
+    }
+    fn diagnostics(&self) -> std::collections::BTreeMap<String, f64> {
+        (**self).diagnostics()
     }
 }

@@ -20,8 +20,8 @@ pub mod session;
 use hip_core::units::{BOHR_ANGSTROM, HARTREE_EV, HARTREE_PER_BOHR_EV_PER_ANGSTROM};
 use hip_core::{EnergyForces, Error, Hessian, Molecule, Potential, Result};
 
-pub use session::ScfSettings;
 use session::Session;
+pub use session::{ScfCounts, ScfSettings};
 
 /// Heaviest element GFN2-xTB has parameters for (radon).
 pub const MAX_Z: u8 = 86;
@@ -47,6 +47,8 @@ impl Default for Gfn2Settings {
 pub struct Gfn2 {
     /// Settings.
     pub settings: Gfn2Settings,
+    /// What its SCFs have cost so far (shared by clones).
+    counts: std::sync::Arc<std::sync::Mutex<ScfCounts>>,
 }
 
 /// Whether tblite can be loaded here (tests and tools that need it check this first).
@@ -75,6 +77,22 @@ fn to_energy_forces(e_hartree: f64, grad: &[f64]) -> EnergyForces {
 }
 
 impl Gfn2 {
+    /// GFN2-xTB with `settings`.
+    pub fn new(settings: Gfn2Settings) -> Self {
+        Gfn2 { settings, ..Default::default() }
+    }
+
+    /// What the SCFs of this potential (and its clones) have cost so far.
+    pub fn scf_counts(&self) -> ScfCounts {
+        self.counts.lock().map(|c| *c).unwrap_or_default()
+    }
+
+    fn count(&self, s: &Session) {
+        if let Ok(mut c) = self.counts.lock() {
+            c.add(&s.counts);
+        }
+    }
+
     /// Every geometry is checked for coincident nuclei first
     /// ([`hip_core::domain::check_coincident`]), as the model's potential does: an error naming
     /// the pair instead of an SCF at collapsed nuclei.
@@ -90,6 +108,12 @@ impl Gfn2 {
     /// Energy, forces and the finite-difference Hessian in one go (6N + 1 singlepoints).
     pub fn energy_forces_hessian(&self, mol: &Molecule) -> Result<(EnergyForces, Hessian)> {
         let mut s = self.session(mol)?;
+        let r = self.fd_hessian(&mut s, mol);
+        self.count(&s);
+        r
+    }
+
+    fn fd_hessian(&self, s: &mut Session, mol: &Molecule) -> Result<(EnergyForces, Hessian)> {
         let x0 = bohr_coordinates(mol);
         let (e0, g0) = s.singlepoint().map_err(err)?;
         let reference = s.snapshot();
@@ -121,8 +145,24 @@ impl Potential for Gfn2 {
 
     fn energy_forces(&self, mol: &Molecule) -> Result<EnergyForces> {
         let mut s = self.session(mol)?;
-        let (e, g) = s.singlepoint().map_err(err)?;
+        let r = s.singlepoint();
+        self.count(&s);
+        let (e, g) = r.map_err(err)?;
         Ok(to_energy_forces(e, &g))
+    }
+
+    fn diagnostics(&self) -> std::collections::BTreeMap<String, f64> {
+        let c = self.scf_counts();
+        [
+            ("scf_singlepoints", c.singlepoints as f64),
+            ("scf_retries", c.retries as f64),
+            ("scf_failures", c.failures as f64),
+            ("scf_seconds", c.seconds),
+            ("scf_retry_seconds", c.retry_seconds),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
     }
 
     fn hessian(&self, mol: &Molecule) -> Result<Hessian> {

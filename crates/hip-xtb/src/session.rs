@@ -58,7 +58,36 @@ pub struct Session {
     n: usize,
     threads: i32,
     max_iter: i32,
+    /// What the SCFs of this session cost (see [`ScfCounts`]).
+    pub counts: ScfCounts,
     _guard: MutexGuard<'static, ()>,
+}
+
+/// What SCFs cost: singlepoints, second tries (the first SCF did not converge), failures (the
+/// second did not either), and wall seconds in all SCFs and in second tries.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ScfCounts {
+    /// Singlepoints asked for.
+    pub singlepoints: usize,
+    /// Second tries (damped mixer, 4× the iterations).
+    pub retries: usize,
+    /// Singlepoints that failed both tries.
+    pub failures: usize,
+    /// Wall seconds in SCFs.
+    pub seconds: f64,
+    /// Of which in second tries.
+    pub retry_seconds: f64,
+}
+
+impl ScfCounts {
+    /// The sum of two counts.
+    pub fn add(&mut self, o: &ScfCounts) {
+        self.singlepoints += o.singlepoints;
+        self.retries += o.retries;
+        self.failures += o.failures;
+        self.seconds += o.seconds;
+        self.retry_seconds += o.retry_seconds;
+    }
 }
 
 fn message(buf: &[c_char]) -> String {
@@ -91,6 +120,7 @@ impl Session {
                 n,
                 threads: scf.threads,
                 max_iter: scf.max_iter,
+                counts: ScfCounts::default(),
                 _guard: guard,
             }
         };
@@ -163,6 +193,14 @@ impl Session {
     /// state (measured: the same energy to 1e-9 eV on a stretched HCN that fails with the
     /// default); the error names both tries.
     pub fn singlepoint(&mut self) -> Result<(f64, Vec<f64>), String> {
+        let t0 = std::time::Instant::now();
+        self.counts.singlepoints += 1;
+        let r = self.singlepoint_with_retry();
+        self.counts.seconds += t0.elapsed().as_secs_f64();
+        r
+    }
+
+    fn singlepoint_with_retry(&mut self) -> Result<(f64, Vec<f64>), String> {
         let first = match self.try_singlepoint() {
             Ok(r) => return Ok(r),
             Err(e) => e,
@@ -177,7 +215,11 @@ impl Session {
             (self.api.delete_result)(&mut self.res);
             self.res = (self.api.new_result)();
         }
+        let t1 = std::time::Instant::now();
         let second = self.try_singlepoint();
+        self.counts.retries += 1;
+        self.counts.retry_seconds += t1.elapsed().as_secs_f64();
+        self.counts.failures += usize::from(second.is_err());
         // SAFETY: as above; back to the settings of the session.
         unsafe {
             damping(self.ctx, self.calc, DEFAULT_DAMPING);

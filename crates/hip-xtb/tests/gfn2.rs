@@ -153,3 +153,28 @@ fn unknown_elements_and_bad_geometries_are_errors_not_crashes() {
     let h = Molecule::new(vec![1], vec![[0.0; 3]]).unwrap();
     assert!(pot.energy_forces(&h).is_ok());
 }
+
+#[test]
+fn scf_counts_count_singlepoints_second_tries_and_failures() {
+    if !have_xtb() {
+        return;
+    }
+    let c = &reference()[0];
+    let pot = Gfn2::default();
+    pot.energy_forces(&c.mol).unwrap();
+    pot.clone().energy_forces_hessian(&c.mol).unwrap(); // a clone counts into the same counters
+    let n = pot.scf_counts();
+    assert_eq!(n.singlepoints, 1 + 6 * c.mol.len() + 1);
+    assert_eq!((n.retries, n.failures), (0, 0), "converged molecules need no second try");
+    assert!(n.seconds > 0.0 && n.retry_seconds == 0.0);
+    let d = pot.diagnostics();
+    assert_eq!(d["scf_singlepoints"], n.singlepoints as f64);
+    // one SCF iteration cannot converge, nor can four: a second try, then a failure, counted
+    let mut settings = hip_xtb::Gfn2Settings::default();
+    settings.scf.max_iter = 1;
+    let starved = Gfn2::new(settings);
+    assert!(starved.energy_forces(&c.mol).is_err());
+    let s = starved.scf_counts();
+    assert_eq!((s.singlepoints, s.retries, s.failures), (1, 1, 1));
+    assert!(s.retry_seconds > 0.0 && s.retry_seconds <= s.seconds);
+}

@@ -124,4 +124,8 @@ impl hip_core::Potential for ProbeRefined<'_> {
     fn rigid_body_invariant(&self) -> bool {
         self.inner.rigid_body_invariant()
     }
+
+    fn diagnostics(&self) -> std::collections::BTreeMap<String, f64> {
+        self.inner.diagnostics()
+    }
 }
