@@ -70,6 +70,8 @@ pub fn read_mace_state(path: &Path) -> Result<ReferenceCurve, String> {
             val_hessian_mae: f64::NAN,
             wall_s: cpu_s,
             cpu_s,
+            samples: 0,
+            peak_rss_mib: 0.0,
         });
     }
     Ok(ReferenceCurve { data, train_samples, budget_s: s.budget_s, done: s.done, history })

@@ -339,6 +339,8 @@ fn the_mace_reference_curve_is_read_checked_and_graded_against_the_baseline() {
         val_hessian_mae: f64::NAN,
         wall_s: 1.0,
         cpu_s: k as f64,
+        samples: 0,
+        peak_rss_mib: 0.0,
     };
     let ef = vec![epoch(1, 0.2), epoch(2, 0.12)];
     assert!((force_ratio(&ef, &c.history).unwrap() - 1.5).abs() < 1e-12);

@@ -760,6 +760,9 @@ fn streaming_trains_on_the_files_samples_and_resumes_bitwise() {
     let h = t["history"].as_array().unwrap();
     assert_eq!(h.len(), 3);
     assert!(h.iter().all(|e| e["val_hessian_mae"].as_f64().is_some_and(f64::is_finite)));
+    // each epoch records the samples it visited and the process's peak memory
+    assert!(h.iter().all(|e| e["samples"].as_u64() == Some(src.len() as u64)), "{h:?}");
+    assert!(h.iter().all(|e| e["peak_rss_mib"].as_f64().is_some_and(|m| m > 0.0)), "{h:?}");
     // interrupted after one epoch and resumed: bitwise the same weights
     for _ in 0..3 {
         hip_model::train::train_streaming(model(), &src, &val, &cfg, &opts("stream-resumed.safetensors", 1)).unwrap();

@@ -367,6 +367,8 @@ fn train_from(
             val_hessian_mae: v.hessian,
             wall_s: wall_before + t0.elapsed().as_secs_f64(),
             cpu_s: cpu_before + clock.elapsed(),
+            samples: seen,
+            peak_rss_mib: peak_rss_mib().unwrap_or(0.0),
         };
         if opts.progress {
             eprintln!(

@@ -24,6 +24,22 @@ pub struct EpochRecord {
     /// system time, summed over resumed runs), s; 0 in checkpoints older than this field.
     #[serde(default)]
     pub cpu_s: f64,
+    /// Training samples this epoch visited (fewer than the epoch's pool when the time budget
+    /// ended it); 0 in checkpoints older than this field.
+    #[serde(default)]
+    pub samples: usize,
+    /// The process's peak resident memory so far, MiB (`VmHWM` of `/proc/self/status`; 0 where
+    /// unreadable or in older checkpoints).
+    #[serde(default)]
+    pub peak_rss_mib: f64,
+}
+
+/// The process's peak resident memory, MiB (`VmHWM`), where `/proc/self/status` has it.
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }
 
 impl EpochRecord {
