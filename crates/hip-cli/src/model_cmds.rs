@@ -370,9 +370,10 @@ pub fn train(a: TrainArgs) -> CliResult {
         }
     };
     eprintln!(
-        "training {} parameters on {} samples ({} validation) from {}; w_E:w_F:w_H = {}:{}:{}",
+        "training {} parameters on {} samples{} ({} validation) from {}; w_E:w_F:w_H = {}:{}:{}",
         model.params.numel(),
-        used.len(),
+        source.as_ref().map_or(used.len(), |s| s.len()),
+        if source.is_some() { ", streamed" } else { "" },
         val_set.len(),
         data_names,
         cfg.w_energy,
