@@ -715,3 +715,39 @@ fn bench_reactions_runs_the_model_providers_on_one_band_and_caps_them() {
         assert_eq!(r["error"], "time cap of 0 s", "{r}");
     }
 }
+
+#[test]
+fn train_streams_one_file_and_refuses_two() {
+    let cfg = tmp("stream-train.toml");
+    std::fs::write(&cfg, "epochs = 1\nbatch_size = 4\nmax_val = 2\n").unwrap();
+    let mcfg = tmp("stream-model.toml");
+    let m = hip_model::ModelConfig {
+        hidden_irreps: "4x0e+2x1o".into(),
+        head_irreps: "2x0e+1x1e+1x2e".into(),
+        ..Default::default()
+    };
+    std::fs::write(&mcfg, m.to_toml()).unwrap();
+    let (d, c, mc) = (fixture(), cfg.to_str().unwrap().to_string(), mcfg.to_str().unwrap().to_string());
+    let out = tmp("stream.safetensors");
+    let o = hip(&[
+        "train",
+        "--stream",
+        "--data",
+        &d,
+        "--config",
+        &c,
+        "--model-config",
+        &mc,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let n_train = hip_model::train::load_split(std::path::Path::new(&d), "train").unwrap().len();
+    assert!(err.contains(&format!("on {n_train} samples, streamed")), "{err}");
+    let t = hip_model::checkpoint::load(&out, &candle_core::Device::Cpu).unwrap().training;
+    assert_eq!(t["history"][0]["samples"], n_train);
+    let two =
+        hip(&["train", "--stream", "--data", &d, "--data", &d, "--out", tmp("stream-2.safetensors").to_str().unwrap()]);
+    assert_clean_failure(&two, "--stream reads one --data file, got 2");
+}
