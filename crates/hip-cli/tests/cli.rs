@@ -609,21 +609,27 @@ fn bench_batch_times_batched_single_and_autodiff_hessians() {
     );
 }
 
-/// `hip train --data A --data B` joins the files' train splits (here the fixture twice: twice the
-/// samples of one; validation from each, none in this fixture) and names both in its log; a missing second file is one
-/// clear error naming it.
-#[test]
-fn train_joins_several_data_files() {
-    let cfg = tmp("join-train.toml");
+/// The fixture's path, and a one-epoch training config and a small model config written under
+/// `tag`: what the `hip train` tests run.
+fn tiny_training(tag: &str) -> (String, String, String) {
+    let cfg = tmp(&format!("{tag}-train.toml"));
     std::fs::write(&cfg, "epochs = 1\nbatch_size = 4\nmax_val = 2\n").unwrap();
-    let mcfg = tmp("join-model.toml");
+    let mcfg = tmp(&format!("{tag}-model.toml"));
     let m = hip_model::ModelConfig {
         hidden_irreps: "4x0e+2x1o".into(),
         head_irreps: "2x0e+1x1e+1x2e".into(),
         ..Default::default()
     };
     std::fs::write(&mcfg, m.to_toml()).unwrap();
-    let (d, c, mc) = (fixture(), cfg.to_str().unwrap().to_string(), mcfg.to_str().unwrap().to_string());
+    (fixture(), cfg.to_str().unwrap().to_string(), mcfg.to_str().unwrap().to_string())
+}
+
+/// `hip train --data A --data B` joins the files' train splits (here the fixture twice: twice the
+/// samples of one; validation from each, none in this fixture) and names both in its log; a missing second file is one
+/// clear error naming it.
+#[test]
+fn train_joins_several_data_files() {
+    let (d, c, mc) = tiny_training("join");
     let counts = |files: &[&str], out: &str| -> (usize, usize) {
         let mut args = vec!["train"];
         for f in files {
@@ -718,16 +724,7 @@ fn bench_reactions_runs_the_model_providers_on_one_band_and_caps_them() {
 
 #[test]
 fn train_streams_one_file_and_refuses_two() {
-    let cfg = tmp("stream-train.toml");
-    std::fs::write(&cfg, "epochs = 1\nbatch_size = 4\nmax_val = 2\n").unwrap();
-    let mcfg = tmp("stream-model.toml");
-    let m = hip_model::ModelConfig {
-        hidden_irreps: "4x0e+2x1o".into(),
-        head_irreps: "2x0e+1x1e+1x2e".into(),
-        ..Default::default()
-    };
-    std::fs::write(&mcfg, m.to_toml()).unwrap();
-    let (d, c, mc) = (fixture(), cfg.to_str().unwrap().to_string(), mcfg.to_str().unwrap().to_string());
+    let (d, c, mc) = tiny_training("stream");
     let out = tmp("stream.safetensors");
     let o = hip(&[
         "train",
