@@ -255,7 +255,7 @@ pub fn run_reaction(
     let mut rec = None;
     run_reaction_shared(reaction, &one, knobs, f64::INFINITY, |e| {
         if let SharedEvent::Record(r) = e {
-            rec = Some(r);
+            rec = Some(*r);
         }
     })?;
     rec.ok_or_else(|| format!("{}: no record", reaction.name))
@@ -285,7 +285,7 @@ pub enum SharedEvent {
     /// The ends and the band are relaxed (wall seconds so far).
     BandDone(f64),
     /// One provider's record (as [`run_reaction`] would have made it alone).
-    Record(ReactionRecord),
+    Record(Box<ReactionRecord>),
 }
 
 /// Runs `reaction` with several providers whose surfaces have the same energies and forces (the
@@ -349,7 +349,7 @@ pub fn run_reaction_shared(
                 ..ReactionRecord { name: rec.name, provider: rec.provider, seconds: cap_s, ..Default::default() }
             };
         }
-        emit(SharedEvent::Record(rec));
+        emit(SharedEvent::Record(Box::new(rec)));
     }
     Ok(())
 }

@@ -185,13 +185,13 @@ fn providers_sharing_a_band_get_the_records_they_get_alone() {
         // the pipeline is deterministic: everything but the wall time is the same, the band's
         // calls included in each provider's count
         let strip = |r: &ReactionRecord| ReactionRecord { seconds: 0.0, shared_band: false, ..r.clone() };
-        assert_eq!(strip(shared), strip(&alone), "{}", run.provider);
+        assert_eq!(strip(shared.as_ref()), strip(&alone), "{}", run.provider);
     }
     // a provider past the cap (here 0 s) is a time-cap error, as alone under that cap
     let mut capped = Vec::new();
     rb::run_reaction_shared(&reaction, &runs[..2], rb::Knobs::default(), 0.0, |e| {
         if let rb::SharedEvent::Record(r) = e {
-            capped.push(r)
+            capped.push(*r)
         }
     })
     .unwrap();
