@@ -221,6 +221,20 @@ pub struct ReactionRecord {
     pub diagnostics: std::collections::BTreeMap<String, f64>,
 }
 
+impl ReactionRecord {
+    /// The record of a run that ended with `error` after `seconds` (a time cap, a worker that
+    /// died): every success field false, no counts.
+    pub fn failed(name: &str, provider: &str, error: String, seconds: f64) -> Self {
+        ReactionRecord {
+            name: name.into(),
+            provider: provider.into(),
+            error: Some(error),
+            seconds,
+            ..Default::default()
+        }
+    }
+}
+
 /// Pipeline knobs under study (chosen on the validation part of the train half; recorded in the
 /// summary). The defaults are `hip reaction`'s.
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -340,14 +354,7 @@ pub fn run_reaction_shared(
         rec.seconds = band_s + t1.elapsed().as_secs_f64();
         rec.diagnostics = pr.surface.diagnostics();
         if rec.seconds > cap_s {
-            rec = ReactionRecord {
-                error: Some(format!("time cap of {cap_s} s")),
-                n_atoms: 0,
-                gradient_calls: 0,
-                hessian_calls: 0,
-                fd_gradients_included: false,
-                ..ReactionRecord { name: rec.name, provider: rec.provider, seconds: cap_s, ..Default::default() }
-            };
+            rec = ReactionRecord::failed(&rec.name, &rec.provider, format!("time cap of {cap_s} s"), cap_s);
         }
         emit(SharedEvent::Record(Box::new(rec)));
     }

@@ -110,9 +110,10 @@ fn surfaces(provider: &str, model: Option<&Arc<hip_model::HipModel>>) -> Result<
 
 pub fn job(a: JobArgs) -> Result<(), String> {
     let reaction = rb::read_set(&a.set, Some(std::slice::from_ref(&a.name))).map_err(|e| e.to_string())?.remove(0);
-    let model = match a.provider.iter().any(|p| p != "gfn2") {
-        true => Some(Arc::new(crate::model_io::load_model(a.model.as_deref())?)),
-        false => None,
+    let model = if a.provider.iter().any(|p| shares_model_surface(p)) {
+        Some(Arc::new(crate::model_io::load_model(a.model.as_deref())?))
+    } else {
+        None
     };
     if a.provider.len() > 1 && a.provider.iter().any(|p| !shares_model_surface(p)) {
         return Err(format!("providers {:?}: only model providers share a band", a.provider));
@@ -224,10 +225,6 @@ impl Running {
     }
 }
 
-fn error_record(name: &str, provider: &str, error: String, seconds: f64) -> ReactionRecord {
-    ReactionRecord { name: name.into(), provider: provider.into(), error: Some(error), seconds, ..Default::default() }
-}
-
 /// The records of a finished or killed worker, and its providers to run again. A worker killed
 /// at the cap: the provider it was running is a time-cap error (every provider, if the band itself
 /// ran past the cap), the ones after it run again in a new worker; a worker that failed otherwise:
@@ -248,7 +245,7 @@ fn collect(mut r: Running, killed_at_cap: Option<u64>) -> (Vec<ReactionRecord>, 
         Some(cap) => {
             let capped = if band_s.is_none() { missing.len() } else { missing.len().min(1) };
             for p in &missing[..capped] {
-                records.push(error_record(&r.name, p, format!("time cap of {cap} s"), cap as f64));
+                records.push(ReactionRecord::failed(&r.name, p, format!("time cap of {cap} s"), cap as f64));
             }
             again.extend_from_slice(&missing[capped..]);
         }
@@ -261,7 +258,7 @@ fn collect(mut r: Running, killed_at_cap: Option<u64>) -> (Vec<ReactionRecord>, 
                 Err(e) => format!("worker: {e}"),
             };
             for p in &missing {
-                records.push(error_record(&r.name, p, why.clone(), secs));
+                records.push(ReactionRecord::failed(&r.name, p, why.clone(), secs));
             }
         }
     }

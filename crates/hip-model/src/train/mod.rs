@@ -329,11 +329,15 @@ fn train_from(
                 .enumerate()
                 .map(|(k, s)| taylor_visit(s, cfg, epoch, c * bs + k))
                 .collect::<Result<_>>()?;
-            let visits = if items.is_empty() {
-                let refs: Vec<&Sample> = originals.iter().zip(&moved).map(|(s, m)| m.as_ref().unwrap_or(s)).collect();
-                prepare(&model, &refs, cfg)?
-            } else {
-                visit_items(&items, chunk, &moved)
+            // in memory the targets were prepared once; streamed samples are prepared per visit
+            let visits = match samples {
+                TrainSamples::Memory(_) => visit_items(&items, chunk, &moved),
+                #[cfg(feature = "hdf5")]
+                TrainSamples::Stream(_) => {
+                    let refs: Vec<&Sample> =
+                        originals.iter().zip(&moved).map(|(s, m)| m.as_ref().unwrap_or(s)).collect();
+                    prepare(&model, &refs, cfg)?
+                }
             };
             let batch: Vec<&Item> = visits.iter().collect();
             let lr = if cfg.time_budget_s > 0.0 {

@@ -136,14 +136,4 @@ impl Window {
     pub fn get(&self, k: usize) -> Result<&Sample> {
         self.samples.get(&k).ok_or_else(|| Error::Input(format!("sample {k} is not in the window read")))
     }
-
-    /// Samples held.
-    pub fn len(&self) -> usize {
-        self.samples.len()
-    }
-
-    /// None held.
-    pub fn is_empty(&self) -> bool {
-        self.samples.is_empty()
-    }
 }

@@ -328,8 +328,6 @@ fn relaxed_band(
 pub struct Band {
     /// The input reactant and product.
     pub input: [Molecule; 2],
-    /// R and P as the band's ends (relaxed when `relax_ends`; P in R's frame).
-    pub ends: [Molecule; 2],
     /// R and P relaxed on the potential (when `relax_ends`).
     pub end_relaxation: Option<[EndRelaxation; 2]>,
     /// How the band the NEB relaxed was made.
@@ -340,18 +338,20 @@ pub struct Band {
     pub neb_retry: Option<String>,
 }
 
+/// Shows the pipeline's stage on its progress line, if any.
+fn stage(opts: &PipelineOptions, m: &str) {
+    if let Some(b) = &opts.progress {
+        b.set_message(m.to_string());
+    }
+}
+
 /// Relaxes the ends of the reaction from `r` to `p` (same atoms, same order) and its band on
 /// `pot`: the pipeline up to the TS search.
 pub fn band(pot: &dyn Potential, r: &Molecule, p: &Molecule, opts: &PipelineOptions) -> Result<Band> {
     same_atoms(r, p, "reaction")?;
-    let stage = |m: &str| {
-        if let Some(b) = &opts.progress {
-            b.set_message(m.to_string());
-        }
-    };
     let (r_in, p_in) = (r, p);
     let (r, p, end_relaxation) = if opts.relax_ends {
-        stage("relaxing R and P");
+        stage(opts, "relaxing R and P");
         let (r, a) = relax_end(pot, r_in).map_err(|e| e.in_context("relaxing the reactant"))?;
         let (p, b) = relax_end(pot, p_in).map_err(|e| e.in_context("relaxing the product"))?;
         (r, p, Some([a, b]))
@@ -359,10 +359,10 @@ pub fn band(pot: &dyn Potential, r: &Molecule, p: &Molecule, opts: &PipelineOpti
         (r_in.clone(), p_in.clone(), None)
     };
     let p = if pot.rigid_body_invariant() { band_frame(&r, &p)? } else { p };
-    stage("IDPP band");
+    stage(opts, "IDPP band");
     let fallback = opts.relax_ends.then_some((r_in, p_in));
     let (initial, neb, neb_retry) = relaxed_band(pot, (&r, &p), fallback, opts).map_err(|e| e.in_context("NEB"))?;
-    Ok(Band { input: [r_in.clone(), p_in.clone()], ends: [r, p], end_relaxation, initial, neb, neb_retry })
+    Ok(Band { input: [r_in.clone(), p_in.clone()], end_relaxation, initial, neb, neb_retry })
 }
 
 /// Runs the pipeline on `pot` from reactant `r` to product `p` (same atoms, same order):
@@ -374,11 +374,6 @@ pub fn run(pot: &dyn Potential, r: &Molecule, p: &Molecule, opts: &PipelineOptio
 /// The pipeline from a relaxed band on: TS searches from it with `pot`'s Hessian, their
 /// frequency checks and IRCs. `band` must come from a potential with `pot`'s energies and forces.
 pub fn search_band(pot: &dyn Potential, band: &Band, opts: &PipelineOptions) -> Result<PipelineResult> {
-    let stage = |m: &str| {
-        if let Some(b) = &opts.progress {
-            b.set_message(m.to_string());
-        }
-    };
     let (r_in, p_in) = (&band.input[0], &band.input[1]);
     let (initial, neb_retry, end_relaxation) =
         (band.initial.clone(), band.neb_retry.clone(), band.end_relaxation.clone());
@@ -387,7 +382,7 @@ pub fn search_band(pot: &dyn Potential, band: &Band, opts: &PipelineOptions) -> 
     let (mut attempts, mut searched, mut first_error) = (Vec::new(), Vec::new(), None);
     for k in 0..opts.ts_attempts.clamp(1, TS_STARTS.len()) {
         let Some((start, ts_opts)) = ts_start(band, &opts.ts, k) else { continue };
-        stage(&format!("TS search {}: {}", k + 1, TS_STARTS[k]));
+        stage(opts, &format!("TS search {}: {}", k + 1, TS_STARTS[k]));
         match search_and_verify(pot, start, &ts_opts, (r_in, p_in), opts) {
             Ok(s) => {
                 attempts.push(TsAttempt::ran(TS_STARTS[k], &s));
