@@ -29,15 +29,11 @@ def rotations(rng, k):
     return q
 
 
-def triu_index(d):
-    return np.triu_indices(d)
-
-
 def rotate_sample(pos, forces, triu, rot):
     """Rotated copies of one sample: positions and forces (n, 3) and the upper-triangle Hessian."""
     n = pos.shape[0]
     d = 3 * n
-    iu = triu_index(d)
+    iu = np.triu_indices(d)
     h = np.zeros((d, d))
     h[iu] = triu
     h = h + np.triu(h, 1).T
@@ -75,14 +71,16 @@ def main():
     for name in TABLES:
         if name in src:
             src.copy(src[name], out, name)
-    per = {name: out.create_dataset(name, (count,), dtype=src[name].dtype) for name in PER_SAMPLE}
+    present = [name for name in PER_SAMPLE if name in src]
+    per = {name: out.create_dataset(name, (count,), dtype=src[name].dtype) for name in present}
     out.create_dataset("atom_offset", (count,), dtype="int64")
     out.create_dataset("hessian_offset", (count,), dtype="int64")
-    numbers = out.create_dataset("atomic_numbers", (atoms,), dtype="uint8", chunks=(16384,))
-    positions = out.create_dataset("positions", (atoms, 3), dtype="float64", chunks=(4096, 3))
-    forces = out.create_dataset("forces", (atoms, 3), dtype="float64", chunks=(4096, 3))
-    triu = out.create_dataset("hessian_triu", (hess,), dtype="float32", chunks=(65536,))
-    src_tables = {name: src[name][:] for name in PER_SAMPLE}
+    rows = lambda n, c: min(n, c)  # a chunk no longer than the data (small files)
+    numbers = out.create_dataset("atomic_numbers", (atoms,), dtype="uint8", chunks=(rows(atoms, 16384),))
+    positions = out.create_dataset("positions", (atoms, 3), dtype="float64", chunks=(rows(atoms, 4096), 3))
+    forces = out.create_dataset("forces", (atoms, 3), dtype="float64", chunks=(rows(atoms, 4096), 3))
+    triu = out.create_dataset("hessian_triu", (hess,), dtype="float32", chunks=(rows(hess, 65536),))
+    src_tables = {name: src[name][:] for name in present}
     src_numbers, src_pos, src_forces = src["atomic_numbers"][:], src["positions"][:], src["forces"][:]
     src_triu = src["hessian_triu"][:]
     a_at = h_at = 0
@@ -90,7 +88,7 @@ def main():
     for b0 in range(0, count, block):
         part = order[b0:b0 + block]
         idx = np.array([i for i, _ in part])
-        for name in PER_SAMPLE:
+        for name in present:
             per[name][b0:b0 + len(part)] = src_tables[name][idx]
         nums, ps, fs, hs, aoff, hoff = [], [], [], [], [], []
         for i, c in part:
