@@ -613,44 +613,58 @@ fn mode_curvature_loss_is_the_mean_rayleigh_quotient_error_of_the_low_modes() {
 fn squared_hessian_loss_is_the_papers_mse_on_entries_and_subspace() {
     // hessian_loss = "squared": the validation total of one sample is
     // w_H · mean (H − H_ref)² + w_sub · mean (UᵀHU − Λ)², recomputed here by hand (the paper's
-    // 0.1 : 1.0). Tolerance 1e-9 relative: the same f64 arithmetic in another order.
+    // 0.1 : 1.0); `subspace_loss` changes the subspace term's norm alone (L1 entries beside a
+    // squared subspace, and the reverse). Tolerance 1e-9 relative: the same f64 arithmetic in
+    // another order.
     use hip_model::HessianMethod;
-    use hip_model::train::HessianLoss;
+    use hip_model::train::HessianLoss::{self, L1, Squared};
     let samples = data();
     let model = fresh(&samples);
-    let cfg = TrainConfig {
-        w_energy: 0.0,
-        w_forces: 0.0,
-        w_hessian: 0.1,
-        w_subspace: 1.0,
-        hessian_loss: HessianLoss::Squared,
-        subspace_k: 5,
-        batch_size: 1,
-        ..Default::default()
+    let norm = |kind: HessianLoss, errs: &[f64]| -> f64 {
+        let p = if kind == Squared { 2 } else { 1 };
+        errs.iter().map(|e| e.abs().powi(p)).sum::<f64>() / errs.len() as f64
     };
-    for s in samples.iter().take(4) {
-        let t = hip_model::train::subspace_target(s, cfg.subspace_k, &Device::Cpu).unwrap().unwrap();
-        let (u, lam) = (t.modes.to_vec2::<f64>().unwrap(), t.lambda.to_vec2::<f64>().unwrap());
-        let h = model.hessian(&s.molecule, HessianMethod::Direct).unwrap();
-        let (d, k) = (h.dim(), lam.len());
-        let entries =
-            (0..d * d).map(|i| (h.as_slice()[i] - s.hessian.as_slice()[i]).powi(2)).sum::<f64>() / (d * d) as f64;
-        let mut sub = 0.0;
-        for i in 0..k {
-            for j in 0..k {
-                let q: f64 = (0..d)
-                    .flat_map(|r| (0..d).map(move |c| (r, c)))
-                    .map(|(r, c)| u[r][i] * h.get(r, c) * u[c][j])
-                    .sum();
-                sub += (q - lam[i][j]).powi(2);
+    for (entries_kind, subspace_kind) in [(Squared, None), (L1, Some(Squared)), (Squared, Some(L1))] {
+        let cfg = TrainConfig {
+            w_energy: 0.0,
+            w_forces: 0.0,
+            w_hessian: 0.1,
+            w_subspace: 1.0,
+            hessian_loss: entries_kind,
+            subspace_loss: subspace_kind,
+            subspace_k: 5,
+            batch_size: 1,
+            ..Default::default()
+        };
+        for s in samples.iter().take(4) {
+            let t = hip_model::train::subspace_target(s, cfg.subspace_k, &Device::Cpu).unwrap().unwrap();
+            let (u, lam) = (t.modes.to_vec2::<f64>().unwrap(), t.lambda.to_vec2::<f64>().unwrap());
+            let h = model.hessian(&s.molecule, HessianMethod::Direct).unwrap();
+            let (d, k) = (h.dim(), lam.len());
+            let entry_errs: Vec<f64> = (0..d * d).map(|i| h.as_slice()[i] - s.hessian.as_slice()[i]).collect();
+            let mut sub_errs = Vec::with_capacity(k * k);
+            for i in 0..k {
+                for j in 0..k {
+                    let q: f64 = (0..d)
+                        .flat_map(|r| (0..d).map(move |c| (r, c)))
+                        .map(|(r, c)| u[r][i] * h.get(r, c) * u[c][j])
+                        .sum();
+                    sub_errs.push(q - lam[i][j]);
+                }
             }
+            let want = 0.1 * norm(entries_kind, &entry_errs) + norm(subspace_kind.unwrap_or(entries_kind), &sub_errs);
+            let got = hip_model::train::validate(&model, &[s], &cfg).unwrap().total;
+            assert!(
+                (got - want).abs() <= 1e-9 * want.abs().max(1e-12),
+                "{entries_kind:?}/{subspace_kind:?}: {got} vs {want}"
+            );
         }
-        let want = 0.1 * entries + sub / (k * k) as f64;
-        let got = hip_model::train::validate(&model, &[s], &cfg).unwrap().total;
-        assert!((got - want).abs() <= 1e-9 * want.abs().max(1e-12), "{got} vs {want}");
     }
-    assert_eq!(TrainConfig::from_toml("hessian_loss = \"squared\"").unwrap().hessian_loss, HessianLoss::Squared);
+    assert_eq!(TrainConfig::from_toml("hessian_loss = \"squared\"").unwrap().hessian_loss, Squared);
+    assert_eq!(TrainConfig::from_toml("subspace_loss = \"squared\"").unwrap().subspace_loss, Some(Squared));
+    assert_eq!(TrainConfig::from_toml("").unwrap().subspace_loss, None);
     assert!(TrainConfig::from_toml("hessian_loss = \"cubic\"").unwrap_err().to_string().contains("hessian_loss"));
+    assert!(TrainConfig::from_toml("subspace_loss = \"cubic\"").unwrap_err().to_string().contains("subspace_loss"));
 }
 
 #[test]

@@ -46,6 +46,12 @@ pub struct TrainConfig {
     /// `squared` (mean squared error: the HIP paper's head-only model, 0.1 × full basis + 1.0 ×
     /// k = 8 subspace, both squared Frobenius, where the low modes' errors dominate).
     pub hessian_loss: HessianLoss,
+    /// The norm of the subspace loss alone, where it differs from `hessian_loss` (absent: the
+    /// same), e.g. `hessian_loss = "l1"` with `subspace_loss = "squared"`: the entries keep the
+    /// L1 loss that holds the entry MAE while the low modes' squared errors dominate their own
+    /// term (issue 34: the paper's squared loss fixes the reaction mode at 1.7× the entry MAE).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subspace_loss: Option<HessianLoss>,
     /// Number of lowest reference modes in the subspace and mode-curvature losses.
     pub subspace_k: usize,
     /// Mode-curvature loss weight (0: off): mean over the `subspace_k` lowest reference modes
@@ -148,6 +154,7 @@ impl Default for TrainConfig {
             w_hessian: 10.0,
             w_subspace: 0.0,
             hessian_loss: HessianLoss::L1,
+            subspace_loss: None,
             subspace_k: 8,
             w_modes: 0.0,
             modes_floor: 0.0,

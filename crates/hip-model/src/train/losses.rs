@@ -221,12 +221,14 @@ pub(super) fn hessian_terms(hp: &Tensor, items: &[&Item], batch: &Batch, cfg: &T
     let device = hp.device();
     let h_ref: Vec<f64> = items.iter().flat_map(|it| it.sample.hessian.as_slice().iter().copied()).collect();
     let h_ref = Tensor::from_vec(h_ref, hp.dims(), device)?;
-    let norm = |err: &Tensor| -> Result<Tensor> {
-        Ok(match cfg.hessian_loss {
+    let norm_of = |kind: HessianLoss, err: &Tensor| -> Result<Tensor> {
+        Ok(match kind {
             HessianLoss::L1 => err.abs()?.mean_all()?,
             HessianLoss::Squared => err.sqr()?.mean_all()?,
         })
     };
+    let norm = |err: &Tensor| norm_of(cfg.hessian_loss, err);
+    let sub_norm = |err: &Tensor| norm_of(cfg.subspace_loss.unwrap_or(cfg.hessian_loss), err);
     let diff = (hp - &h_ref)?;
     let l1 = diff.abs()?.mean_all()?;
     let mae = l1.to_scalar::<f64>()?;
@@ -243,7 +245,7 @@ pub(super) fn hessian_terms(hp: &Tensor, items: &[&Item], batch: &Batch, cfg: &T
             let hm = hp.narrow(0, batch.h_offsets[m], d * d)?.reshape((d, d))?;
             let err = (t.modes.t()?.matmul(&hm)?.matmul(&t.modes)? - &t.lambda)?;
             if cfg.w_subspace > 0.0 {
-                sub = (sub + norm(&err)?)?;
+                sub = (sub + sub_norm(&err)?)?;
             }
             if cfg.w_modes > 0.0 {
                 let k = err.dim(0)?;
