@@ -20,7 +20,7 @@ use candle_core::op_stats::{self, OpStat};
 use candle_core::{DType, Device, Tensor};
 use hip_bench::molecules::alkane;
 use hip_model::train::{RunOptions, TrainConfig, fit_statistics, load_split_spread};
-use hip_model::{HessianMethod, HipModel, ModelConfig};
+use hip_model::{HessianMethod, HipModel, ModelConfig, Precision};
 
 fn arg(name: &str) -> Option<String> {
     let a: Vec<String> = std::env::args().collect();
@@ -113,12 +113,10 @@ fn table(job: &str, stats: &BTreeMap<&'static str, OpStat>, wall: f64, cpu: f64,
 
 fn main() {
     hip_model::enable_second_order_autodiff();
-    let atoms: usize = arg("--atoms").and_then(|s| s.parse().ok()).unwrap_or(30);
-    let n_samples: usize = arg("--samples").and_then(|s| s.parse().ok()).unwrap_or(16);
-    let dtype = match arg("--dtype").as_deref() {
-        Some("f32") => DType::F32,
-        _ => DType::F64,
-    };
+    let atoms: usize = arg("--atoms").map_or(30, |s| s.parse().expect("--atoms: a number of atoms"));
+    let n_samples: usize = arg("--samples").map_or(16, |s| s.parse().expect("--samples: a number of samples"));
+    let precision: Precision = arg("--dtype").map_or(Precision::F64, |s| s.parse().expect("--dtype: f64 or f32"));
+    let dtype = precision.dtype();
     println!("## Attainable on this core ({dtype:?})\n");
     println!("| kernel | rate |\n| --- | ---: |");
     let mut attain = Vec::new();
@@ -156,7 +154,6 @@ fn main() {
     (mcfg.reference_energies, mcfg.energy_scale, mcfg.avg_num_neighbors) = (refs, scale, nn);
     mcfg.hessian_scale = hip_model::train::fit_hessian_scale(&train);
     let out = std::env::temp_dir().join(format!("hip-roofline-{}.safetensors", std::process::id()));
-    let precision = if dtype == DType::F32 { hip_model::Precision::F32 } else { hip_model::Precision::F64 };
     let cfg = TrainConfig { epochs: 1, max_train: 0, max_val: 1, time_budget_s: 0.0, dtype: precision, ..base };
     let opts = RunOptions {
         checkpoint: out.clone(),

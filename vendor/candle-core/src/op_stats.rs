@@ -1,7 +1,7 @@
 //! Per-op statistics (hip-rs patch, `vendor/README.md`): calls, seconds, floating-point
 //! operations and elements of every storage op, by op name, for the roofline of issue 35.
 //!
-//! Off by default: each op then pays one relaxed atomic load. [`enable`] turns counting on for
+//! Off by default: each op then pays one relaxed atomic load and the product of its shape's dims. [`enable`] turns counting on for
 //! the whole process; [`take`] returns the counts so far and clears them. Times are wall time
 //! of the op's kernel (`Instant`), from the op's entry to its result, allocation included.
 //! Flops are counted for matmul (`2·b·m·n·k`); other ops count their elements (output elements
