@@ -344,6 +344,35 @@ impl ReduceSum<'_> {
                     }
                     return Ok(dst);
                 };
+                // hip-rs patch (vendor/README.md): the innermost run of dimensions that are all
+                // kept, or all reduced, is contiguous in the source; walk the source row by row
+                // (one index conversion per row instead of per element), with the same
+                // additions in the same order as the element-by-element loop below.
+                let dims = src_l.dims();
+                let is_reduced = |d: usize| self.reduce_dims.contains(&d);
+                let last_reduced = is_reduced(dims.len() - 1);
+                let mut k = dims.len();
+                while k > 0 && is_reduced(k - 1) == last_reduced {
+                    k -= 1;
+                }
+                let inner: usize = dims[k..].iter().product();
+                if inner > 1 {
+                    for (row, chunk) in src.chunks_exact(inner).enumerate() {
+                        let d0 = self.dst_index(row * inner);
+                        if last_reduced {
+                            let mut acc = dst[d0];
+                            for &v in chunk {
+                                acc += v;
+                            }
+                            dst[d0] = acc;
+                        } else {
+                            for (d, &v) in dst[d0..d0 + inner].iter_mut().zip(chunk) {
+                                *d += v;
+                            }
+                        }
+                    }
+                    return Ok(dst);
+                }
                 for (unstr_index, &src) in src.iter().enumerate() {
                     let mut dst_index = unstr_index;
                     // Set the reduce_dims indexes to 0.
@@ -369,6 +398,19 @@ impl ReduceSum<'_> {
             }
         }
         Ok(dst)
+    }
+}
+
+impl ReduceSum<'_> {
+    /// The destination index of the source element at contiguous position `index`.
+    #[inline(always)]
+    fn dst_index(&self, index: usize) -> usize {
+        let mut dst_index = index;
+        for &(dim, stride) in self.reduce_dims_and_stride.iter() {
+            let (pre, post) = (dst_index / stride, dst_index % stride);
+            dst_index = (pre / dim) * stride + post;
+        }
+        dst_index
     }
 }
 
