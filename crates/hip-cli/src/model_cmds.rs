@@ -311,6 +311,32 @@ fn streaming_data(
     Ok((src, stats, val))
 }
 
+/// `model` with its reference energies shifted to the training samples' level of theory
+/// (`refit_reference_energies`), the shift and the energy MAE before and after on stderr.
+fn refit_reference_energies(
+    model: hip_model::HipModel,
+    used: &[hip_core::io::dataset::Sample],
+) -> Result<hip_model::HipModel, String> {
+    let shift = hip_model::train::fit_reference_shift(&model, used).map_err(|e| e.to_string())?;
+    let refs: Vec<f64> = model.config.reference_energies.iter().zip(&shift).map(|(r, d)| r + d).collect();
+    let shifted = model.with_reference_energies(refs).map_err(|e| e.to_string())?;
+    let after = hip_model::train::fit_reference_shift(&shifted, used).map_err(|e| e.to_string())?;
+    for z in &shifted.config.species {
+        if !used.iter().any(|s| s.molecule.numbers.contains(z)) {
+            eprintln!(
+                "warning: element Z={z} is in no training sample: its reference energy keeps the started model's level"
+            );
+        }
+    }
+    eprintln!(
+        "reference energies shifted by {:?} eV (species {:?}); a second fit would shift them by {:.2e} eV at most",
+        shift,
+        shifted.config.species,
+        after.iter().fold(0.0f64, |m, d| m.max(d.abs()))
+    );
+    Ok(shifted)
+}
+
 /// Training samples, validation samples, and the training samples' repeats per epoch.
 type TrainingData = (Vec<hip_core::io::dataset::Sample>, Vec<hip_core::io::dataset::Sample>, Vec<usize>);
 
@@ -352,9 +378,13 @@ pub fn train(a: TrainArgs) -> CliResult {
     if used.is_empty() {
         return Err(format!("{data_names}: no training samples of the kinds {:?}", cfg.kinds));
     }
+    if cfg.refit_reference_energies && (a.init_from.is_none() || a.stream) {
+        return Err("training config: refit_reference_energies needs --init-from (and no --stream)".into());
+    }
     let model = match (&a.init_from, &a.backbone_from) {
         (Some(p), _) => {
-            crate::model_io::load_model(Some(p))?.to(&device, cfg.dtype.dtype()).map_err(|e| e.to_string())?
+            let m = crate::model_io::load_model(Some(p))?.to(&device, cfg.dtype.dtype()).map_err(|e| e.to_string())?;
+            if cfg.refit_reference_energies { refit_reference_energies(m, &used)? } else { m }
         }
         (None, Some(p)) => {
             let hs = hip_model::train::fit_hessian_scale(&used);

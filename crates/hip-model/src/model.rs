@@ -172,6 +172,16 @@ impl HipModel {
         Ok(m)
     }
 
+    /// The same model (weights, device, dtype) with other per-species reference energies.
+    pub fn with_reference_energies(&self, reference_energies: Vec<f64>) -> Result<HipModel> {
+        let mut config = self.config.clone();
+        config.reference_energies = reference_energies;
+        let mut m = HipModel::with_dtype(config, &self.device, self.dtype())?;
+        m.params.assign(&self.params.tensors(), "reference-energy shift")?;
+        m.head_untrained = self.head_untrained;
+        Ok(m)
+    }
+
     /// Whether the Hessian head may be used: false for a checkpoint trained without a Hessian loss
     /// ([`crate::checkpoint::head_never_trained`]: the E+F baseline), whose head is its random
     /// initialization. A model without a record (built in code, or an old file) counts as trained.

@@ -792,3 +792,48 @@ fn streaming_trains_on_the_files_samples_and_resumes_bitwise() {
         assert_eq!(s.read(k).unwrap().molecule.positions, in_memory[i].molecule.positions);
     }
 }
+
+/// A fine-tune at another level of theory: labels that are the model's own energies plus
+/// per-species constants (what separates two levels' total energies) are fitted exactly by
+/// `fit_reference_shift`, and the shifted model's energies move by exactly `Σ_s n_s δ_s`.
+/// Tolerance 1e-6 eV relative to the keV-sized shifts: normal equations of 4 unknowns over the
+/// fixture's compositions in f64 (conditioning ~1e4) leave far less than that.
+#[test]
+fn a_reference_energy_shift_to_another_level_is_fitted_and_applied_exactly() {
+    let samples = data();
+    let model = fresh(&samples);
+    let delta = [-13.6 * 37.0, -1029.8, -1486.1, -2041.6]; // eV, per species (H, C, N, O)
+    assert_eq!(model.config.species, vec![1, 6, 7, 8]);
+    let energies = |m: &HipModel| -> Vec<f64> {
+        let mols: Vec<&hip_core::Molecule> = samples.iter().map(|s| &s.molecule).collect();
+        let batch = hip_model::graph::Batch::new(&mols, &m.config, m.device()).unwrap();
+        m.forward(&batch, &batch.positions, false).unwrap().energies.to_vec1().unwrap()
+    };
+    let level_shift = |s: &hip_core::io::dataset::Sample| -> f64 {
+        s.molecule.numbers.iter().map(|&z| delta[species_index(z)]).sum()
+    };
+    let before = energies(&model);
+    let mut relabelled = samples.clone();
+    for (s, e) in relabelled.iter_mut().zip(&before) {
+        s.energy = e + level_shift(s);
+    }
+    let shift = hip_model::train::fit_reference_shift(&model, &relabelled).unwrap();
+    for (k, (d, want)) in shift.iter().zip(delta).enumerate() {
+        let present = samples.iter().any(|s| s.molecule.numbers.contains(&model.config.species[k]));
+        // a species absent from the samples (the fixture has no N) is not shifted
+        let want = if present { want } else { 0.0 };
+        assert!((d - want).abs() <= 1e-6 * delta[k].abs(), "shift {shift:?}, want {delta:?} where present");
+    }
+    let refs: Vec<f64> = model.config.reference_energies.iter().zip(&shift).map(|(r, d)| r + d).collect();
+    let shifted = model.with_reference_energies(refs).unwrap();
+    for ((s, a), b) in relabelled.iter().zip(&before).zip(energies(&shifted)) {
+        let want = a + level_shift(s);
+        assert!((b - want).abs() <= 1e-6 * want.abs(), "{b} vs {want}");
+    }
+    // the weights are untouched
+    assert_eq!(model.params.tensors().len(), shifted.params.tensors().len());
+}
+
+fn species_index(z: u8) -> usize {
+    [1u8, 6, 7, 8].iter().position(|&x| x == z).unwrap()
+}

@@ -137,6 +137,11 @@ pub struct TrainConfig {
     pub curvature_sigma: f64,
     /// Molecules of each batch in the curvature loss, the first ones (0: all).
     pub curvature_per_batch: usize,
+    /// With `hip train --init-from`: before the first step, shift the started model's reference
+    /// energies by the per-species least-squares fit of its energy error on the training samples
+    /// ([`fit_reference_shift`]). For a fine-tune at another level of theory (GFN2-xTB → ωB97X),
+    /// whose total energies differ from the model's by per-element constants.
+    pub refit_reference_energies: bool,
 }
 
 impl Default for TrainConfig {
@@ -177,6 +182,7 @@ impl Default for TrainConfig {
             w_curvature: 0.0,
             curvature_sigma: 0.01,
             curvature_per_batch: 0,
+            refit_reference_energies: false,
         }
     }
 }
