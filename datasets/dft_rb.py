@@ -236,9 +236,17 @@ def cmd_run(a):
 
 
 def load_shard(path):
-    """One sample's arrays; numpy arrays only (no pickles), shapes checked."""
-    with np.load(path, allow_pickle=False) as d:
-        s = {k: d[k] for k in d.files}
+    """One sample's arrays; numpy arrays only (no pickles), keys and shapes checked. Any problem is
+    a ValueError naming the file."""
+    import zipfile
+    try:
+        with np.load(path, allow_pickle=False) as d:
+            s = {k: d[k] for k in d.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
+        raise ValueError(f"{path}: not a shard of numpy arrays ({e})") from None
+    missing = [k for k in ("numbers", "positions", "energy", "forces", "hessian", "cpu_s") if k not in s]
+    if missing:
+        raise ValueError(f"{path}: missing {', '.join(missing)}")
     n = len(s["numbers"])
     if s["positions"].shape != (n, 3) or s["forces"].shape != (n, 3) or s["hessian"].shape != (3 * n, 3 * n):
         raise ValueError(f"{path}: inconsistent array shapes")
@@ -260,7 +268,10 @@ def cmd_assemble(a):
     failed = [i for i in order if os.path.exists(shard_path(a.work, i, "failed"))]
     if not done:
         sys.exit(f"{a.work}: no finished shards among the first {len(order)} selected samples")
-    shards = [load_shard(shard_path(a.work, i, "npz")) for i in done]
+    try:
+        shards = [load_shard(shard_path(a.work, i, "npz")) for i in done]
+    except ValueError as e:
+        sys.exit(str(e))
     for i, s in zip(done, shards):
         z, x = src.atoms(i)
         if not (np.array_equal(s["numbers"], z) and np.array_equal(s["positions"], x)):
