@@ -5,7 +5,7 @@
 //! matmul, the model's own matmul shapes, and an element-wise multiply in and out of cache.
 //!
 //! `RAYON_NUM_THREADS=1 CANDLE_GRAD_DO_NOT_DETACH=1 cargo run --release -p hip-bench --example
-//! roofline -- [--atoms 30] [--samples 16] [--dtype f64|f32] [--json OUT]`
+//! roofline -- [--atoms 30] [--samples 16] [--dtype f64|f32] [--json OUT] [--by-layout ROWS]`
 //!
 //! Times are wall time of each op (`candle_core::op_stats`), so run it on a quiet core; the
 //! printed `cpu/wall` of each job says how quiet it was (1.00: the job had its core).
@@ -111,6 +111,19 @@ fn table(job: &str, stats: &BTreeMap<&'static str, OpStat>, wall: f64, cpu: f64,
     serde_json::json!({"job": job, "reps": reps, "wall_s": wall, "cpu_s": cpu, "ops": out})
 }
 
+/// The `rows` layouts of binary ops and reductions that took the most time in the training
+/// passes (`--by-layout ROWS`), with their share of the passes' wall time `wall`.
+fn layout_table(layouts: &BTreeMap<String, OpStat>, wall: f64, rows: usize) {
+    let mut v: Vec<_> = layouts.iter().collect();
+    v.sort_by(|a, b| b.1.seconds.total_cmp(&a.1.seconds));
+    println!("\n## Training passes: binary ops and reductions by layout (top {rows})\n");
+    println!("| op, shape, strides | calls | share of wall | G elements/s |\n| --- | ---: | ---: | ---: |");
+    for (key, s) in v.into_iter().take(rows) {
+        let rate = s.elements as f64 / s.seconds.max(1e-12) / 1e9;
+        println!("| {key} | {} | {:.1} % | {rate:.2} |", s.calls, 100.0 * s.seconds / wall);
+    }
+}
+
 fn main() {
     hip_model::enable_second_order_autodiff();
     let atoms: usize = arg("--atoms").map_or(30, |s| s.parse().expect("--atoms: a number of atoms"));
@@ -163,10 +176,17 @@ fn main() {
         progress: false,
         sample_repeats: Vec::new(),
     };
+    let by_layout = arg("--by-layout").map(|s| s.parse::<usize>().expect("--by-layout: a number of rows"));
+    op_stats::enable_by_layout(by_layout.is_some());
     let (s, w, c) = measure(3, || {
         let m = HipModel::with_dtype(mcfg.clone(), &Device::Cpu, dtype).expect("model");
         hip_model::train::train(m, &train, &val, &cfg, &opts).expect("train");
     });
+    op_stats::enable_by_layout(false);
+    let layouts = op_stats::take_by_layout();
+    if let Some(rows) = by_layout {
+        layout_table(&layouts, w, rows);
+    }
     jobs.push(table(
         &format!("training pass over {} samples (batch {}), shipped HIP configuration", train.len(), cfg.batch_size),
         &s,

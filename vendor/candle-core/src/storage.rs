@@ -178,7 +178,9 @@ impl Storage {
     }
 
     pub(crate) fn reduce_op(&self, op: ReduceOp, layout: &Layout, s: &[usize]) -> Result<Self> {
-        let _op = crate::op_stats::scope("reduce", 0, layout.shape().elem_count());
+        let _op = crate::op_stats::scope_keyed("reduce", layout.shape().elem_count(), || {
+            format!("{:?} strides {:?} over {s:?}", layout.dims(), layout.stride())
+        });
         match self {
             Storage::Cpu(storage) => {
                 let storage = storage.reduce_op(op, layout, s)?;
@@ -353,7 +355,10 @@ impl Storage {
         lhs_layout: &Layout,
         rhs_layout: &Layout,
     ) -> Result<Self> {
-        let _op = crate::op_stats::scope(B::NAME, 0, lhs_layout.shape().elem_count().max(rhs_layout.shape().elem_count()));
+        let elements = lhs_layout.shape().elem_count().max(rhs_layout.shape().elem_count());
+        let _op = crate::op_stats::scope_keyed(B::NAME, elements, || {
+            format!("{:?} strides {:?} · {:?}", lhs_layout.dims(), lhs_layout.stride(), rhs_layout.stride())
+        });
         self.same_device(rhs, B::NAME)?;
         self.same_dtype(rhs, B::NAME)?;
         match (self, rhs) {
