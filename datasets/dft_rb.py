@@ -183,7 +183,6 @@ def label(numbers, pos):
         mf.kernel()
         if not mf.converged:
             raise RuntimeError("SCF did not converge (DIIS, then second order)")
-        mf = mf._scf if hasattr(mf, "_scf") else mf
     g = mf.nuc_grad_method()
     g.grid_response = True
     grad = g.kernel()
