@@ -748,3 +748,23 @@ fn train_streams_one_file_and_refuses_two() {
         hip(&["train", "--stream", "--data", &d, "--data", &d, "--out", tmp("stream-2.safetensors").to_str().unwrap()]);
     assert_clean_failure(&two, "--stream reads one --data file, got 2");
 }
+
+/// `refit_reference_energies`: with `--init-from`, the started model's reference energies are
+/// refitted to the data (the shift is reported and the checkpoint carries the shifted values);
+/// without a started model it is one clear error.
+#[test]
+fn refit_reference_energies_needs_a_started_model_and_shifts_its_references() {
+    let start = tiny_model();
+    let cfg = tmp("refit.toml");
+    std::fs::write(&cfg, "epochs = 1\nbatch_size = 4\nrefit_reference_energies = true\n").unwrap();
+    let out = tmp("refit.safetensors");
+    let (d, c, o) = (fixture(), cfg.to_str().unwrap().to_string(), out.to_str().unwrap().to_string());
+    let run = hip(&["train", "--data", &d, "--config", &c, "--init-from", start.to_str().unwrap(), "--out", &o]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("reference energies shifted by"));
+    let before = hip_model::checkpoint::load(&start, &candle_core::Device::Cpu).unwrap().model.config;
+    let after = hip_model::checkpoint::load(&out, &candle_core::Device::Cpu).unwrap().model.config;
+    assert_ne!(before.reference_energies, after.reference_energies, "the references were not refitted");
+    let bad = hip(&["train", "--data", &d, "--config", &c, "--out", tmp("refit-bad.safetensors").to_str().unwrap()]);
+    assert_clean_failure(&bad, "refit_reference_energies needs --init-from");
+}
